@@ -1,0 +1,77 @@
+"""Record a chapter's key figures for the regression test.
+
+A chapter ends with `helpers.record(name=value, ...)`. The regression test sets RECORD_ENV to a
+JSON path before it executes the notebook and compares that file with `tests/reference/`.
+Outside the test nothing is written; the normalised figures are returned either way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+
+RECORD_ENV = "FIELDNOTES_RECORD"
+
+Figure = None | bool | int | float | str | list | dict
+
+
+def normalise(value, key: str = "value") -> Figure:
+    """Turn a figure into plain JSON data: shapes become lists of ints, scalars become numbers.
+
+    Anything else (an image, a large tensor, an object) is refused, because a reference file must
+    stay small enough to review by eye.
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"figure {key!r} is {number}; record only finite numbers")
+        return number
+    if isinstance(value, torch.Size):
+        return [int(n) for n in value]
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0:
+        return normalise(value.item(), key)
+    if isinstance(value, (list, tuple)):
+        return [normalise(item, f"{key}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"figure {key!r} has a non-string key {k!r}; JSON keys must be strings")
+            out[k] = normalise(v, f"{key}.{k}")
+        return out
+    raise TypeError(
+        f"figure {key!r} has type {type(value).__name__}; record numbers, strings, bools, None, "
+        "shapes (torch.Size), 0-d tensors, and lists or dicts of those"
+    )
+
+
+def record(**figures) -> dict:
+    """Add `figures` to this run's record and return them normalised.
+
+    Repeated calls merge; recording the same key twice is an error, because the reference would
+    silently keep only one of the two values.
+    """
+    if not figures:
+        raise ValueError("record() needs at least one figure, e.g. record(image_shape=image.shape)")
+    clean = {key: normalise(value, key) for key, value in figures.items()}
+    path = os.environ.get(RECORD_ENV)
+    if path:
+        target = Path(path)
+        existing = json.loads(target.read_text()) if target.exists() else {}
+        repeated = sorted(set(existing) & set(clean))
+        if repeated:
+            raise ValueError(f"figures recorded twice in one run: {', '.join(repeated)}")
+        existing.update(clean)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    return clean

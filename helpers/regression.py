@@ -1,0 +1,98 @@
+"""Execute a chapter with papermill and compare what it recorded with its reference.
+
+Used by tests/test_notebooks.py and benchmarks/notebooks.py; kept here so both run a chapter the
+same way (same environment, same parameters).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .record import RECORD_ENV
+from .widgets import STATIC_ENV
+
+RTOL = 1e-3
+ATOL = 1e-5
+
+
+@dataclass
+class Execution:
+    notebook: Path
+    figures: dict
+    seconds: float
+    error: str | None  # one line: "cell [N] `first line`: ExceptionName: message"
+
+
+def execute(notebook: Path, out_dir: Path, profile: str = "tiny", **parameters) -> Execution:
+    """Run `notebook` (MyST markdown) through papermill; never raises for a failing cell."""
+    import jupytext
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = out_dir / f"{notebook.stem}.source.ipynb"
+    executed = out_dir / f"{notebook.stem}.ipynb"
+    jupytext.write(jupytext.read(notebook), source)
+    record_path = Path(tempfile.mkdtemp(prefix="record-")) / f"{notebook.stem}.json"
+    env = {RECORD_ENV: str(record_path), STATIC_ENV: "1", "PROFILE": profile, "HF_HUB_OFFLINE": "1" if profile == "tiny" else os.environ.get("HF_HUB_OFFLINE", "")}
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    error = None
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters={"profile": profile, **parameters},
+            kernel_name="python3",
+            cwd=str(notebook.parent),
+            progress_bar=False,
+        )
+    except PapermillExecutionError as exc:
+        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
+        message = exc.evalue.splitlines()[0] if exc.evalue else ""
+        error = f"cell [{exc.exec_count}] `{first_line[:60]}`: {exc.ename}: {message}"
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    seconds = time.perf_counter() - start
+    figures = json.loads(record_path.read_text()) if record_path.exists() else {}
+    return Execution(notebook, figures, seconds, error)
+
+
+def compare(obtained, expected, key: str = "") -> list[str]:
+    """Differences between two recorded figure trees, one line each: 'key: obtained X, expected Y'.
+
+    Ints, strings, bools, None and shapes must match exactly; floats within RTOL/ATOL.
+    """
+    if isinstance(expected, dict) and isinstance(obtained, dict):
+        lines = []
+        for name in sorted(set(expected) | set(obtained)):
+            where = f"{key}.{name}" if key else name
+            if name not in obtained:
+                lines.append(f"{where}: missing, expected {expected[name]!r}")
+            elif name not in expected:
+                lines.append(f"{where}: obtained {obtained[name]!r}, not in the reference")
+            else:
+                lines += compare(obtained[name], expected[name], where)
+        return lines
+    if isinstance(expected, list) and isinstance(obtained, list) and len(expected) == len(obtained):
+        lines = []
+        for index, (got, want) in enumerate(zip(obtained, expected)):
+            lines += compare(got, want, f"{key}[{index}]")
+        return lines
+    if isinstance(expected, float) and isinstance(obtained, (int, float)) and not isinstance(obtained, bool):
+        if math.isclose(obtained, expected, rel_tol=RTOL, abs_tol=ATOL):
+            return []
+    elif type(obtained) is type(expected) and obtained == expected:
+        return []
+    return [f"{key}: obtained {obtained!r}, expected {expected!r}"]

@@ -1,0 +1,146 @@
+"""One set-up call per chapter: profile, device, dtype, seeds, threads, offline guard.
+
+`setup()` is the first thing every notebook runs. It returns a `Context` that the other helpers
+take, so that a chapter never decides device or dtype twice.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+PROFILES = ("tiny", "full")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PROFILE_ENV = "PROFILE"
+CPU_THREADS = 2  # the CI machine has two cores; a fixed count keeps float reductions identical
+
+_SWITCH_HINT = (
+    "To use real checkpoints from the Hugging Face Hub, run with profile='full' "
+    "(papermill: -p profile full; book: PROFILE=full make book) on a machine that can reach the Hub "
+    "or has the weights in its local Hub cache."
+)
+
+
+class OfflineProfileError(RuntimeError):
+    """Raised when the tiny profile is asked to reach the Hugging Face Hub."""
+
+    def __init__(self, what: str):
+        super().__init__(f"profile 'tiny' is offline and never downloads: {what}. {_SWITCH_HINT}")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a chapter runs with. Pass it to `helpers.pipelines.load` and friends."""
+
+    profile: str
+    seed: int
+    device: torch.device
+    dtype: torch.dtype
+
+    @property
+    def tiny(self) -> bool:
+        return self.profile == "tiny"
+
+    def generator(self, seed: int | None = None) -> torch.Generator:
+        """A fresh generator seeded with `seed` (default: the context's seed).
+
+        It lives on the device the pipeline samples on, so the same seed gives the same noise on
+        every run on that device. MPS has no device generators: a CPU one is used there.
+        """
+        device = "cpu" if self.device.type == "mps" else self.device
+        return torch.Generator(device=device).manual_seed(self.seed if seed is None else seed)
+
+    def generators(self, n: int, seed: int | None = None) -> list[torch.Generator]:
+        """`n` identically seeded generators: one per image of a batch, all drawing the same noise."""
+        if n < 1:
+            raise ValueError(f"generators(n) needs n >= 1, got {n}")
+        return [self.generator(seed) for _ in range(n)]
+
+
+def resolve_profile(profile: str | None) -> str:
+    """`profile`, or the PROFILE environment variable, or 'tiny'; validated."""
+    chosen = profile if profile is not None else os.environ.get(PROFILE_ENV) or "tiny"
+    if chosen not in PROFILES:
+        raise ValueError(f"unknown profile {chosen!r}; accepted: {', '.join(PROFILES)} (or set {PROFILE_ENV})")
+    return chosen
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """'auto' picks cuda, then mps, then cpu. An explicit device must be available."""
+    name = str(device)
+    kind = name.split(":")[0]
+    if kind not in DEVICES:
+        raise ValueError(f"unknown device {name!r}; accepted: {', '.join(DEVICES)} (cuda may carry an index, e.g. cuda:1)")
+    if kind == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} was asked for but torch sees no CUDA device; use device='auto' or 'cpu'")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {name!r} was asked for but MPS is not available; use device='auto' or 'cpu'")
+    return torch.device(name)
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    """bf16 on GPUs that support it, fp16 on other GPUs, fp32 on the CPU."""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def block_hub_downloads() -> None:
+    """Make every Hub request fail fast with an error that names the profile.
+
+    `HF_HUB_OFFLINE` is read by huggingface_hub at import time, so the constant is set as well as
+    the variable; the client factory catches any request that still gets through.
+    """
+    import httpx2
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    constants.HF_HUB_OFFLINE = True
+
+    def refuse(request):
+        raise OfflineProfileError(f"a request to {request.url} was blocked")
+
+    huggingface_hub.set_client_factory(lambda: httpx2.Client(event_hooks={"request": [refuse]}))
+
+
+def setup(profile: str | None = None, seed: int = 0, device: str | torch.device = "auto") -> Context:
+    """Prepare the process for a chapter and return its `Context`.
+
+    - profile: 'tiny' (default; tiny local pipelines, no network) or 'full' (real checkpoints);
+      `None` reads the PROFILE environment variable.
+    - seed: seeds Python, NumPy and torch; `ctx.generator()` hands out generators with it.
+    - device: 'auto' (cuda, then mps, then cpu), or one of those names.
+
+    On the CPU the thread count is fixed and torch's deterministic algorithms are switched on, so
+    two runs give the same numbers.
+    """
+    chosen = resolve_profile(profile)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    dev = resolve_device(device)
+    if chosen == "tiny":
+        block_hub_downloads()
+    seed_everything(seed)
+    if dev.type == "cpu":
+        torch.set_num_threads(CPU_THREADS)
+        torch.use_deterministic_algorithms(True)
+    return Context(profile=chosen, seed=seed, device=dev, dtype=default_dtype(dev))

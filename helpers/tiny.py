@@ -1,0 +1,425 @@
+"""Tiny components built from the real diffusers/transformers classes, with no download.
+
+Each `build_*` function returns the keyword arguments of one pipeline class: real model classes
+with tiny configs and random weights (seeded), and tokenizers made in memory. They mirror the
+shapes of diffusers' own `get_dummy_components` tests, with two differences that matter to the
+book: every family keeps its real scheduler config, and the Würstchen models are made to depend
+on their inputs (see `refill_zero_parameters`).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+
+import torch
+from diffusers import (
+    AutoencoderKL,
+    DDIMScheduler,
+    DDPMScheduler,
+    DDPMWuerstchenScheduler,
+    DPMSolverMultistepScheduler,
+    EulerDiscreteScheduler,
+    PixArtTransformer2DModel,
+    PNDMScheduler,
+    PriorTransformer,
+    UNet2DConditionModel,
+    UNet2DModel,
+    UnCLIPScheduler,
+)
+from diffusers.pipelines.deprecated.unclip.text_proj import UnCLIPTextProjModel
+from diffusers.pipelines.deprecated.wuerstchen import PaellaVQModel, WuerstchenDiffNeXt, WuerstchenPrior
+from diffusers.pipelines.stable_diffusion.stable_unclip_image_normalizer import StableUnCLIPImageNormalizer
+from transformers import (
+    CLIPImageProcessorPil,
+    CLIPTextConfig,
+    CLIPTextModel,
+    CLIPTextModelWithProjection,
+    CLIPTokenizer,
+    CLIPVisionConfig,
+    CLIPVisionModelWithProjection,
+    T5Config,
+    T5EncoderModel,
+    T5Tokenizer,
+)
+from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+SEED = 0
+TEXT_WIDTH = 32  # hidden size of every tiny text encoder
+
+# The SD 1.5 and SDXL scheduler configs exactly as the real checkpoints ship them (their
+# scheduler_config.json, minus the bookkeeping keys). Keys that a file leaves out are what `_use_default_values` records,
+# so keeping the real key sets keeps the scheduler chapter's story true in the tiny profile.
+SD15_SCHEDULER = {
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "beta_start": 0.00085,
+    "clip_sample": False,
+    "num_train_timesteps": 1000,
+    "set_alpha_to_one": False,
+    "skip_prk_steps": True,
+    "steps_offset": 1,
+    "trained_betas": None,
+}
+SDXL_SCHEDULER = {
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "beta_start": 0.00085,
+    "clip_sample": False,
+    "interpolation_type": "linear",
+    "num_train_timesteps": 1000,
+    "prediction_type": "epsilon",
+    "sample_max_value": 1.0,
+    "set_alpha_to_one": False,
+    "skip_prk_steps": True,
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+    "trained_betas": None,
+    "use_karras_sigmas": False,
+}
+# PixArt-Σ samples with DPM-Solver++ 2M over linear betas (1e-4 .. 2e-2); the pipeline, not the
+# scheduler, drops the learned-variance half of the transformer's output.
+PIXART_SIGMA_SCHEDULER = {
+    "beta_end": 0.02,
+    "beta_schedule": "linear",
+    "beta_start": 0.0001,
+    "num_train_timesteps": 1000,
+    "prediction_type": "epsilon",
+    "solver_order": 2,
+    "algorithm_type": "dpmsolver++",
+}
+
+
+def clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
+    """A character-level CLIP tokenizer made in memory (514 tokens, no merges).
+
+    The special tokens take the two highest ids, as in CLIP's own vocabulary, so that
+    CLIPTextModel's pooling (the position of the end-of-text token) is right.
+    """
+    chars = list(bytes_to_unicode().values())
+    tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
+    return CLIPTokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[], model_max_length=max_length)
+
+
+def t5_tokenizer(max_length: int = 512) -> T5Tokenizer:
+    """A character-level T5 (Unigram) tokenizer made in memory, no sentencepiece file."""
+    specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
+    chars = [(c, -3.0) for c in string.ascii_letters + string.digits + string.punctuation]
+    return T5Tokenizer(vocab=specials + chars, extra_ids=0, model_max_length=max_length)
+
+
+def clip_text_config(tokenizer: CLIPTokenizer, **extra) -> CLIPTextConfig:
+    return CLIPTextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=TEXT_WIDTH,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        max_position_embeddings=tokenizer.model_max_length,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **extra,
+    )
+
+
+def clip_vision_model() -> CLIPVisionModelWithProjection:
+    config = CLIPVisionConfig(
+        hidden_size=TEXT_WIDTH,
+        projection_dim=TEXT_WIDTH,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        image_size=32,
+        patch_size=4,
+    )
+    return CLIPVisionModelWithProjection(config)
+
+
+def clip_image_processor() -> CLIPImageProcessorPil:
+    # the PIL flavour: the default one wants torchvision, which this CPU torch cannot import beside it
+    return CLIPImageProcessorPil(crop_size=32, size=32)
+
+
+def vae(sample_size: int = 64) -> AutoencoderKL:
+    """A two-level KL autoencoder: 2x spatial compression, 4 latent channels."""
+    return AutoencoderKL(
+        block_out_channels=(16, 32),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=4,
+        norm_num_groups=8,
+        layers_per_block=1,
+        sample_size=sample_size,
+    )
+
+
+def refill_zero_parameters(module: torch.nn.Module, std: float = 0.05) -> int:
+    """Give every all-zero parameter small random values; return how many were refilled.
+
+    Würstchen zero-initialises its output convolutions, timestep mappers, GlobalResponseNorm and
+    VQ residual gammas. Trained checkpoints have moved them away from zero; random tiny models
+    have not, and then Stage B ignores Stage C and the text altogether (the difference is exactly
+    0.0). Refilling restores the dependence the chapters study.
+    """
+    refilled = 0
+    with torch.no_grad():
+        for parameter in module.parameters():
+            if parameter.numel() and not parameter.any():
+                parameter.normal_(0.0, std)
+                refilled += 1
+    return refilled
+
+
+def build_sd15() -> dict:
+    tokenizer = clip_tokenizer()
+    return {
+        "unet": UNet2DConditionModel(
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            sample_size=32,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            cross_attention_dim=TEXT_WIDTH,
+            attention_head_dim=8,
+            norm_num_groups=16,
+        ),
+        "vae": vae(64),
+        "text_encoder": CLIPTextModel(clip_text_config(tokenizer)),
+        "tokenizer": tokenizer,
+        "scheduler": PNDMScheduler.from_config(SD15_SCHEDULER),
+        "safety_checker": None,
+        "feature_extractor": clip_image_processor(),
+        "image_encoder": None,
+        "requires_safety_checker": False,
+    }
+
+
+def build_sdxl() -> dict:
+    tokenizer = clip_tokenizer()
+    time_embed_dim = 8
+    return {
+        "unet": UNet2DConditionModel(
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            sample_size=32,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            attention_head_dim=(2, 4),
+            use_linear_projection=True,
+            addition_embed_type="text_time",
+            addition_time_embed_dim=time_embed_dim,
+            transformer_layers_per_block=(1, 2),
+            # pooled text (projection of encoder 2) + six micro-conditioning numbers
+            projection_class_embeddings_input_dim=TEXT_WIDTH + 6 * time_embed_dim,
+            cross_attention_dim=2 * TEXT_WIDTH,  # the two encoders' hidden states, concatenated
+            norm_num_groups=16,
+        ),
+        "vae": vae(64),
+        "text_encoder": CLIPTextModel(clip_text_config(tokenizer)),
+        "tokenizer": tokenizer,
+        "text_encoder_2": CLIPTextModelWithProjection(clip_text_config(tokenizer, projection_dim=TEXT_WIDTH)),
+        "tokenizer_2": clip_tokenizer(),
+        "scheduler": EulerDiscreteScheduler.from_config(SDXL_SCHEDULER),
+        "image_encoder": None,
+        "feature_extractor": None,
+    }
+
+
+def build_pixart_sigma() -> dict:
+    tokenizer = t5_tokenizer()
+    return {
+        "transformer": PixArtTransformer2DModel(
+            sample_size=16,
+            num_layers=2,
+            patch_size=2,
+            attention_head_dim=8,
+            num_attention_heads=3,
+            caption_channels=TEXT_WIDTH,
+            in_channels=4,
+            cross_attention_dim=24,
+            out_channels=8,
+            attention_bias=True,
+            activation_fn="gelu-approximate",
+            num_embeds_ada_norm=1000,
+            norm_type="ada_norm_single",
+            norm_elementwise_affine=False,
+            norm_eps=1e-6,
+        ),
+        "vae": vae(32),
+        "text_encoder": T5EncoderModel(
+            T5Config(vocab_size=len(tokenizer), d_model=TEXT_WIDTH, d_ff=37, d_kv=8, num_heads=4, num_layers=2)
+        ),
+        "tokenizer": tokenizer,
+        "scheduler": DPMSolverMultistepScheduler.from_config(PIXART_SIGMA_SCHEDULER),
+    }
+
+
+EFFNET_CHANNELS = 4  # Stage C latent channels (16 in the real model)
+
+
+def build_wuerstchen_prior() -> dict:
+    tokenizer = clip_tokenizer()
+    prior = WuerstchenPrior(c_in=EFFNET_CHANNELS, c=32, c_cond=TEXT_WIDTH, c_r=8, depth=2, nhead=2, dropout=0.0)
+    refill_zero_parameters(prior)
+    return {
+        "tokenizer": tokenizer,
+        "text_encoder": CLIPTextModel(clip_text_config(tokenizer)),
+        "prior": prior,
+        "scheduler": DDPMWuerstchenScheduler(),
+    }
+
+
+def build_wuerstchen_decoder() -> dict:
+    tokenizer = clip_tokenizer()
+    decoder = WuerstchenDiffNeXt(
+        c_in=4,
+        c_out=4,
+        c_r=8,
+        patch_size=1,
+        c_cond=TEXT_WIDTH,
+        c_hidden=[16, 32],
+        nhead=[-1, 2],
+        blocks=[1, 1],
+        level_config=["CT", "CTA"],
+        # the real Stage B injects Stage C at every level but the first; diffusers' test model
+        # injects it nowhere, which would make Stage C irrelevant
+        inject_effnet=[False, True],
+        effnet_embd=EFFNET_CHANNELS,
+        clip_embd=TEXT_WIDTH,
+        dropout=0.0,
+    )
+    vqgan = PaellaVQModel(levels=2, bottleneck_blocks=1, embed_dim=16, latent_channels=4, num_vq_embeddings=32)
+    refill_zero_parameters(decoder)
+    refill_zero_parameters(vqgan)
+    with torch.no_grad():
+        # a random VQGAN decodes around 0, and the pipeline clamps to [0, 1]: two thirds of the
+        # pixels would be black. Centring on mid-grey keeps the whole image informative.
+        vqgan.out_block[0].bias += 0.5
+    return {
+        "tokenizer": tokenizer,
+        "text_encoder": CLIPTextModel(clip_text_config(tokenizer)),
+        "decoder": decoder,
+        "scheduler": DDPMWuerstchenScheduler(),
+        "vqgan": vqgan,
+    }
+
+
+UNCLIP_CROSS_ATTENTION = 48
+UNCLIP_TIME_EMBED = 128  # the decoder's block_out_channels[0] * 4
+
+
+def unclip_decoder() -> UNet2DConditionModel:
+    return UNet2DConditionModel(
+        sample_size=32,
+        in_channels=3,
+        out_channels=6,  # learned variance: mean and range
+        down_block_types=("ResnetDownsampleBlock2D", "SimpleCrossAttnDownBlock2D"),
+        up_block_types=("SimpleCrossAttnUpBlock2D", "ResnetUpsampleBlock2D"),
+        mid_block_type="UNetMidBlock2DSimpleCrossAttn",
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        cross_attention_dim=UNCLIP_CROSS_ATTENTION,
+        attention_head_dim=4,
+        resnet_time_scale_shift="scale_shift",
+        class_embed_type="identity",
+        norm_num_groups=16,
+    )
+
+
+def unclip_super_res() -> UNet2DModel:
+    return UNet2DModel(
+        sample_size=64,
+        layers_per_block=1,
+        down_block_types=("ResnetDownsampleBlock2D", "ResnetDownsampleBlock2D"),
+        up_block_types=("ResnetUpsampleBlock2D", "ResnetUpsampleBlock2D"),
+        block_out_channels=(32, 64),
+        in_channels=6,
+        out_channels=3,
+        norm_num_groups=16,
+    )
+
+
+def unclip_shared() -> dict:
+    """Components UnCLIPPipeline and UnCLIPImageVariationPipeline have in common."""
+    tokenizer = clip_tokenizer()
+    return {
+        "decoder": unclip_decoder(),
+        "text_encoder": CLIPTextModelWithProjection(clip_text_config(tokenizer, projection_dim=TEXT_WIDTH)),
+        "tokenizer": tokenizer,
+        "text_proj": UnCLIPTextProjModel(
+            clip_embeddings_dim=TEXT_WIDTH, time_embed_dim=UNCLIP_TIME_EMBED, cross_attention_dim=UNCLIP_CROSS_ATTENTION
+        ),
+        "super_res_first": unclip_super_res(),
+        "super_res_last": unclip_super_res(),
+        "decoder_scheduler": UnCLIPScheduler(variance_type="learned_range", prediction_type="epsilon"),
+        "super_res_scheduler": UnCLIPScheduler(variance_type="fixed_small_log", prediction_type="epsilon"),
+    }
+
+
+def build_unclip() -> dict:
+    return {
+        **unclip_shared(),
+        "prior": PriorTransformer(num_attention_heads=2, attention_head_dim=12, embedding_dim=TEXT_WIDTH, num_layers=1),
+        "prior_scheduler": UnCLIPScheduler(
+            variance_type="fixed_small_log", prediction_type="sample", clip_sample_range=5.0
+        ),
+    }
+
+
+def build_unclip_image_variation() -> dict:
+    return {**unclip_shared(), "feature_extractor": clip_image_processor(), "image_encoder": clip_vision_model()}
+
+
+def build_stable_unclip() -> dict:
+    tokenizer = clip_tokenizer()
+    return {
+        "feature_extractor": clip_image_processor(),
+        "image_encoder": clip_vision_model(),
+        "image_normalizer": StableUnCLIPImageNormalizer(embedding_dim=TEXT_WIDTH),
+        "image_noising_scheduler": DDPMScheduler(beta_schedule="squaredcos_cap_v2"),
+        "tokenizer": tokenizer,
+        "text_encoder": CLIPTextModel(clip_text_config(tokenizer)),
+        "unet": UNet2DConditionModel(
+            sample_size=32,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+            up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+            block_out_channels=(32, 64),
+            attention_head_dim=(2, 4),
+            class_embed_type="projection",
+            # the image embedding and its noise-level embedding, concatenated
+            projection_class_embeddings_input_dim=2 * TEXT_WIDTH,
+            cross_attention_dim=TEXT_WIDTH,
+            layers_per_block=1,
+            upcast_attention=True,
+            use_linear_projection=True,
+            norm_num_groups=16,
+        ),
+        "scheduler": DDIMScheduler(
+            beta_schedule="scaled_linear",
+            beta_start=0.00085,
+            beta_end=0.012,
+            prediction_type="v_prediction",
+            set_alpha_to_one=False,
+            steps_offset=1,
+        ),
+        "vae": vae(64),
+    }
+
+
+def build(builder: Callable[[], dict]) -> dict:
+    """Run a `build_*` function with the global RNG seeded and then restored.
+
+    The weights are the same on every run, and building does not disturb the chapter's own seed.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        return builder()

@@ -1,0 +1,81 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+
+import helpers
+from helpers import runtime
+
+
+def test_setup_defaults_to_tiny_on_cpu(monkeypatch):
+    monkeypatch.delenv("PROFILE", raising=False)
+    ctx = helpers.setup(device="cpu")
+    assert (ctx.profile, ctx.device.type, ctx.dtype) == ("tiny", "cpu", torch.float32)
+    assert ctx.tiny
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    assert torch.get_num_threads() == runtime.CPU_THREADS
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+def test_profile_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PROFILE", "full")
+    assert helpers.setup(device="cpu").profile == "full"
+    assert helpers.setup(profile="tiny", device="cpu").profile == "tiny"  # the argument wins
+
+
+@pytest.mark.parametrize("bad", ["small", "FULL", ""])
+def test_unknown_profile_lists_the_accepted_ones(bad):
+    with pytest.raises(ValueError, match="accepted: tiny, full"):
+        helpers.setup(profile=bad or "  ", device="cpu")
+
+
+@pytest.mark.parametrize("bad", ["gpu", "tpu", "cuda0"])
+def test_unknown_device_lists_the_accepted_ones(bad):
+    with pytest.raises(ValueError, match="accepted: auto, cpu, cuda, mps"):
+        helpers.setup(device=bad)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+def test_missing_cuda_is_a_clear_error():
+    with pytest.raises(ValueError, match="no CUDA device"):
+        helpers.setup(device="cuda")
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "0", True])
+def test_bad_seed(bad):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        helpers.setup(seed=bad, device="cpu")
+
+
+def test_seeding_makes_numpy_torch_and_generators_repeat():
+    draws = []
+    for _ in range(2):
+        ctx = helpers.setup(seed=7, device="cpu")
+        draws.append((np.random.rand(3), torch.rand(3), torch.randn(3, generator=ctx.generator())))
+    for first, second in zip(*draws):
+        assert np.array_equal(np.asarray(first), np.asarray(second))
+    ctx = helpers.setup(seed=7, device="cpu")
+    assert not torch.equal(torch.randn(3, generator=ctx.generator(1)), torch.randn(3, generator=ctx.generator(2)))
+
+
+def test_generators_are_identical_and_independent():
+    ctx = helpers.setup(device="cpu")
+    first, second = ctx.generators(2)
+    assert first is not second
+    assert torch.equal(torch.randn(4, generator=first), torch.randn(4, generator=second))
+    with pytest.raises(ValueError, match="n >= 1"):
+        ctx.generators(0)
+
+
+def test_tiny_profile_blocks_hub_requests():
+    helpers.setup(device="cpu")
+    from huggingface_hub.utils import get_session
+
+    with pytest.raises(helpers.OfflineProfileError, match="profile 'tiny'.*profile='full'"):
+        get_session().get("https://huggingface.co/api/models/stable-diffusion-v1-5/stable-diffusion-v1-5")
+
+
+def test_default_dtype_per_device():
+    assert runtime.default_dtype(torch.device("cpu")) == torch.float32
+    assert runtime.default_dtype(torch.device("mps")) == torch.float16
