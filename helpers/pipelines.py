@@ -25,7 +25,7 @@ from . import tiny
 from .runtime import Context, OfflineProfileError
 
 CACHE_ENV = "FIELDNOTES_CACHE"
-TINY_FORMAT = 3  # bump when helpers.tiny changes what it builds
+TINY_FORMAT = 4  # bump when helpers.tiny changes what it builds
 
 
 @dataclass(frozen=True)

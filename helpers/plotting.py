@@ -14,6 +14,15 @@ import torch
 from PIL import Image
 
 
+def detach(fig):
+    """Close `fig` in pyplot and return it: the notebook shows it once, as the cell's value.
+
+    Left open, the inline backend would draw it a second time at the end of the cell.
+    """
+    plt.close(fig)
+    return fig
+
+
 def to_array(image) -> np.ndarray:
     """An HxWxC (or HxW) float array in [0, 1] from a PIL image, a numpy array or a CHW/HWC tensor."""
     if isinstance(image, Image.Image):
@@ -60,7 +69,7 @@ def image_grid(
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
-    return fig
+    return detach(fig)
 
 
 def line_plot(series: dict, xlabel: str, ylabel: str, title: str | None = None, logy: bool = False, marker: str = "o"):
@@ -79,4 +88,4 @@ def line_plot(series: dict, xlabel: str, ylabel: str, title: str | None = None, 
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return detach(fig)

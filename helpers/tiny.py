@@ -156,18 +156,20 @@ def vae(sample_size: int = 64) -> AutoencoderKL:
     )
 
 
-def refill_zero_parameters(module: torch.nn.Module, std: float = 0.05) -> int:
-    """Give every all-zero parameter small random values; return how many were refilled.
+def refill_zero_parameters(module: torch.nn.Module, std: float = 0.05, below: float = 1e-6) -> int:
+    """Give every parameter that is all (near) zero small random values; return how many.
 
     Würstchen zero-initialises its output convolutions, timestep mappers, GlobalResponseNorm and
-    VQ residual gammas. Trained checkpoints have moved them away from zero; random tiny models
-    have not, and then Stage B ignores Stage C and the text altogether (the difference is exactly
-    0.0). Refilling restores the dependence the chapters study.
+    VQ residual gammas. And WuerstchenDiffNeXt's `_init_weights` runs once per submodule through
+    `self.apply`, scaling the last layer of every ResBlockStageB by sqrt(1/sum(blocks)) each time,
+    so those weights end up near 1e-11. Trained checkpoints have moved all of them; random tiny
+    models have not, and then Stage B ignores Stage C altogether. Refilling restores the dependence
+    the chapters study.
     """
     refilled = 0
     with torch.no_grad():
         for parameter in module.parameters():
-            if parameter.numel() and not parameter.any():
+            if parameter.numel() and parameter.abs().max() < below:
                 parameter.normal_(0.0, std)
                 refilled += 1
     return refilled

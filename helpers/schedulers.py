@@ -1,0 +1,385 @@
+"""Schedulers by their Automatic1111 names, built the way diffusers actually respects.
+
+diffusers 0.42.1 drops scheduler settings in three quiet ways (chapter 01 shows each one):
+`config.x = v` edits a copy `from_config` never reads, `from_config` drops every key listed in
+`_use_default_values`, and it ignores keyword arguments the class does not take. The functions
+here take the one route that works, `SchedulerClass.from_config(config, **settings)`, and turn
+each quiet drop into a `ValueError` that says what to do instead.
+
+- `SAMPLERS`: A1111 sampler name -> `Sampler` (class, settings, note); names without a diffusers
+  equivalent are rows with `scheduler_class=None` and raise when used.
+- `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides.
+- `make(name, base_config, **overrides)`, `swap(pipe, name, **overrides)`,
+  `explain(scheduler)`, `schedule(scheduler, steps)`.
+- `SD15_SCHEDULER_CONFIG`, `SDXL_SCHEDULER_CONFIG`: the scheduler configs the real checkpoints ship.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import difflib
+import inspect
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+from diffusers import (
+    DDIMScheduler,
+    DPMSolverMultistepScheduler,
+    DPMSolverSinglestepScheduler,
+    EulerAncestralDiscreteScheduler,
+    EulerDiscreteScheduler,
+    HeunDiscreteScheduler,
+    KDPM2AncestralDiscreteScheduler,
+    KDPM2DiscreteScheduler,
+    LCMScheduler,
+    LMSDiscreteScheduler,
+    PNDMScheduler,
+    UniPCMultistepScheduler,
+)
+from diffusers.configuration_utils import ConfigMixin
+
+from . import tiny
+
+# The scheduler_config.json of stable-diffusion-v1-5 (the PNDM/PLMS scheduler SD 1.5 ships with),
+# key for key. `clip_sample` is not a PNDM argument; diffusers keeps it as a hidden key.
+# Build the live scheduler with `PNDMScheduler.from_config(dict(SD15_SCHEDULER_CONFIG))`: the keys
+# absent here (timestep_spacing, prediction_type) must stay absent, as on the Hub, because
+# `from_config` treats absent and present keys differently. Treat both dicts as read-only.
+SD15_SCHEDULER_CONFIG = {"_class_name": "PNDMScheduler", **tiny.SD15_SCHEDULER}
+
+# The scheduler_config.json of stable-diffusion-xl-base-1.0 (EulerDiscreteScheduler).
+SDXL_SCHEDULER_CONFIG = {"_class_name": "EulerDiscreteScheduler", **tiny.SDXL_SCHEDULER}
+
+# Keys that describe the trained model rather than the sampler. `make` carries only these from the
+# base config, so a sampler choice (Karras sigmas, an SDE algorithm) never leaks from the previous
+# scheduler into the next one.
+MODEL_KEYS = (
+    "num_train_timesteps",
+    "beta_start",
+    "beta_end",
+    "beta_schedule",
+    "trained_betas",
+    "prediction_type",
+    "rescale_betas_zero_snr",
+    "timestep_spacing",
+    "steps_offset",
+    "set_alpha_to_one",
+    "clip_sample",
+    "clip_sample_range",
+    "thresholding",
+    "dynamic_thresholding_ratio",
+    "sample_max_value",
+    "variance_type",
+)
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """One Automatic1111 sampler: the diffusers class and settings that reproduce it.
+
+    `scheduler_class is None` means diffusers 0.42.1 has no equivalent; `note` says why.
+    `kwargs` are passed to `from_config`; do not mutate them (`make` copies them).
+    """
+
+    name: str
+    scheduler_class: type | None
+    kwargs: dict
+    note: str
+
+
+@dataclass(frozen=True)
+class ScheduleType:
+    """One Automatic1111 schedule type: the settings to pass as overrides (`make(..., **t.kwargs)`)."""
+
+    name: str
+    kwargs: dict
+    note: str
+
+
+_KARRAS = {"use_karras_sigmas": True}
+_SDE = {"algorithm_type": "sde-dpmsolver++"}
+# The singlestep solver's set_timesteps switches lower_order_final on anyway (with a warning) when
+# final_sigmas_type is "zero", its default; setting it up front keeps the config stable.
+_SINGLESTEP_SDE = {**_SDE, "lower_order_final": True}
+_DOCS = "diffusers docs, api/schedulers/overview"
+_SDE_NOISE = "stochastic: A1111 draws Brownian-tree noise, diffusers per-step randn, so images differ pixel for pixel"
+
+
+def _row(name: str, cls: type | None, kwargs: dict | None = None, note: str = "") -> tuple[str, Sampler]:
+    return name, Sampler(name=name, scheduler_class=cls, kwargs=dict(kwargs or {}), note=note)
+
+
+SAMPLERS: dict[str, Sampler] = dict(
+    [
+        _row("DPM++ 2M", DPMSolverMultistepScheduler, {}, f"{_DOCS}; diffusers' 'linspace' grid ends at a larger last sigma than A1111's"),
+        _row("DPM++ 2M Karras", DPMSolverMultistepScheduler, _KARRAS, _DOCS),
+        _row("DPM++ 2M SDE", DPMSolverMultistepScheduler, _SDE, f"{_DOCS}; {_SDE_NOISE}"),
+        _row("DPM++ 2M SDE Karras", DPMSolverMultistepScheduler, {**_SDE, **_KARRAS}, f"{_DOCS}; {_SDE_NOISE}"),
+        _row(
+            "DPM++ SDE",
+            DPMSolverSinglestepScheduler,
+            _SINGLESTEP_SDE,
+            "the docs table lists the deterministic singlestep solver; algorithm_type='sde-dpmsolver++' (since v0.30) "
+            "makes it stochastic like A1111's. DPMSolverSDEScheduler ports k-diffusion's sampler but needs torchsde",
+        ),
+        _row("DPM++ SDE Karras", DPMSolverSinglestepScheduler, {**_SINGLESTEP_SDE, **_KARRAS}, "as 'DPM++ SDE', with Karras sigmas"),
+        _row("DPM2", KDPM2DiscreteScheduler, {}, f"{_DOCS}; lacks A1111's discard_next_to_last_sigma"),
+        _row("DPM2 Karras", KDPM2DiscreteScheduler, _KARRAS, f"{_DOCS}; lacks A1111's discard_next_to_last_sigma"),
+        _row("DPM2 a", KDPM2AncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic)"),
+        _row("DPM2 a Karras", KDPM2AncestralDiscreteScheduler, _KARRAS, f"{_DOCS}; ancestral (stochastic)"),
+        _row("Euler", EulerDiscreteScheduler, {}, _DOCS),
+        _row("Euler a", EulerAncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic)"),
+        _row("Heun", HeunDiscreteScheduler, {}, f"{_DOCS}; two model calls per step"),
+        _row("LMS", LMSDiscreteScheduler, {}, _DOCS),
+        _row("LMS Karras", LMSDiscreteScheduler, _KARRAS, _DOCS),
+        _row("DDIM", DDIMScheduler, {}, "not in the docs table; eta is a pipeline call argument, not a scheduler setting"),
+        _row("PLMS", PNDMScheduler, {"skip_prk_steps": True}, "not in the docs table; PNDM without its Runge-Kutta warm-up is PLMS"),
+        _row("UniPC", UniPCMultistepScheduler, {}, "not in the docs table; A1111 exposes its variant and order as settings"),
+        _row("LCM", LCMScheduler, {}, "not in the docs table; needs an LCM-distilled model or LoRA to give images"),
+        _row("DPM++ 2S a", None, {}, "no equivalent: no ancestral singlestep DPM++ in diffusers (the docs call DPMSolverSinglestepScheduler 'very similar')"),
+        _row("DPM++ 2S a Karras", None, {}, "no equivalent: see 'DPM++ 2S a'"),
+        _row("DPM fast", None, {}, "no equivalent: k-diffusion's DPM-Solver with a fixed budget of model calls"),
+        _row("DPM adaptive", None, {}, "no equivalent: k-diffusion's adaptive-step DPM-Solver (the number of steps is chosen at run time)"),
+        _row("Restart", None, {}, "no equivalent: no Restart sampler in diffusers"),
+    ]
+)
+
+SCHEDULE_TYPES: dict[str, ScheduleType] = {
+    t.name: t
+    for t in (
+        ScheduleType("Automatic", {}, "the sampler's own default"),
+        ScheduleType("Karras", {"use_karras_sigmas": True}, "Karras et al. 2022, rho = 7"),
+        ScheduleType("Exponential", {"timestep_spacing": "linspace", "use_exponential_sigmas": True}, "log-uniform sigmas"),
+        ScheduleType("Beta", {"timestep_spacing": "linspace", "use_beta_sigmas": True}, "beta(0.6, 0.6) spacing; needs scipy"),
+        ScheduleType("SGM Uniform", {"timestep_spacing": "trailing"}, "the diffusers docs' mapping; close, not identical"),
+        ScheduleType("Simple", {"timestep_spacing": "trailing"}, "the diffusers docs' mapping"),
+    )
+}
+
+
+class Schedule(NamedTuple):
+    """What a scheduler will do at a step count: unpacks as `timesteps, sigmas`."""
+
+    timesteps: np.ndarray
+    sigmas: np.ndarray
+
+
+@contextlib.contextmanager
+def _quiet_diffusers():
+    """Silence diffusers' warnings for a moment: helpers never print, and the drops diffusers warns
+    about are checked here and raised as errors instead."""
+    logger = logging.getLogger("diffusers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def lookup(name: str) -> Sampler:
+    """The `Sampler` row for an A1111 name; a ValueError with close matches and all names otherwise."""
+    if not isinstance(name, str):
+        raise TypeError(f"a sampler name is a string such as 'DPM++ 2M Karras', got {type(name).__name__}")
+    if name in SAMPLERS:
+        return SAMPLERS[name]
+    folded = {key.casefold(): key for key in SAMPLERS}
+    close = difflib.get_close_matches(name.casefold(), folded, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(repr(folded[c]) for c in close)}? " if close else ""
+    raise ValueError(f"unknown sampler {name!r}; {hint}valid names (as Automatic1111 writes them): {', '.join(SAMPLERS)}")
+
+
+def accepted_keys(cls: type) -> set[str]:
+    """The settings `cls.__init__` takes: the only keys `from_config` can apply."""
+    parameters = inspect.signature(cls.__init__).parameters
+    return {
+        key
+        for key, p in parameters.items()
+        if key != "self" and p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+    }
+
+
+def _config_of(base) -> Mapping:
+    if isinstance(base, ConfigMixin):
+        return base.config
+    if isinstance(base, Mapping):
+        return base
+    raise TypeError(
+        f"base_config must be a scheduler or its config (a dict such as pipe.scheduler.config), got {type(base).__name__}"
+    )
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a is b or a == b)
+    except (ValueError, TypeError):  # arrays compare element-wise
+        return False
+
+
+def _defaults_of(cls) -> dict:
+    return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items() if k != "self"}
+
+
+def edited_keys(config: Mapping, source: type | None = None) -> dict[str, str]:
+    """Keys of a config whose edit `from_config` would not see, with the reason.
+
+    Two cases: the attribute and the item disagree (`config.x = v` was used; `from_config` reads
+    the item), or a key `_use_default_values` lists holds a value other than the default of the
+    class that made the config (it was edited after construction, or passed positionally;
+    `from_config` drops the key). That class is `source`, else the config's `_class_name`; a
+    config with neither is checked for the first case only.
+    """
+    import diffusers
+
+    if source is None:
+        named = getattr(diffusers, str(config.get("_class_name")), None)
+        source = named if isinstance(named, type) else None
+    source_defaults = _defaults_of(source) if source is not None else {}
+    used_defaults = set(config.get("_use_default_values", ()))
+    found = {}
+    for key, value in config.items():
+        if key.startswith("_"):
+            continue
+        if hasattr(config, key) and not _same(getattr(config, key), value):
+            found[key] = f"attribute {getattr(config, key)!r} differs from item {value!r}"
+        elif key in used_defaults and key in source_defaults and not _same(source_defaults[key], value):
+            found[key] = f"{value!r} is listed in _use_default_values, so from_config resets it to {source_defaults[key]!r}"
+    return found
+
+
+def make(name: str, base_config, **overrides):
+    """A new scheduler for the A1111 sampler `name` on the noise schedule of `base_config`.
+
+    Guarantees:
+    - only the model keys (`MODEL_KEYS`) that `base_config` sets explicitly are carried over; the
+      sampler's settings come from `SAMPLERS[name]` and then `overrides`, which win;
+    - every carried setting and override is explicit in the result, so `from_config(result.config)`
+      gives the same scheduler again;
+    - ValueError for an unknown name, a name without an equivalent, an override the class does not
+      take, a config edit `from_config` would drop, or settings the class rejects.
+    `base_config` may be a scheduler or its config (`pipe.scheduler.config`).
+    """
+    sampler = lookup(name)
+    if sampler.scheduler_class is None:
+        raise ValueError(f"{name!r} has no diffusers equivalent: {sampler.note}")
+    cls = sampler.scheduler_class
+    config = _config_of(base_config)
+    edited = edited_keys(config, type(base_config) if isinstance(base_config, ConfigMixin) else None)
+    if edited:
+        detail = "; ".join(f"{k}: {why}" for k, why in edited.items())
+        raise ValueError(
+            f"base_config holds edits that from_config would silently drop ({detail}). Pass them as overrides "
+            f"instead, e.g. make({name!r}, base_config, {next(iter(edited))}=...)"
+        )
+    if "num_train_timesteps" not in config or not ({"beta_schedule", "trained_betas"} & set(config)):
+        raise ValueError(
+            "base_config has no noise schedule (num_train_timesteps and beta_schedule or trained_betas): the "
+            "A1111 samplers need a DDPM-style scheduler config such as SD15_SCHEDULER_CONFIG or pipe.scheduler.config"
+        )
+    accepted = accepted_keys(cls)
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} does not take {', '.join(unknown)} (diffusers would silently ignore "
+            f"{'it' if len(unknown) == 1 else 'them'}); it takes: {', '.join(sorted(accepted))}"
+        )
+    used_defaults = set(config.get("_use_default_values", ()))
+    carried = {k: config[k] for k in MODEL_KEYS if k in config and k not in used_defaults}
+    settings = {**copy.deepcopy(sampler.kwargs), **overrides}
+    try:
+        with _quiet_diffusers():
+            return cls.from_config(carried, **settings)
+    except (ValueError, NotImplementedError, TypeError) as error:
+        raise ValueError(f"{cls.__name__} rejected the settings for {name!r} {settings}: {error}") from error
+
+
+def swap(pipe, name: str, **overrides):
+    """Give `pipe` the scheduler for `name`, built by `make` from its current one; return `pipe`.
+
+    The assignment goes through the pipeline, so `pipe.config["scheduler"]` names the new class.
+    """
+    current = getattr(pipe, "scheduler", None)
+    if not isinstance(current, ConfigMixin):
+        raise TypeError(f"swap needs a diffusers pipeline with a scheduler, got {type(pipe).__name__}")
+    pipe.scheduler = make(name, current.config, **overrides)
+    return pipe
+
+
+def explain(scheduler, target: type | None = None) -> pd.DataFrame:
+    """A table of every config key of `scheduler` and what `target.from_config` does with it.
+
+    Columns: `value` (the item, which from_config reads), `attribute` (what `config.key` reads; the
+    live scheduler uses it), `set` ("explicit" or "default": listed in `_use_default_values`), and
+    `from_config`: "kept" (passed to `target.__init__`), "dropped", or "hidden" (not an argument of
+    `target`; stored in the config for compatible classes). `target` defaults to the scheduler's
+    own class. The kept/dropped column comes from diffusers' own `extract_init_dict`.
+    """
+    if not isinstance(scheduler, ConfigMixin):
+        raise TypeError(f"explain needs a diffusers scheduler, got {type(scheduler).__name__}")
+    target = target or type(scheduler)
+    if not (isinstance(target, type) and issubclass(target, ConfigMixin)):
+        raise TypeError(f"target must be a diffusers scheduler class, got {target!r}")
+    config = scheduler.config
+    with _quiet_diffusers():
+        init_dict, _, hidden = target.extract_init_dict(dict(config))
+    defaults = set(config.get("_use_default_values", ()))
+    rows = []
+    for key, value in config.items():
+        if key == "_use_default_values":
+            continue
+        fate = "kept" if key in init_dict else "hidden" if key in hidden else "dropped"
+        rows.append(
+            {
+                "key": key,
+                "value": value,
+                "attribute": getattr(config, key, None),
+                "set": "default" if key in defaults else "explicit",
+                "from_config": fate,
+            }
+        )
+    return pd.DataFrame(rows).set_index("key")
+
+
+def schedule(scheduler, steps: int) -> Schedule:
+    """The timesteps and sigmas `scheduler` uses at `steps` inference steps, as float64 arrays.
+
+    Works on a copy: the caller's scheduler keeps its state. `sigmas` is the scheduler's own
+    `sigmas` when it has them (k-diffusion style, usually one longer than `timesteps`, ending at
+    the final sigma); for alpha-based schedulers (DDIM, PNDM, LCM) it is
+    sqrt((1 - alpha_bar_t) / alpha_bar_t) at each timestep (same length as `timesteps`).
+    """
+    if not isinstance(scheduler, ConfigMixin) or not hasattr(scheduler, "set_timesteps"):
+        raise TypeError(f"schedule needs a diffusers scheduler, got {type(scheduler).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if steps > scheduler.config.num_train_timesteps:
+        raise ValueError(f"steps ({steps}) cannot exceed the {scheduler.config.num_train_timesteps} training timesteps")
+    work = copy.deepcopy(scheduler)
+    with _quiet_diffusers():
+        work.set_timesteps(int(steps), device="cpu")
+    timesteps = np.asarray(work.timesteps, dtype=np.float64)
+    sigmas = getattr(work, "sigmas", None)
+    if sigmas is not None:
+        return Schedule(timesteps, np.asarray(sigmas.float() if hasattr(sigmas, "float") else sigmas, dtype=np.float64))
+    alpha_bar = np.asarray(work.alphas_cumprod, dtype=np.float64)[timesteps.astype(int)]
+    return Schedule(timesteps, np.sqrt((1.0 - alpha_bar) / alpha_bar))
+
+
+def table() -> pd.DataFrame:
+    """SAMPLERS as a table: name, diffusers class (or 'no equivalent'), settings, note."""
+    return pd.DataFrame(
+        [
+            {
+                "A1111 name": s.name,
+                "diffusers class": s.scheduler_class.__name__ if s.scheduler_class else "no equivalent",
+                "settings": ", ".join(f"{k}={v!r}" for k, v in s.kwargs.items()),
+                "note": s.note,
+            }
+            for s in SAMPLERS.values()
+        ]
+    ).set_index("A1111 name")

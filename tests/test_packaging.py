@@ -1,0 +1,45 @@
+"""environment.yml, pyproject.toml, the Makefile and .ci/run must tell the same story."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+ENVIRONMENT = yaml.safe_load((ROOT / "environment.yml").read_text())
+
+
+def pip_section():
+    return next(item["pip"] for item in ENVIRONMENT["dependencies"] if isinstance(item, dict))
+
+
+def test_python_versions_agree():
+    conda_python = next(d for d in ENVIRONMENT["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    version = conda_python.split("=")[1]
+    assert PYPROJECT["project"]["requires-python"] == f">={version},<3.{int(version.split('.')[1]) + 1}"
+
+
+def test_conda_installs_the_package_with_the_same_extras_as_make():
+    assert "-e .[book,test]" in pip_section()
+    assert "'.[book,test]'" in (ROOT / "Makefile").read_text()
+
+
+def test_torch_pin_agrees_everywhere():
+    pyproject_pin = next(d for d in PYPROJECT["project"]["dependencies"] if d.startswith("torch"))
+    assert pyproject_pin in pip_section()
+    assert f"pip install --quiet {pyproject_pin}" in (ROOT / "Makefile").read_text()
+
+
+def test_core_libraries_are_pinned_exactly():
+    pins = {re.split("[=<>]", d)[0]: d for d in PYPROJECT["project"]["dependencies"]}
+    for name in ("torch", "diffusers", "transformers"):
+        assert "==" in pins[name], f"{name} must be pinned exactly: the book documents one release"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert "pipefail" in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,209 @@
+"""helpers.schedulers: the A1111 table, make/swap/explain/schedule, and the errors they promise."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from diffusers import (
+    DDIMScheduler,
+    DPMSolverMultistepScheduler,
+    EulerDiscreteScheduler,
+    PNDMScheduler,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import helpers
+from helpers import pipelines, schedulers, tiny
+from helpers.schedulers import SAMPLERS, SCHEDULE_TYPES, explain, make, schedule, swap
+
+WITH_CLASS = [name for name, s in SAMPLERS.items() if s.scheduler_class is not None]
+WITHOUT_CLASS = [name for name, s in SAMPLERS.items() if s.scheduler_class is None]
+# KDPM2 builds a 1000-step schedule in __init__ (about a second each) and interleaves its sigmas:
+# kept out of the per-name schedule checks.
+FAST = [name for name in WITH_CLASS if not SAMPLERS[name].scheduler_class.__name__.startswith("KDPM2")]
+
+
+@pytest.fixture(scope="module")
+def sd15():
+    return PNDMScheduler.from_config(dict(schedulers.SD15_SCHEDULER_CONFIG))
+
+
+@pytest.fixture(scope="module")
+def sdxl():
+    return EulerDiscreteScheduler.from_config(dict(schedulers.SDXL_SCHEDULER_CONFIG))
+
+
+def training_sigmas(config) -> np.ndarray:
+    """sigma_t = sqrt((1 - alpha_bar_t) / alpha_bar_t) for SD's scaled-linear betas, computed here, not by diffusers."""
+    betas = np.linspace(config["beta_start"] ** 0.5, config["beta_end"] ** 0.5, config["num_train_timesteps"]) ** 2
+    alpha_bar = np.cumprod(1.0 - betas)
+    return np.sqrt((1.0 - alpha_bar) / alpha_bar)
+
+
+def test_table_names():
+    for name in ("DPM++ 2M", "DPM++ 2M Karras", "DPM++ 2M SDE Karras", "DPM++ SDE", "DPM2 a Karras", "Euler a",
+                 "Heun", "LMS Karras", "DDIM", "PLMS", "UniPC", "LCM", "DPM++ 2S a", "DPM fast", "DPM adaptive"):
+        assert name in SAMPLERS and SAMPLERS[name].name == name
+    assert set(schedulers.table().index) == set(SAMPLERS)
+    assert {"DPM++ 2S a", "DPM fast", "DPM adaptive"} <= set(WITHOUT_CLASS)
+
+
+@pytest.mark.parametrize("name", WITH_CLASS)
+@pytest.mark.parametrize("base", ["sd15", "sdxl"])
+def test_every_name_builds(name, base, request):
+    base_scheduler = request.getfixturevalue(base)
+    sampler = SAMPLERS[name]
+    made = make(name, base_scheduler.config)
+    assert type(made) is sampler.scheduler_class
+    for key, value in sampler.kwargs.items():
+        assert made.config[key] == value, key
+    for key in ("beta_start", "beta_end", "beta_schedule", "num_train_timesteps", "steps_offset"):
+        assert made.config[key] == base_scheduler.config[key], key
+    # every setting is explicit, so the plain diffusers round trip keeps them
+    again = type(made).from_config(made.config)
+    for key in sampler.kwargs:
+        assert again.config[key] == sampler.kwargs[key], key
+
+
+def test_base_may_be_the_scheduler_itself(sd15):
+    assert make("Euler", sd15).config == make("Euler", sd15.config).config
+
+
+@pytest.mark.parametrize("name", WITHOUT_CLASS)
+def test_no_equivalent_names_raise(name, sd15):
+    with pytest.raises(ValueError, match="no diffusers equivalent"):
+        make(name, sd15.config)
+
+
+def test_unknown_name_lists_close_matches_and_all_names(sd15):
+    with pytest.raises(ValueError, match="did you mean 'DPM\\+\\+ 2M Karras'") as info:
+        make("DPM++ 2m karras", sd15.config)
+    assert all(name in str(info.value) for name in SAMPLERS)
+    with pytest.raises(TypeError):
+        make(None, sd15.config)
+
+
+@given(st.text(max_size=30).filter(lambda s: s not in SAMPLERS))
+@settings(max_examples=50, deadline=None)
+def test_any_other_string_is_refused(name):
+    with pytest.raises(ValueError, match="unknown sampler"):
+        schedulers.lookup(name)
+
+
+def test_override_the_class_does_not_take_raises(sd15):
+    # diffusers would ignore it without a word
+    assert "use_karras_sigmas" not in DDIMScheduler.from_config(sd15.config, use_karras_sigmas=True).config
+    with pytest.raises(ValueError, match="DDIMScheduler does not take use_karras_sigmas"):
+        make("DDIM", sd15.config, use_karras_sigmas=True)
+
+
+def test_value_the_class_rejects_is_a_value_error(sd15):
+    with pytest.raises(ValueError, match="DPMSolverMultistepScheduler rejected"):
+        make("DPM++ 2M", sd15.config, algorithm_type="no-such-algorithm")
+
+
+def test_bad_base_config():
+    with pytest.raises(TypeError, match="base_config"):
+        make("Euler", 42)
+    with pytest.raises(ValueError, match="no noise schedule"):
+        make("Euler", {"shift": 3.0})
+
+
+def test_overrides_win_and_schedule_types_apply(sd15):
+    assert make("DPM++ 2M Karras", sd15, use_karras_sigmas=False).config.use_karras_sigmas is False
+    for schedule_type in SCHEDULE_TYPES.values():
+        made = make("DPM++ 2M", sd15, **schedule_type.kwargs)
+        for key, value in schedule_type.kwargs.items():
+            assert made.config[key] == value
+
+
+def test_edits_from_config_would_drop_are_refused(sd15):
+    dpm = DPMSolverMultistepScheduler.from_config(sd15.config)
+    by_attribute = copy.deepcopy(dpm)
+    by_attribute.config.use_karras_sigmas = True
+    with pytest.raises(ValueError, match="use_karras_sigmas: attribute True differs from item False"):
+        make("DPM++ 2M", by_attribute.config)
+    by_item = copy.deepcopy(dpm)
+    by_item.config["use_karras_sigmas"] = True
+    with pytest.raises(ValueError, match="use_karras_sigmas: attribute False differs from item True"):
+        make("DPM++ 2M", by_item.config)
+    registered = copy.deepcopy(dpm)
+    registered.register_to_config(use_karras_sigmas=True)
+    with pytest.raises(ValueError, match="use_karras_sigmas.*_use_default_values"):
+        make("DPM++ 2M", registered.config)
+    with pytest.raises(ValueError, match="num_train_timesteps: 500"):
+        make("DDIM", DDIMScheduler(500))  # positional: diffusers issue #14460
+    assert schedulers.edited_keys(dpm.config) == {}
+
+
+def test_sampler_settings_do_not_leak_into_the_next_sampler(sd15):
+    karras = make("DPM++ 2M SDE Karras", sd15)
+    euler = make("Euler", karras)
+    assert euler.config.use_karras_sigmas is False
+    assert make("DPM++ 2M", karras).config.algorithm_type == "dpmsolver++"
+
+
+def test_explain_reports_the_story(sd15):
+    dpm = DPMSolverMultistepScheduler.from_config(sd15.config)
+    table = explain(dpm)
+    assert set(table.index) == set(dpm.config) - {"_use_default_values"}
+    assert table.loc["use_karras_sigmas", "set"] == "default"
+    assert table.loc["use_karras_sigmas", "from_config"] == "dropped"
+    assert table.loc["beta_schedule", "from_config"] == "kept"
+    assert table.loc["skip_prk_steps", "from_config"] == "hidden"  # a PNDM key DPM does not take
+    edited = copy.deepcopy(dpm)
+    edited.config.use_karras_sigmas = True
+    row = explain(edited).loc["use_karras_sigmas"]
+    assert (row["attribute"], row["value"], row["from_config"]) == (True, False, "dropped")
+    made = explain(make("DPM++ 2M Karras", sd15))
+    assert made.loc["use_karras_sigmas", "set"] == "explicit" and made.loc["use_karras_sigmas", "from_config"] == "kept"
+    # towards another class: DDIM does not take the DPM keys
+    assert explain(make("DPM++ 2M Karras", sd15), target=DDIMScheduler).loc["use_karras_sigmas", "from_config"] != "kept"
+    with pytest.raises(TypeError):
+        explain(sd15.config)
+
+
+def test_schedule_matches_the_formulas(sd15):
+    train = training_sigmas(sd15.config)
+    karras = make("DPM++ 2M Karras", sd15)
+    timesteps, sigmas = schedule(karras, 25)
+    rho = 7.0
+    ramp = np.linspace(0, 1, 25)
+    expected = (train[-1] ** (1 / rho) + ramp * (train[0] ** (1 / rho) - train[-1] ** (1 / rho))) ** rho
+    np.testing.assert_allclose(sigmas[:-1], expected, rtol=1e-4)
+    assert sigmas[-1] == 0.0 and len(timesteps) == 25
+    assert karras.num_inference_steps is None  # worked on a copy
+    ddim_t, ddim_sigmas = schedule(make("DDIM", sd15), 25)
+    assert np.all(np.diff(ddim_t) < 0) and len(ddim_t) == 25
+    np.testing.assert_allclose(ddim_sigmas, train[ddim_t.astype(int)], rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_schedules_decrease(name, sd15):
+    timesteps, sigmas = schedule(make(name, sd15), 10)
+    assert np.all(np.diff(timesteps) <= 0), timesteps
+    assert np.all(sigmas >= 0) and np.all(np.diff(sigmas) <= 1e-6), sigmas
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True, 1001])
+def test_schedule_bad_steps(steps, sd15):
+    with pytest.raises(ValueError, match="steps"):
+        schedule(sd15, steps)
+
+
+def test_swap_changes_the_pipeline_and_its_output():
+    ctx = helpers.setup(profile="tiny", seed=0, device="cpu")
+    pipe = pipelines.load("sd15", ctx)
+    call = {**pipelines.default_call_kwargs("sd15", ctx), "output_type": "pt"}
+    before = pipe("a cat", generator=ctx.generator(), **call).images
+    assert pipe.config["scheduler"][1] == "PNDMScheduler"
+    assert swap(pipe, "Euler") is pipe
+    assert isinstance(pipe.scheduler, EulerDiscreteScheduler)
+    assert tuple(pipe.config["scheduler"]) == ("diffusers", "EulerDiscreteScheduler")
+    after = pipe("a cat", generator=ctx.generator(), **call).images
+    assert before.shape == after.shape
+    assert not torch.allclose(before, after)
+    with pytest.raises(TypeError, match="pipeline with a scheduler"):
+        swap(object(), "Euler")
