@@ -271,8 +271,9 @@ def default_call_kwargs(name: str, ctx: Context) -> dict:
 def with_pag(pipe, layers: str | list[str] | None = None):
     """The PAG version of `pipe`, sharing its modules (AutoPipelineForText2Image.from_pipe).
 
-    `layers` selects the self-attention layers to perturb ("mid", "down.block_1", a regex, or a
-    list of them); None keeps the pipeline's default.
+    `layers` selects the self-attention layers to perturb: each entry is a regular expression that
+    `re.search` looks for in the self-attention modules' names ("mid", "down_blocks.1", or a list);
+    None keeps the pipeline's default. The copy keeps `pipe`'s progress-bar setting.
     """
     if layers is not None:
         listed = [layers] if isinstance(layers, str) else layers
@@ -285,4 +286,6 @@ def with_pag(pipe, layers: str | list[str] | None = None):
             f"got {type(pipe).__name__}"
         )
     extra = {} if layers is None else {"pag_applied_layers": layers}
-    return diffusers.AutoPipelineForText2Image.from_pipe(pipe, enable_pag=True, **extra)
+    made = diffusers.AutoPipelineForText2Image.from_pipe(pipe, enable_pag=True, **extra)
+    made.set_progress_bar_config(**getattr(pipe, "_progress_bar_config", {}))
+    return made

@@ -8,9 +8,8 @@ import pytest
 
 from helpers.record import RECORD_ENV
 
-# Tests never reach the Hub and never open windows.
+# Tests never reach the Hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 # Tiny pipelines are built into the checkout's _build (ignored by git), not the user's cache, so a
 # test run depends on nothing left over from earlier work outside the checkout.
 os.environ.setdefault("FIELDNOTES_CACHE", str(Path(__file__).resolve().parent.parent / "_build" / "tiny-cache"))

@@ -1,0 +1,124 @@
+"""Count how often a module runs, and on how many samples, while a pipeline is called.
+
+A pipeline's cost is mostly the number of times it evaluates its denoiser, and on what batch.
+`count_calls(pipe.unet)` registers a forward hook for the duration of a `with` block and
+records one entry per completed forward call: its batch size and the shape of the input that
+carried it. Leaving the block removes the hook, so the module is exactly as it was.
+
+    with helpers.hooks.count_calls(pipe.unet) as unet:
+        pipe(prompt, num_inference_steps=4)
+    unet.calls, unet.batch_sizes, unet.samples   # 4, [2, 2, 2, 2], 8
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+__all__ = ["CallCounter", "count_calls"]
+
+
+class CallCounter:
+    """Counts the completed forward calls of one `nn.Module` and the batch size of each.
+
+    Use it as a context manager (or through `count_calls`): the hook exists only inside the
+    `with` block, and the counts stay readable after it. A forward that raises is not counted.
+
+    - `argument`: which input carries the batch. `None` (default) takes the first tensor among
+      the positional arguments, then among the keyword arguments in the order they were passed;
+      an int picks a positional argument, a str a keyword argument (or, for a call that passed
+      it positionally, the parameter of that name in `module.forward`). The batch size is that
+      tensor's first dimension.
+    """
+
+    def __init__(self, module: nn.Module, argument: int | str | None = None):
+        if not isinstance(module, nn.Module):
+            raise TypeError(f"count_calls needs a torch.nn.Module, got {type(module).__name__}")
+        if argument is not None and (isinstance(argument, bool) or not isinstance(argument, (int, str))):
+            raise TypeError(f"argument must be None, a positional index (int) or a parameter name (str), got {argument!r}")
+        if isinstance(argument, int) and argument < 0:
+            raise ValueError(f"argument must be a non-negative positional index, got {argument}")
+        self.module = module
+        self.argument = argument
+        self.shapes: list[torch.Size] = []
+        self._handle = None
+        self._parameters = _parameter_names(module)
+
+    @property
+    def calls(self) -> int:
+        """How many forward calls completed while the counter was active."""
+        return len(self.shapes)
+
+    @property
+    def batch_sizes(self) -> list[int]:
+        """The batch size of each call, in call order."""
+        return [shape[0] for shape in self.shapes]
+
+    @property
+    def samples(self) -> int:
+        """The total number of samples evaluated: the sum of the batch sizes."""
+        return sum(self.batch_sizes)
+
+    @property
+    def active(self) -> bool:
+        return self._handle is not None
+
+    def reset(self) -> None:
+        """Forget the calls counted so far (the hook, if active, stays)."""
+        self.shapes.clear()
+
+    def __enter__(self) -> CallCounter:
+        if self._handle is not None:
+            raise RuntimeError(f"this counter is already counting calls of {type(self.module).__name__}; use a new one")
+        self._handle = self.module.register_forward_hook(self._hook, with_kwargs=True)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._handle.remove()
+        self._handle = None
+
+    def _hook(self, module, args: tuple, kwargs: dict, output) -> None:
+        self.shapes.append(self._batch_tensor(args, kwargs).shape)
+
+    def _batch_tensor(self, args: Sequence, kwargs: Mapping) -> torch.Tensor:
+        name = type(self.module).__name__
+        if self.argument is None:
+            for value in (*args, *kwargs.values()):
+                if isinstance(value, torch.Tensor) and value.ndim > 0:
+                    return value
+            raise ValueError(
+                f"a call to {name} had no tensor argument with a batch dimension; "
+                "pass argument= (a positional index or a parameter name) to say which input carries the batch"
+            )
+        if isinstance(self.argument, int):
+            value = args[self.argument] if self.argument < len(args) else None
+            where = f"positional argument {self.argument}"
+        elif self.argument in kwargs:
+            value, where = kwargs[self.argument], f"argument {self.argument!r}"
+        else:
+            position = self._parameters.index(self.argument) if self.argument in self._parameters else None
+            value = args[position] if position is not None and position < len(args) else None
+            where = f"argument {self.argument!r}"
+        if not isinstance(value, torch.Tensor) or value.ndim == 0:
+            raise ValueError(
+                f"a call to {name} has no tensor with a batch dimension in {where} "
+                f"(got {type(value).__name__}); positional arguments passed: {len(args)}, "
+                f"keyword arguments passed: {sorted(kwargs) or 'none'}"
+            )
+        return value
+
+
+def count_calls(module: nn.Module, argument: int | str | None = None) -> CallCounter:
+    """A `CallCounter` for `module`; use it in a `with` block. See `CallCounter` for `argument`."""
+    return CallCounter(module, argument=argument)
+
+
+def _parameter_names(module: nn.Module) -> list[str]:
+    """The names of `module.forward`'s parameters, in order (empty if they cannot be read)."""
+    try:
+        return list(inspect.signature(module.forward).parameters)
+    except (TypeError, ValueError):
+        return []

@@ -1,0 +1,284 @@
+"""What a pipeline's `__call__` accepts, read from the installed diffusers with `inspect`.
+
+Readers copy call arguments from one pipeline to another; this module shows, per pipeline class,
+which parameters exist, their defaults and their documentation, so that a table in the book is
+recomputed from the code on every run and cannot go stale.
+
+- `call_parameters(pipeline)`: the parameters of one pipeline class (or instance), in order.
+- `compare(*pipelines)`: a table, one row per parameter (grouped), one column per pipeline.
+- `diff(a, b)`: the rows of `compare(a, b)` where the two pipelines differ.
+- `doc_disagreements(*pipelines)`: where a docstring's "defaults to" is not the signature's default.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+ABSENT = "absent"
+REQUIRED = "required"
+VAR_KEYWORD = "**kwargs"
+
+GROUPS = ("prompting", "size", "guidance", "schedule", "outputs", "callbacks", "model-specific")
+
+# Which concern a parameter serves. A name not listed here is "model-specific": the table then
+# still shows it, and a new diffusers parameter lands in the last group rather than disappearing.
+_GROUP_OF = {
+    "prompting": (
+        "prompt", "prompt_2", "negative_prompt", "negative_prompt_2", "prompt_embeds",
+        "negative_prompt_embeds", "pooled_prompt_embeds", "negative_pooled_prompt_embeds",
+        "prompt_attention_mask", "negative_prompt_attention_mask", "num_images_per_prompt",
+        "clip_skip", "max_sequence_length", "clean_caption", "text_model_output",
+        "text_attention_mask", "ip_adapter_image", "ip_adapter_image_embeds",
+    ),
+    "size": ("height", "width", "use_resolution_binning"),
+    "guidance": (
+        "guidance_scale", "guidance_rescale", "prior_guidance_scale", "decoder_guidance_scale",
+        "pag_scale", "pag_adaptive_scale",
+    ),
+    "schedule": (
+        "num_inference_steps", "timesteps", "sigmas", "eta", "denoising_end", "generator", "latents",
+        "prior_num_inference_steps", "prior_timesteps", "decoder_num_inference_steps",
+        "decoder_timesteps", "super_res_num_inference_steps", "prior_latents", "decoder_latents",
+        "super_res_latents",
+    ),
+    "outputs": ("output_type", "return_dict"),
+    "callbacks": (
+        "callback_on_step_end", "callback_on_step_end_tensor_inputs", "prior_callback_on_step_end",
+        "prior_callback_on_step_end_tensor_inputs", "callback", "callback_steps",
+    ),
+}
+GROUP_OF = {name: group for group, names in _GROUP_OF.items() for name in names}
+
+
+def group_of(name: str) -> str:
+    """The group a parameter name belongs to; unknown names are 'model-specific'."""
+    return GROUP_OF.get(name, "model-specific")
+
+
+@dataclass(frozen=True)
+class CallParameter:
+    """One parameter of a pipeline's `__call__`.
+
+    `default` is the default object itself (`inspect.Parameter.empty` when there is none);
+    `shown` is what a table cell shows: the default's repr, 'required', or '**kwargs'.
+    `doc` is the parameter's entry in the `__call__` docstring ('' when undocumented) and
+    `documented_default` what that entry says the default is ('' when it does not say): for
+    `height=None` the docstring is where the real default (a computed size) is written down.
+    """
+
+    name: str
+    group: str
+    default: object
+    shown: str
+    annotation: str
+    doc: str
+    documented_default: str = ""
+
+
+def _pipeline_class(pipeline) -> type:
+    """The DiffusionPipeline subclass behind `pipeline` (a class or an instance), or a TypeError."""
+    from diffusers import DiffusionPipeline
+
+    cls = pipeline if isinstance(pipeline, type) else type(pipeline)
+    if not issubclass(cls, DiffusionPipeline):
+        given = (
+            f"the class {cls.__qualname__}" if isinstance(pipeline, type)
+            else f"{cls.__qualname__} {pipeline!r:.60}"
+        )
+        raise TypeError(
+            f"expected a diffusers pipeline (a DiffusionPipeline subclass such as "
+            f"diffusers.StableDiffusionPipeline, or an instance of one); got {given}"
+        )
+    if not any("__call__" in vars(k) for k in cls.__mro__ if issubclass(k, DiffusionPipeline)):
+        raise TypeError(
+            f"{cls.__qualname__} defines no __call__ (it is a base class); pass a concrete pipeline "
+            "class such as diffusers.StableDiffusionPipeline"
+        )
+    return cls
+
+
+def _docs(function) -> dict[str, tuple[str, str]]:
+    """Parameter name -> (type spec, prose) from the 'Args:' section of a diffusers docstring.
+
+    diffusers writes `name (`type`, *optional*, defaults to X):` followed by indented prose; the
+    type spec is what stands between the parentheses.
+    """
+    lines = (inspect.getdoc(function) or "").splitlines()
+    indent = lambda line: len(line) - len(line.lstrip())  # noqa: E731
+    starts = [i for i, line in enumerate(lines) if line.strip() == "Args:"]
+    if not starts:
+        return {}
+    base = indent(lines[starts[0]])
+    specs: dict[str, list[str]] = {}
+    prose: dict[str, list[str]] = {}
+    entry_indent, current, spec_open = None, None, False
+    for line in lines[starts[0] + 1:]:
+        if not line.strip():
+            continue
+        if indent(line) <= base:
+            break
+        if entry_indent is None:
+            entry_indent = indent(line)
+        # `name (spec): text`, also written `name: (spec): text`, the spec sometimes wrapped
+        match = re.match(r"\s*(\w+):?\s+\((.*)$", line) if indent(line) == entry_indent else None
+        if match:
+            current, rest = match.group(1), match.group(2)
+            specs[current], prose[current] = [], []
+        elif current is None:
+            continue
+        else:
+            rest = line.strip()
+        if match or spec_open:
+            spec, closed, text = rest.rpartition("):") if "):" in rest else (rest, "", "")
+            spec_open = not closed
+            specs[current].append(spec.strip())
+            rest = text
+        if rest.strip():
+            prose[current].append(rest.strip())
+    return {name: (" ".join(specs[name]), " ".join(prose[name])) for name in specs}
+
+
+def documented_default(spec: str) -> str:
+    """What a docstring's type spec says the default is ('' when it does not say)."""
+    match = re.search(r"defaults to:?\s*(.+?)\s*$", spec)
+    return match.group(1).strip("`. ") if match else ""
+
+
+def _annotation_text(annotation) -> str:
+    if annotation is inspect.Parameter.empty:
+        return ""
+    # a module with `from __future__ import annotations` leaves its annotations as strings
+    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+
+def call_parameters(pipeline) -> list[CallParameter]:
+    """The parameters of `pipeline.__call__` in signature order, without `self`.
+
+    `pipeline` is a DiffusionPipeline subclass or an instance of one; anything else raises a
+    TypeError naming what was given. A `**kwargs` catch-all appears as a parameter named
+    'kwargs' whose `shown` is '**kwargs' (such pipelines accept, and may silently ignore,
+    keywords their signature does not list).
+    """
+    cls = _pipeline_class(pipeline)
+    signature = inspect.signature(cls.__call__)
+    docs = _docs(cls.__call__)
+    params = []
+    for name, p in signature.parameters.items():
+        if name == "self" or p.kind is p.VAR_POSITIONAL:
+            continue
+        if p.kind is p.VAR_KEYWORD:
+            shown = VAR_KEYWORD
+        elif p.default is p.empty:
+            shown = REQUIRED
+        else:
+            shown = repr(p.default)
+        annotation = _annotation_text(p.annotation)
+        spec, doc = docs.get(name, ("", ""))
+        params.append(CallParameter(name, group_of(name), p.default, shown, annotation, doc, documented_default(spec)))
+    return params
+
+
+def _label(pipeline) -> str:
+    return _pipeline_class(pipeline).__name__
+
+
+def compare(*pipelines) -> pd.DataFrame:
+    """One row per parameter, one column per pipeline (named by class), cells = default or 'absent'.
+
+    Rows are indexed by (group, parameter), groups in the order of `GROUPS`, parameters within a
+    group in the order they first appear in the pipelines' signatures. A cell holds the default's
+    repr, 'required' when there is no default, '**kwargs' for a catch-all, or 'absent'.
+    """
+    if not pipelines:
+        raise ValueError("compare() needs at least one pipeline class, e.g. compare(StableDiffusionPipeline)")
+    labels = [_label(p) for p in pipelines]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise ValueError(f"compare() got the same pipeline class more than once: {', '.join(repeated)}")
+    columns = {label: {p.name: p for p in call_parameters(pipe)} for label, pipe in zip(labels, pipelines)}
+    order: dict[str, str] = {}
+    for params in columns.values():
+        for name, p in params.items():
+            order.setdefault(name, p.group)
+    rows = sorted(order, key=lambda name: GROUPS.index(order[name]))  # stable: keeps first-seen order
+    index = pd.MultiIndex.from_tuples([(order[name], name) for name in rows], names=["group", "parameter"])
+    data = {
+        label: [params[name].shown if name in params else ABSENT for name in rows] for label, params in columns.items()
+    }
+    return pd.DataFrame(data, index=index, columns=labels)
+
+
+def diff(a, b) -> pd.DataFrame:
+    """The rows of `compare(a, b)` where `a` and `b` differ, with a 'change' column.
+
+    'change' is 'only in <A>', 'only in <B>' or 'default differs'. Two identical signatures give
+    an empty frame with the same columns.
+    """
+    table = compare(a, b)
+    la, lb = table.columns
+    differs = table[table[la] != table[lb]].copy()
+    differs["change"] = [
+        f"only in {la}" if vb == ABSENT else f"only in {lb}" if va == ABSENT else "default differs"
+        for va, vb in zip(differs[la], differs[lb])
+    ]
+    return differs
+
+
+def parameter_docs(pipeline) -> pd.DataFrame:
+    """One pipeline's parameters: group, default, documented default, type annotation and doc."""
+    params = call_parameters(pipeline)
+    return pd.DataFrame(
+        {"group": [p.group for p in params], "default": [p.shown for p in params],
+         "documented default": [p.documented_default for p in params],
+         "type": [p.annotation for p in params], "doc": [p.doc for p in params]},
+        index=pd.Index([p.name for p in params], name="parameter"),
+    )
+
+
+def _literal(text: str):
+    """(True, value) when `text` is a Python literal, else (False, None)."""
+    try:
+        return True, ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _same_default(documented, default) -> bool:
+    """Equal values, where 1 and 1.0 agree but True and 1 do not; incomparable values differ."""
+    if isinstance(documented, bool) or isinstance(default, bool):
+        return type(documented) is type(default) and documented == default
+    try:
+        return bool(documented == default)
+    except (TypeError, ValueError):  # e.g. an array default, whose == is element-wise
+        return False
+
+
+def doc_disagreements(*pipelines) -> pd.DataFrame:
+    """Parameters whose docstring's "defaults to ..." is not the signature's default.
+
+    One row per (pipeline, parameter), columns 'default' (the signature's), 'documented default'
+    and 'documented as': 'another value' when the docstring names a different literal, or
+    'an expression' when it describes a computed default (such as
+    `self.unet.config.sample_size * self.vae_scale_factor`) that the signature writes as None.
+    Parameters whose docstring names no default, or the signature's own, are left out.
+    """
+    if not pipelines:
+        raise ValueError("doc_disagreements() needs at least one pipeline class")
+    rows = []
+    for pipe in pipelines:
+        for p in call_parameters(pipe):
+            if not p.documented_default or p.default is inspect.Parameter.empty:
+                continue
+            is_literal, value = _literal(p.documented_default)
+            if is_literal and _same_default(value, p.default):
+                continue
+            kind = "another value" if is_literal else "an expression"
+            rows.append((_label(pipe), p.name, p.shown, p.documented_default, kind))
+    index_names = ["pipeline", "parameter"]
+    frame = pd.DataFrame(rows, columns=index_names + ["default", "documented default", "documented as"])
+    return frame.set_index(index_names)
