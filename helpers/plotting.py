@@ -63,7 +63,7 @@ def image_grid(
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
         if index < len(images):
-            ax.imshow(to_array(images[index]), cmap="gray", interpolation="nearest")
+            ax.imshow(to_array(images[index]), cmap="gray", interpolation="antialiased")
             if titles is not None:
                 ax.set_title(titles[index], fontsize=8)
     if suptitle:

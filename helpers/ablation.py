@@ -1,0 +1,79 @@
+"""How far an image moved, split into layout (low spatial frequencies) and detail (the rest).
+
+`layout_detail(a, b, cutoff)` takes the pixel difference of two images and splits it with an
+ideal radial filter in the 2-D Fourier domain: frequencies up to `cutoff` cycles per image are
+"layout" (where things are, large shapes and colour masses), everything above is "detail" (edges,
+texture). The two parts are orthogonal, so the squared distances add up exactly:
+total² = layout² + detail². Distances are root-mean-square over pixels and channels, on images
+in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .plotting import to_array
+
+
+def _image(image, name: str) -> np.ndarray:
+    try:
+        array = to_array(image)
+    except TypeError as error:
+        raise TypeError(f"{name}: {error}") from None
+    return array if array.ndim == 3 else array[..., None]
+
+
+def low_pass_mask(height: int, width: int, cutoff: float) -> np.ndarray:
+    """A (height, width) boolean mask over `np.fft.fft2` bins: True where the radial frequency,
+    in cycles per image along each axis, is at most `cutoff`. Symmetric under negation, so a
+    filtered real image stays real."""
+    if not isinstance(cutoff, (int, float)) or isinstance(cutoff, bool) or not np.isfinite(cutoff) or cutoff < 0:
+        raise ValueError(f"cutoff must be a finite number of cycles per image >= 0, got {cutoff!r}")
+    ky = np.fft.fftfreq(height) * height  # cycles per image: 0, 1, ..., -1
+    kx = np.fft.fftfreq(width) * width
+    return np.hypot(ky[:, None], kx[None, :]) <= cutoff
+
+
+def split(signal: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high): the parts of an HxW or HxWxC array (any values, e.g. a difference of two
+    images) at or below / above `cutoff` cycles per image. low + high == signal, and the two
+    are orthogonal."""
+    if not isinstance(signal, np.ndarray) or signal.ndim not in (2, 3):
+        raise TypeError(f"split needs an HxW or HxWxC numpy array, got {type(signal).__name__} {getattr(signal, 'shape', '')}")
+    array = signal.astype(np.float64)
+    mask = low_pass_mask(array.shape[0], array.shape[1], cutoff)
+    if array.ndim == 3:
+        mask = mask[:, :, None]
+    low = np.fft.ifft2(np.fft.fft2(array, axes=(0, 1)) * mask, axes=(0, 1)).real
+    return low, array - low
+
+
+def layout_detail(a, b, cutoff: float) -> dict[str, float]:
+    """RMS distances between images `a` and `b`: {"layout", "detail", "total"}.
+
+    `a` and `b`: PIL images, HxWxC arrays or CHW/HWC tensors of the same size, values in [0, 1]
+    (uint8 arrays are scaled). `cutoff`: cycles per image; frequencies at or below it are layout.
+    Guarantees: all three are >= 0, symmetric in a and b, 0 for identical images, and
+    total**2 == layout**2 + detail**2 up to rounding.
+    """
+    first, second = _image(a, "a"), _image(b, "b")
+    if first.shape != second.shape:
+        raise ValueError(f"images must have the same shape to be compared, got {first.shape} and {second.shape}")
+    low, high = split(first.astype(np.float64) - second.astype(np.float64), cutoff)
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x))))  # noqa: E731
+    return {"layout": rms(low), "detail": rms(high), "total": rms(low + high)}
+
+
+def distance_table(reference, variants: Mapping[str, object], cutoff: float) -> pd.DataFrame:
+    """One row per variant: its layout, detail and total distance from `reference`, and the
+    share of the squared distance that is detail (NaN where the variant equals the reference)."""
+    if not isinstance(variants, Mapping) or not variants:
+        raise ValueError("variants must be a non-empty mapping {label: image}")
+    rows = {label: layout_detail(reference, image, cutoff) for label, image in variants.items()}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=["layout", "detail", "total"])
+    squared = table["total"] ** 2
+    table["detail share"] = (table["detail"] ** 2 / squared).where(squared > 0)
+    return table
