@@ -6,7 +6,7 @@ PROFILE ?= tiny
 INSTALLED := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test lab bench clean
+.PHONY: venv book test lab bench clean browser
 
 venv: $(INSTALLED)
 
@@ -24,11 +24,19 @@ book: venv
 	@mkdir -p _build && echo "$(PROFILE)" > _build/.profile
 	FIELDNOTES_STATIC=1 PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going
 
-test: venv
+# Debian's Chromium for tests/test_browser.py, driven by Playwright (which cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  else echo "no chromium: tests/test_browser.py will skip (install Debian's chromium, or set FIELDNOTES_CHROMIUM)"; fi; }
+
+test: venv browser
 	$(BIN)/python -m pytest
 
+# jupytext's server extension (installed with the book extra) opens the MyST chapters as notebooks
 lab: venv
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: venv
 	$(BIN)/python benchmarks/notebooks.py

@@ -4,7 +4,7 @@ import re
 
 
 def test_book_builds_without_errors_or_warnings(built_book):
-    problems = [line for line in built_book.log.splitlines() if re.search(r"WARNING|ERROR|Traceback", line)]
+    problems = [line for line in built_book.log.splitlines() if re.search(r"WARNING:|ERROR|Traceback", line)]
     assert built_book.returncode == 0, "jupyter-book build failed:\n" + "\n".join(problems[:20] or built_book.log.splitlines()[-20:])
     assert not problems, "the build logged:\n" + "\n".join(problems[:20])
 
