@@ -14,7 +14,8 @@ venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[book,test]'
+	$(BIN)/pip install --quiet -e '.[book,test,parity]'
+	$(BIN)/pip install --quiet --no-deps k-diffusion==0.1.1.post1
 	touch $@
 
 # Executes every chapter in $(PROFILE) and builds _build/html; any cell error or warning fails it.

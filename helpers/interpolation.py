@@ -1,0 +1,485 @@
+"""Walks through CLIP embedding space for the UnCLIP pipelines: slerp, lerp and frame makers.
+
+UnCLIP models (Karlo, Stable unCLIP) generate from CLIP embeddings, so moving from one prompt or
+image to another is a path between two embeddings. `slerp` walks the great circle between them
+(`lerp` the straight chord, for comparison); `interpolate_prompts` and `interpolate_images` encode
+both ends exactly as the pipeline would, interpolate, and render every frame from the same noise,
+so that frame 0 is the plain call on the first prompt or image.
+
+    frames = interpolate_prompts(pipe, "a cat", "a dog", 5, generator=ctx.generator())
+    frames.images[0]            # the image pipe("a cat", generator=ctx.generator()) gives
+    frames.embeddings["text_embeds"].shape   # (5, D): what each frame was conditioned on
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = [
+    "Frames",
+    "angle_between",
+    "encode_image",
+    "encode_prompt",
+    "image_path",
+    "interpolate_images",
+    "interpolate_prompts",
+    "lerp",
+    "prompt_path",
+    "slerp",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# slerp and lerp
+# --------------------------------------------------------------------------------------------
+
+
+def _check_pair(a, b, name: str) -> None:
+    for label, value in (("a", a), ("b", b)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name}() needs tensors, got {label} of type {type(value).__name__}")
+        if not value.is_floating_point():
+            raise TypeError(f"{name}() needs floating-point tensors, got {label} of dtype {value.dtype}")
+        if value.ndim == 0:
+            raise ValueError(f"{name}() interpolates vectors along the last dimension; {label} is a 0-d tensor")
+    if a.shape != b.shape:
+        raise ValueError(f"{name}() needs a and b of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.dtype != b.dtype:
+        raise TypeError(f"{name}() needs a and b of the same dtype, got {a.dtype} and {b.dtype}")
+    if a.device != b.device:
+        raise ValueError(f"{name}() needs a and b on the same device, got {a.device} and {b.device}")
+
+
+def _work_dtype(device: torch.device) -> torch.dtype:
+    # float64 makes the angle and the orthogonal direction accurate to ~1e-8 even for nearly
+    # parallel or opposite vectors; MPS has no float64, so float32 there
+    return torch.float32 if device.type == "mps" else torch.float64
+
+
+def _as_t(t, name: str) -> tuple[torch.Tensor, bool]:
+    """`t` as a 1-D float64 CPU tensor, and whether the caller asked for a batch."""
+    if isinstance(t, bool):
+        raise TypeError(f"{name}(): t must be a float in [0, 1] or a 1-D tensor of them, got a bool")
+    if isinstance(t, (int, float)):
+        values, batched = torch.tensor([float(t)], dtype=torch.float64), False
+    elif isinstance(t, torch.Tensor):
+        if t.ndim > 1:
+            raise ValueError(f"{name}(): t must be a float or a 1-D tensor, got shape {tuple(t.shape)}")
+        if t.is_complex():
+            raise TypeError(f"{name}(): t must be real, got dtype {t.dtype}")
+        values, batched = t.detach().to("cpu", torch.float64).reshape(-1), t.ndim == 1
+    elif isinstance(t, (Sequence, np.ndarray)) and not isinstance(t, str):
+        values, batched = torch.as_tensor(np.asarray(t, dtype=np.float64)).reshape(-1), True
+    else:
+        raise TypeError(f"{name}(): t must be a float in [0, 1] or a 1-D tensor of them, got {type(t).__name__}")
+    if batched and values.numel() == 0:
+        raise ValueError(f"{name}(): t is empty")
+    if not torch.isfinite(values).all() or (values < 0).any() or (values > 1).any():
+        raise ValueError(f"{name}(): every t must lie in [0, 1], got {values.tolist()}")
+    return values, batched
+
+
+def _broadcast_t(values: torch.Tensor, batched: bool, like: torch.Tensor) -> torch.Tensor:
+    """t shaped to broadcast over `like`: (n, 1, ..., 1) for a batch, a 0-d tensor otherwise."""
+    values = values.to(like.device, like.dtype)
+    return values.reshape((-1,) + (1,) * like.ndim) if batched else values.reshape(())
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
+    """Linear interpolation `(1 - t) a + t b`, with the same conventions as `slerp`.
+
+    - `t`: a float in [0, 1] (result shaped like `a`) or a 1-D tensor of n of them (result
+      shaped `(n, *a.shape)`).
+    - Endpoints are exact: t=0 returns `a` and t=1 returns `b`, bit for bit.
+    Between two vectors at an angle the path cuts the chord, so its norm dips below the norms
+    of both ends; that dip is what `slerp` avoids.
+    """
+    _check_pair(a, b, "lerp")
+    values, batched = _as_t(t, "lerp")
+    work = _work_dtype(a.device)
+    a_w, b_w = a.to(work), b.to(work)
+    tt = _broadcast_t(values, batched, a_w)
+    # (1 - t) a + t b rather than torch.lerp's a + t (b - a), which misses b at t=1 by rounding
+    return ((1 - tt) * a_w + tt * b_w).to(a.dtype)
+
+
+def _orthogonal_to(unit: torch.Tensor) -> torch.Tensor:
+    """A unit vector orthogonal to each row of `unit`, chosen deterministically.
+
+    The basis vector along `unit`'s smallest component, with its `unit` part removed: its norm
+    is at least sqrt(1 - 1/D), so the normalisation never divides by a small number. For `u`
+    and `-u` it gives the same vector, which keeps slerp symmetric for opposite inputs.
+    """
+    k = unit.abs().argmin(dim=-1, keepdim=True)
+    basis = torch.zeros_like(unit).scatter_(-1, k, 1.0)
+    perp = basis - unit.gather(-1, k) * unit
+    return perp / perp.norm(dim=-1, keepdim=True)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
+    """Spherical interpolation between `a` and `b` along their last dimension.
+
+    Each vector (row) is interpolated separately: its direction moves along the great circle from
+    `a`'s direction to `b`'s at constant angular speed (angle t·θ from `a` at parameter t), and its
+    length goes linearly from |a| to |b|. For vectors of equal length this is the textbook
+    `sin((1-t)θ)/sin θ · a + sin(tθ)/sin θ · b`, and the length stays |a| all along.
+
+    - `a`, `b`: floating-point tensors of the same shape, dtype and device, last dimension >= 2,
+      no zero vectors (ValueError otherwise).
+    - `t`: a float in [0, 1] (result shaped like `a`) or a 1-D tensor of n of them (result shaped
+      `(n, *a.shape)`: one interpolation per t).
+    - Endpoints are exact: t=0 returns `a` and t=1 returns `b`, bit for bit.
+    - Stable everywhere: the angle comes from `2 atan2(|â - b̂|, |â + b̂|)`, which keeps full
+      precision near 0 and near π. Nearly parallel vectors give (nearly) the straight path;
+      opposite vectors, for which any great circle is a shortest one, take a fixed one, so the
+      result is finite and still has the interpolated length.
+    - Computed in float64 (float32 on MPS) and returned in the inputs' dtype.
+    """
+    _check_pair(a, b, "slerp")
+    if a.shape[-1] < 2:
+        raise ValueError(f"slerp() needs vectors of at least 2 components along the last dimension, got shape {tuple(a.shape)}")
+    values, batched = _as_t(t, "slerp")
+    work = _work_dtype(a.device)
+    a_w, b_w = a.to(work), b.to(work)
+    norm_a = a_w.norm(dim=-1, keepdim=True)
+    norm_b = b_w.norm(dim=-1, keepdim=True)
+    for label, norms in (("a", norm_a), ("b", norm_b)):
+        if not torch.isfinite(norms).all():
+            raise ValueError(f"slerp(): {label} holds inf or nan")
+        if (norms == 0).any():
+            raise ValueError(
+                f"slerp() is undefined for zero vectors: {int((norms == 0).sum())} vector(s) of {label} have norm 0; "
+                "a zero vector has no direction to rotate (use lerp)"
+            )
+    unit_a, unit_b = a_w / norm_a, b_w / norm_b
+    theta = 2 * torch.atan2((unit_a - unit_b).norm(dim=-1, keepdim=True), (unit_a + unit_b).norm(dim=-1, keepdim=True))
+    # the direction of b seen from a, in the plane of the two: b̂ without its â component
+    perp = unit_b - (unit_a * unit_b).sum(dim=-1, keepdim=True) * unit_a
+    perp_norm = perp.norm(dim=-1, keepdim=True)
+    # below this length the plane is not determined by the data (parallel or opposite vectors);
+    # errors in `perp` are ~eps/|perp| <= sqrt(eps) above it
+    tolerance = torch.finfo(work).eps ** 0.5
+    toward_b = torch.where(perp_norm > tolerance, perp / perp_norm.clamp_min(tolerance), _orthogonal_to(unit_a))
+
+    tt = _broadcast_t(values, batched, a_w)
+    angle = tt * theta
+    direction = torch.cos(angle) * unit_a + torch.sin(angle) * toward_b
+    result = ((1 - tt) * norm_a + tt * norm_b) * direction
+    # the rotation reaches b̂ only up to rounding; the ends are returned as given
+    result = torch.where(tt == 0, a_w, torch.where(tt == 1, b_w, result))
+    return result.to(a.dtype)
+
+
+def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The angle (radians, float64) between `a` and `b` along the last dimension, accurate near 0 and π.
+
+    `a` and `b` broadcast against each other (e.g. one vector against a batch of them).
+    """
+    for label, value in (("a", a), ("b", b)):
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.ndim == 0:
+            raise TypeError(f"angle_between() needs floating-point tensors of vectors, got {label}={value!r:.60}")
+    try:
+        torch.broadcast_shapes(a.shape, b.shape)
+    except RuntimeError:
+        raise ValueError(f"angle_between(): shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast") from None
+    work = _work_dtype(a.device)
+    unit_a = a.to(work) / a.to(work).norm(dim=-1, keepdim=True)
+    unit_b = b.to(work) / b.to(work).norm(dim=-1, keepdim=True)
+    return 2 * torch.atan2((unit_a - unit_b).norm(dim=-1), (unit_a + unit_b).norm(dim=-1))
+
+
+# --------------------------------------------------------------------------------------------
+# UnCLIP pipelines
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frames:
+    """The result of an interpolation.
+
+    - `t`: the n interpolation parameters, `linspace(0, 1, n)` (float64, CPU).
+    - `images`: the n frames in the pipeline's `output_type` (a list of PIL images, an array
+      (n, H, W, C) or a tensor (n, C, H, W)).
+    - `embeddings`: what each frame was conditioned on, by the pipeline argument's name, each a
+      tensor with the n frames along its first dimension.
+    """
+
+    t: torch.Tensor
+    images: object
+    embeddings: dict
+
+    def __len__(self) -> int:
+        return int(self.t.numel())
+
+
+def _pipeline_classes():
+    # imported here so that `import helpers.interpolation` stays cheap for slerp alone
+    from diffusers import StableUnCLIPImg2ImgPipeline, UnCLIPImageVariationPipeline, UnCLIPPipeline
+
+    return UnCLIPPipeline, UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline
+
+
+def _check_n(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n (the number of frames) must be an int >= 2, got {type(n).__name__}")
+    if n < 2:
+        raise ValueError(f"n (the number of frames) must be >= 2 to include both ends, got {n}")
+    return int(n)
+
+
+def _check_batch_size(batch_size, n: int) -> int:
+    if batch_size is None:
+        return n
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int or None (all frames in one call), got {batch_size!r}")
+    return int(batch_size)
+
+
+def _check_generator(generator) -> torch.Generator:
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(
+            "generator must be one torch.Generator (e.g. ctx.generator()); every frame gets a copy of its state, "
+            f"so that all frames share the same noise. Got {type(generator).__name__}"
+        )
+    return generator
+
+
+def _copies(generator: torch.Generator, k: int) -> list[torch.Generator]:
+    """k generators in `generator`'s current state; `generator` itself is not advanced."""
+    state = generator.get_state()
+    copies = []
+    for _ in range(k):
+        copy = torch.Generator(device=generator.device)
+        copy.set_state(state)
+        copies.append(copy)
+    return copies
+
+
+def _check_reserved(call_kwargs: dict, reserved: set[str], name: str) -> None:
+    clash = sorted(reserved & set(call_kwargs))
+    if clash:
+        raise ValueError(f"{name}() sets {', '.join(clash)} itself; leave them out of the call arguments")
+
+
+def _concat(parts: list):
+    first = parts[0]
+    if isinstance(first, list):
+        return [image for part in parts for image in part]
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    if isinstance(first, torch.Tensor):
+        return torch.cat(parts)
+    raise TypeError(f"cannot join pipeline outputs of type {type(first).__name__}")
+
+
+def _render(pipe, n: int, batch_size: int, generator: torch.Generator, per_frame, call_kwargs: dict) -> object:
+    """Call `pipe` on frames [i, i + batch_size), each with a fresh copy of `generator`."""
+    parts = []
+    for start in range(0, n, batch_size):
+        frames = slice(start, min(start + batch_size, n))
+        k = frames.stop - frames.start
+        output = pipe(generator=_copies(generator, k), **per_frame(frames), **call_kwargs)
+        parts.append(output.images if hasattr(output, "images") else output[0])
+    return _concat(parts)
+
+
+@torch.no_grad()
+def encode_prompt(pipe, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`(text_embeds, last_hidden_state, attention_mask)` of `prompt`, batch 1, as UnCLIPPipeline makes them.
+
+    This is the pipeline's own `_encode_prompt` without guidance: same tokenizer padding and
+    truncation, text encoder called without the attention mask, mask returned as booleans.
+    """
+    text_embeds, hidden, mask = pipe._encode_prompt(prompt, pipe._execution_device, 1, False)
+    return text_embeds, hidden, mask
+
+
+@torch.no_grad()
+def encode_image(pipe, image) -> torch.Tensor:
+    """The CLIP image embedding (1, D) that UnCLIPImageVariationPipeline / StableUnCLIPImg2ImgPipeline compute.
+
+    A PIL image goes through the pipeline's `feature_extractor`; a tensor is taken as its
+    output (pixel values, (1, 3, H, W)), as the pipelines do. Stable unCLIP's noise augmentation
+    is not applied here: the pipeline adds it to whatever `image_embeds` it is given.
+    """
+    if not isinstance(image, torch.Tensor):
+        image = pipe.feature_extractor(images=image, return_tensors="pt").pixel_values
+    encoder = pipe.image_encoder
+    image = image.to(device=pipe._execution_device, dtype=next(encoder.parameters()).dtype)
+    return encoder(image).image_embeds
+
+
+def _frame_ts(n: int) -> torch.Tensor:
+    return torch.linspace(0, 1, n, dtype=torch.float64)
+
+
+def _check_prompt_pipe(pipe, name: str) -> None:
+    UnCLIPPipeline, UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline = _pipeline_classes()
+    if not isinstance(pipe, UnCLIPPipeline):
+        takes_images = isinstance(pipe, (UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline))
+        hint = " It takes images: use interpolate_images() / image_path()." if takes_images else ""
+        raise TypeError(
+            f"{name}() needs an UnCLIPPipeline (Karlo; helpers.pipelines.load('unclip', ctx)), "
+            f"got {type(pipe).__name__}.{hint}"
+        )
+
+
+def _check_image_pipe(pipe, name: str) -> bool:
+    """Validate; True for Stable unCLIP, False for Karlo image variations."""
+    UnCLIPPipeline, UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline = _pipeline_classes()
+    if not isinstance(pipe, (UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline)):
+        hint = " It takes prompts: use interpolate_prompts() / prompt_path()." if isinstance(pipe, UnCLIPPipeline) else ""
+        raise TypeError(
+            f"{name}() needs an UnCLIPImageVariationPipeline or a StableUnCLIPImg2ImgPipeline "
+            "(helpers.pipelines.load('unclip-image-variation' or 'stable-unclip', ctx)), "
+            f"got {type(pipe).__name__}.{hint}"
+        )
+    return isinstance(pipe, StableUnCLIPImg2ImgPipeline)
+
+
+def _check_prompts(**prompts) -> None:
+    for label, prompt in prompts.items():
+        if not isinstance(prompt, str):
+            raise TypeError(f"{label} must be one prompt (a str), got {type(prompt).__name__}")
+
+
+def _check_images(**images) -> None:
+    from PIL import Image
+
+    for label, image in images.items():
+        if isinstance(image, torch.Tensor):
+            if image.ndim != 4 or image.shape[0] != 1:
+                raise ValueError(f"{label} as a tensor must be one preprocessed image of shape (1, 3, H, W), got {tuple(image.shape)}")
+        elif not isinstance(image, Image.Image):
+            raise TypeError(f"{label} must be one PIL image or a (1, 3, H, W) pixel tensor, got {type(image).__name__}")
+
+
+def prompt_path(pipe, prompt_a: str, prompt_b: str, t) -> dict:
+    """The conditioning of UnCLIPPipeline frames at `t` (a float or 1-D tensor in [0, 1]), without rendering.
+
+    Returns {"text_embeds": (n, D), "last_hidden_state": (n, L, W), "text_attention_mask": (n, L)}:
+    both prompts encoded as the pipeline does (`encode_prompt`), slerped per token, and the mask
+    of `prompt_a` at t=0, of `prompt_b` at t=1, their union in between (a token that is padding
+    for one prompt carries the other prompt's text there).
+    """
+    _check_prompt_pipe(pipe, "prompt_path")
+    _check_prompts(prompt_a=prompt_a, prompt_b=prompt_b)
+    ts, _ = _as_t(t, "prompt_path")
+    embeds_a, hidden_a, mask_a = encode_prompt(pipe, prompt_a)
+    embeds_b, hidden_b, mask_b = encode_prompt(pipe, prompt_b)
+    union = mask_a[0] | mask_b[0]
+    masks = torch.stack([mask_a[0] if t == 0 else mask_b[0] if t == 1 else union for t in ts.tolist()])
+    return {
+        "text_embeds": slerp(embeds_a[0], embeds_b[0], ts),
+        "last_hidden_state": slerp(hidden_a[0], hidden_b[0], ts),
+        "text_attention_mask": masks,
+    }
+
+
+def image_path(pipe, image_a, image_b, t) -> torch.Tensor:
+    """The CLIP image embeddings (n, D) of frames at `t`: `encode_image` of both images, slerped."""
+    _check_image_pipe(pipe, "image_path")
+    _check_images(image_a=image_a, image_b=image_b)
+    ts, _ = _as_t(t, "image_path")
+    return slerp(encode_image(pipe, image_a)[0], encode_image(pipe, image_b)[0], ts)
+
+
+def interpolate_prompts(
+    pipe, prompt_a: str, prompt_b: str, n: int, *, generator: torch.Generator, batch_size: int | None = None, **call_kwargs
+) -> Frames:
+    """n frames of an UnCLIPPipeline (Karlo) walking from `prompt_a` to `prompt_b`.
+
+    Both prompts are encoded as the pipeline encodes them (`encode_prompt`); `text_embeds` and
+    every token of `last_hidden_state` are slerped at t = linspace(0, 1, n). The attention mask
+    of frame 0 is `prompt_a`'s, that of the last frame `prompt_b`'s, and in between the union
+    of both (a token that is padding for one prompt carries the other prompt's text there).
+    Every frame starts from a copy of `generator`'s state, so all frames share the same noise,
+    and frame 0 is what `pipe(prompt_a, generator=<that generator>, **call_kwargs)` returns
+    (bit for bit with batch_size=1; up to batched-kernel rounding otherwise).
+
+    - n: number of frames, >= 2 (both ends included).
+    - generator: one torch.Generator; it is copied, not advanced.
+    - batch_size: frames per pipeline call (None: all n in one call).
+    - call_kwargs: passed to every call (steps, guidance scales, output_type...), except the
+      arguments this function sets (ValueError).
+    """
+    _check_prompt_pipe(pipe, "interpolate_prompts")
+    _check_prompts(prompt_a=prompt_a, prompt_b=prompt_b)
+    n = _check_n(n)
+    batch_size = _check_batch_size(batch_size, n)
+    _check_generator(generator)
+    _check_reserved(
+        call_kwargs,
+        {"prompt", "text_model_output", "text_attention_mask", "generator", "num_images_per_prompt", "prior_latents",
+         "decoder_latents", "super_res_latents"},
+        "interpolate_prompts",
+    )
+    from transformers.models.clip.modeling_clip import CLIPTextModelOutput
+
+    ts = _frame_ts(n)
+    embeddings = prompt_path(pipe, prompt_a, prompt_b, ts)
+
+    def per_frame(frames: slice) -> dict:
+        output = CLIPTextModelOutput(
+            text_embeds=embeddings["text_embeds"][frames], last_hidden_state=embeddings["last_hidden_state"][frames]
+        )
+        return {"text_model_output": output, "text_attention_mask": embeddings["text_attention_mask"][frames]}
+
+    images = _render(pipe, n, batch_size, generator, per_frame, call_kwargs)
+    return Frames(t=ts, images=images, embeddings=embeddings)
+
+
+def interpolate_images(
+    pipe, image_a, image_b, n: int, *, generator: torch.Generator, batch_size: int | None = None, **call_kwargs
+) -> Frames:
+    """n frames of an image-conditioned UnCLIP pipeline walking from `image_a` to `image_b`.
+
+    Works with UnCLIPImageVariationPipeline (Karlo variations; argument `image_embeddings`) and
+    StableUnCLIPImg2ImgPipeline (argument `image_embeds`, noise-augmented by the pipeline at
+    `noise_level` with each frame's generator, its `prompt` repeated for every frame). The CLIP
+    image embeddings of both images (`encode_image`) are slerped at t = linspace(0, 1, n); every
+    frame starts from a copy of `generator`'s state, so frame 0 is what
+    `pipe(image=image_a, generator=<that generator>, **call_kwargs)` returns (bit for bit with
+    batch_size=1; up to batched-kernel rounding otherwise).
+
+    - image_a, image_b: one PIL image each, or one preprocessed pixel tensor (1, 3, H, W) each.
+    - n, generator, batch_size, call_kwargs: as in `interpolate_prompts`.
+    """
+    stable = _check_image_pipe(pipe, "interpolate_images")
+    _check_images(image_a=image_a, image_b=image_b)
+    n = _check_n(n)
+    batch_size = _check_batch_size(batch_size, n)
+    _check_generator(generator)
+    argument = "image_embeds" if stable else "image_embeddings"
+    _check_reserved(
+        call_kwargs,
+        {"image", "image_embeds", "image_embeddings", "generator", "num_images_per_prompt", "latents",
+         "decoder_latents", "super_res_latents", "prompt_embeds", "negative_prompt_embeds"},
+        "interpolate_images",
+    )
+    texts = {}
+    if stable:
+        # with image_embeds the batch size comes from the prompt, so the prompt is repeated per frame
+        for key in ("prompt", "negative_prompt"):
+            value = call_kwargs.pop(key, "" if key == "prompt" else None)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{key} must be one str (repeated for every frame), got {type(value).__name__}")
+            texts[key] = value
+    elif "prompt" in call_kwargs or "negative_prompt" in call_kwargs:
+        raise ValueError(f"{type(pipe).__name__} takes no prompt")
+
+    ts = _frame_ts(n)
+    embeds = image_path(pipe, image_a, image_b, ts)
+
+    def per_frame(frames: slice) -> dict:
+        k = frames.stop - frames.start
+        extra = {key: [value] * k for key, value in texts.items() if value is not None}
+        return {argument: embeds[frames], **extra}
+
+    images = _render(pipe, n, batch_size, generator, per_frame, call_kwargs)
+    return Frames(t=ts, images=images, embeddings={argument: embeds})
+

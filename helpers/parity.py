@@ -1,0 +1,473 @@
+"""Do diffusers' samplers compute what Automatic1111 computes? k-diffusion side by side, on exact data.
+
+Automatic1111 samples with k-diffusion. This module drives k-diffusion's own sampler functions and
+the diffusers scheduler that `helpers.schedulers.SAMPLERS` names for the same A1111 sampler with
+one perfect network (`helpers.exact.MixtureModel`), from the same start noise, and reports how far
+the final samples are apart, with and without the known adjustments.
+
+k-diffusion is the optional `parity` extra. Its `import k_diffusion` imports every submodule,
+including training, evaluation and config code that needs torchvision, CLIP, clean-fid,
+scikit-image, dctorch and jsonmerge. Its samplers (`k_diffusion.sampling`, `k_diffusion.external`)
+need none of them, and torchvision from PyPI does not import beside the CPU build of torch this
+project pins. `import_k_diffusion()` therefore imports it with stand-ins for exactly those modules,
+only for the duration of the import; a stand-in raises a clear error if anything ever uses it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import math
+import sys
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import torch
+
+from . import exact
+
+# Imported by k_diffusion's training, evaluation and config modules only (augmentation.py, config.py,
+# evaluation.py, utils.py image helpers, layers.py DCT loss); never by sampling.py or external.py.
+STAND_IN_MODULES = ("torchvision", "clip", "cleanfid", "skimage", "dctorch", "jsonmerge")
+INSTALL_HINT = (
+    "k-diffusion is the optional 'parity' extra: pip install -e '.[parity]' && "
+    "pip install --no-deps k-diffusion==0.1.1.post1 (make test does both)"
+)
+
+
+class StandInUsed(RuntimeError):
+    """A module that helpers.parity stood in for was used: k-diffusion's samplers never do."""
+
+
+class _Absent:
+    """Any attribute of a stand-in module: it fails, naming itself, as soon as it is used."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def _fail(self, *args, **kwargs):
+        raise StandInUsed(
+            f"{self._name} is a stand-in that helpers.parity installed so that `import k_diffusion` works "
+            "without torchvision/CLIP/clean-fid/scikit-image/dctorch/jsonmerge; only k_diffusion.sampling and "
+            "k_diffusion.external are supported here. Install the real package to use this part of k-diffusion."
+        )
+
+    __call__ = _fail
+
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        self._fail()
+
+    def __repr__(self):
+        return f"<stand-in {self._name}>"
+
+
+class _StandInModule(types.ModuleType):
+    def __getattr__(self, attribute):
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return _Absent(f"{self.__name__}.{attribute}")
+
+
+class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves a `_StandInModule` for every module under the STAND_IN_MODULES top-level names."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.split(".")[0] in STAND_IN_MODULES:
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        module = _StandInModule(spec.name)
+        module.__path__ = []
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+def _is_stand_in(module) -> bool:
+    return isinstance(module, _StandInModule)
+
+
+@contextlib.contextmanager
+def stand_ins():
+    """For the duration: modules named in STAND_IN_MODULES that are not imported yet import as stand-ins.
+
+    On exit the finder is removed and the stand-ins leave `sys.modules`, so a later
+    `import torchvision` finds the real package (or fails) as if nothing had happened. Modules
+    imported inside keep their references to the stand-ins.
+    """
+    finder = _StandInFinder()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for name in [n for n, m in sys.modules.items() if _is_stand_in(m)]:
+            del sys.modules[name]
+
+
+def available() -> bool:
+    """Whether k-diffusion is installed (it may not be imported yet)."""
+    return "k_diffusion" in sys.modules or importlib.util.find_spec("k_diffusion") is not None
+
+
+def import_k_diffusion():
+    """`k_diffusion`, imported with stand-ins for the modules its samplers never use.
+
+    ImportError with the install command when k-diffusion is not installed.
+    """
+    if "k_diffusion" in sys.modules:
+        return sys.modules["k_diffusion"]
+    if importlib.util.find_spec("k_diffusion") is None:
+        raise ImportError(f"k-diffusion is not installed. {INSTALL_HINT}")
+    try:
+        with stand_ins():
+            import k_diffusion
+    except Exception:
+        # leave no half-imported package behind: the next attempt starts clean
+        for name in [n for n in sys.modules if n == "k_diffusion" or n.startswith("k_diffusion.")]:
+            del sys.modules[name]
+        raise
+    return k_diffusion
+
+
+# What Automatic1111 runs for each name ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KSampler:
+    """An A1111 sampler as A1111 1.x configures k-diffusion (modules/sd_samplers_kdiffusion.py).
+
+    `function`: the k_diffusion.sampling function; `karras`: Karras sigmas (else the model's own
+    discrete schedule, linear in t); `discard_next_to_last_sigma`: A1111 asks for steps + 1 sigmas
+    and drops the next-to-last one; `noise`: "none", "randn" (a fresh normal draw per step) or
+    "brownian" (k-diffusion's Brownian-tree noise sampler).
+    """
+
+    name: str
+    function: str
+    karras: bool = False
+    discard_next_to_last_sigma: bool = False
+    noise: str = "none"
+
+
+def _k(name, function, **kwargs) -> tuple[str, KSampler]:
+    return name, KSampler(name, function, **kwargs)
+
+
+KSAMPLERS: dict[str, KSampler] = dict(
+    [
+        _k("Euler", "sample_euler"),
+        _k("Euler a", "sample_euler_ancestral", noise="randn"),
+        _k("LMS", "sample_lms"),
+        _k("LMS Karras", "sample_lms", karras=True),
+        _k("Heun", "sample_heun"),
+        _k("DPM2", "sample_dpm_2", discard_next_to_last_sigma=True),
+        _k("DPM2 Karras", "sample_dpm_2", karras=True, discard_next_to_last_sigma=True),
+        _k("DPM2 a", "sample_dpm_2_ancestral", discard_next_to_last_sigma=True, noise="randn"),
+        _k("DPM2 a Karras", "sample_dpm_2_ancestral", karras=True, discard_next_to_last_sigma=True, noise="randn"),
+        _k("DPM++ 2S a", "sample_dpmpp_2s_ancestral", noise="randn"),
+        _k("DPM++ 2S a Karras", "sample_dpmpp_2s_ancestral", karras=True, noise="randn"),
+        _k("DPM++ 2M", "sample_dpmpp_2m"),
+        _k("DPM++ 2M Karras", "sample_dpmpp_2m", karras=True),
+        _k("DPM++ SDE", "sample_dpmpp_sde", noise="brownian"),
+        _k("DPM++ SDE Karras", "sample_dpmpp_sde", karras=True, noise="brownian"),
+        _k("DPM++ 2M SDE", "sample_dpmpp_2m_sde", noise="brownian"),
+        _k("DPM++ 2M SDE Karras", "sample_dpmpp_2m_sde", karras=True, noise="brownian"),
+    ]
+)
+
+
+def _check_name(name: str) -> KSampler:
+    if name not in KSAMPLERS:
+        raise ValueError(f"no k-diffusion sampler for {name!r}; known: {', '.join(KSAMPLERS)}")
+    return KSAMPLERS[name]
+
+
+def a1111_sigmas(name: str, steps: int, alphas_cumprod) -> torch.Tensor:
+    """The sigmas A1111 hands k-diffusion for `name` at `steps` (float32, ending with 0).
+
+    Built with k-diffusion's own `DiscreteSchedule.get_sigmas` (the default schedule) or
+    `get_sigmas_karras` between the smallest and largest training sigma, as A1111 does, and
+    A1111's discard_next_to_last_sigma rule.
+    """
+    spec = _check_name(name)
+    steps = exact.check_steps(steps)
+    k = import_k_diffusion()
+    alphas_cumprod = torch.as_tensor(alphas_cumprod, dtype=torch.float32)
+    schedule = k.external.DiscreteSchedule(((1 - alphas_cumprod) / alphas_cumprod) ** 0.5, quantize=False)
+    n = steps + 1 if spec.discard_next_to_last_sigma else steps
+    if spec.karras:
+        sigmas = k.sampling.get_sigmas_karras(n, schedule.sigma_min.item(), schedule.sigma_max.item())
+    else:
+        sigmas = schedule.get_sigmas(n)
+    if spec.discard_next_to_last_sigma:
+        sigmas = torch.cat([sigmas[:-2], sigmas[-1:]])
+    return sigmas.float()
+
+
+def diffusers_sigmas(scheduler, steps: int) -> torch.Tensor:
+    """The distinct sigmas a diffusers scheduler steps through at `steps`, k-diffusion style
+    (float32, ending with its final sigma). Heun and DPM2 list each inner sigma twice; the
+    repeats are dropped. Alpha-based schedulers (DDIM, PNDM) have none: ValueError."""
+    from . import schedulers
+
+    _, sigmas = schedulers.schedule(scheduler, exact.check_steps(steps))
+    if not hasattr(scheduler, "sigmas"):
+        raise ValueError(f"{type(scheduler).__name__} has no sigmas: it is not a k-diffusion style sampler")
+    return torch.unique_consecutive(torch.from_numpy(sigmas).float())
+
+
+class _Noise:
+    """k-diffusion noise sampler that draws what a diffusers scheduler draws: one
+    torch.randn(shape, generator=generator) per call."""
+
+    def __init__(self, like: torch.Tensor, generator: torch.Generator):
+        self.shape, self.dtype, self.generator = like.shape, like.dtype, generator
+
+    def __call__(self, sigma, sigma_next):
+        return torch.randn(self.shape, generator=self.generator, dtype=self.dtype)
+
+
+def k_sample(
+    name: str,
+    mixture: exact.GaussianMixture,
+    z: torch.Tensor,
+    sigmas: torch.Tensor,
+    alphas_cumprod,
+    *,
+    x_start: torch.Tensor | None = None,
+    noise: str | None = None,
+    generator: torch.Generator | None = None,
+    seed: int = 0,
+    quantize: bool = False,
+) -> torch.Tensor:
+    """Run k-diffusion's sampler for `name` on `sigmas`, from z * sigmas[0] (or `x_start`, a VE state).
+
+    The network is `exact.MixtureModel` (epsilon prediction) behind k-diffusion's own
+    `DiscreteEpsDDPMDenoiser`, the wrapper A1111 uses for SD 1.5, with continuous timesteps
+    (`quantize=True`: rounded to integers, A1111's "Enable quantization in K samplers").
+    Noise of stochastic samplers (`noise` overrides A1111's choice): "randn" draws one
+    torch.randn per step from `generator` (as a diffusers scheduler does); "brownian" is
+    k-diffusion's Brownian tree with `seed`, as A1111 seeds it with the image seed.
+    """
+    spec = _check_name(name)
+    k = import_k_diffusion()
+    noise = spec.noise if noise is None else noise
+    if noise not in ("none", "randn", "brownian"):
+        raise ValueError(f"noise must be 'none', 'randn' or 'brownian', got {noise!r}")
+    if spec.noise == "none" and noise != "none":
+        raise ValueError(f"{name!r} is deterministic: it takes no noise")
+    alphas_cumprod = torch.as_tensor(alphas_cumprod, dtype=torch.float32)
+    network = exact.MixtureModel(mixture, alphas_cumprod, "epsilon")
+    denoiser = k.external.DiscreteEpsDDPMDenoiser(network, alphas_cumprod, quantize=quantize)
+    sigmas = torch.as_tensor(sigmas, dtype=torch.float32)
+    x = z.float() * sigmas[0] if x_start is None else x_start.float()
+    extra = {}
+    if noise == "randn":
+        if generator is None:
+            raise ValueError("noise='randn' needs a torch.Generator to draw from (the one the start noise came from)")
+        extra["noise_sampler"] = _Noise(x, generator)
+    elif noise == "brownian":
+        positive = sigmas[sigmas > 0]
+        extra["noise_sampler"] = k.sampling.BrownianTreeNoiseSampler(x, positive.min(), positive.max(), seed=seed)
+    with exact.one_thread(), exact.quiet_diffusers(), torch.no_grad():
+        return getattr(k.sampling, spec.function)(denoiser, x, sigmas, disable=True, **extra)
+
+
+# The parity table ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A known cause of disagreement for one name, and the adjustment that removes it.
+
+    Diffusers side: `start="k-diffusion"` (latents z * sigma_0 / sqrt(1 + sigma_0^2)),
+    `a1111_timesteps` (custom integer timesteps on A1111's grid), `overrides` for the scheduler,
+    `scheduler_class` (a diffusers class name replacing the one `SAMPLERS` names).
+    k-diffusion side: `quantize` (integer timesteps for the network), `noise`.
+    `restores=False`: no such setting exists; the row reports no value after adjustment.
+    """
+
+    cause: str
+    adjustment: str
+    start: str = "scheduler"
+    a1111_timesteps: bool = False
+    overrides: Mapping = field(default_factory=dict)
+    scheduler_class: str | None = None
+    quantize: bool = False
+    noise: str | None = None
+    restores: bool = True
+
+
+_START = "DPM-Solver starts from z * sqrt(1 + sigma_max^2) (init_noise_sigma = 1), A1111 from z * sigma_max"
+_GRID = "diffusers' 'linspace' grid stops at t = 999/steps, A1111's at t = 0 (sigma 0.0292)"
+_ROUND = "diffusers rounds Karras timesteps to integers, so the network sees sigma(round(t)); A1111 passes fractional t"
+_BROWNIAN = "A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step"
+_DISCARD = "A1111 takes steps + 1 sigmas and drops the next-to-last one (discard_next_to_last_sigma)"
+_LATENTS = "latents = z * sigma_max / sqrt(1 + sigma_max^2)"
+_TIMESTEPS = "timesteps = np.linspace(999, 0, steps).round()"
+_QUANTIZE = "A1111 setting 'Enable quantization in K samplers'"
+_K_NOISE = "k-diffusion noise_sampler drawing one randn per step (A1111 has no such setting)"
+_SDE_PORT = "DPMSolverSDEScheduler.from_config(config, noise_sampler_seed=seed) (diffusers' port of it; needs torchsde)"
+
+ADJUSTMENTS: dict[str, Adjustment] = {
+    "DPM++ 2M": Adjustment(f"{_GRID}; {_START}", f"{_TIMESTEPS}; {_LATENTS}", start="k-diffusion", a1111_timesteps=True),
+    "DPM++ 2M Karras": Adjustment(f"{_START}; {_ROUND}", f"{_LATENTS}; {_QUANTIZE}", start="k-diffusion", quantize=True),
+    "DPM++ 2M SDE": Adjustment(
+        f"{_GRID}; {_START}; {_BROWNIAN}", f"{_TIMESTEPS}; {_LATENTS}; {_K_NOISE}", start="k-diffusion", a1111_timesteps=True, noise="randn"
+    ),
+    "DPM++ 2M SDE Karras": Adjustment(
+        f"{_START}; {_ROUND}; {_BROWNIAN}", f"{_LATENTS}; {_QUANTIZE}; {_K_NOISE}", start="k-diffusion", quantize=True, noise="randn"
+    ),
+    "DPM++ SDE": Adjustment(
+        "DPMSolverSinglestepScheduler with sde-dpmsolver++ is another algorithm than k-diffusion's sample_dpmpp_sde",
+        _SDE_PORT,
+        scheduler_class="DPMSolverSDEScheduler",
+    ),
+    "DPM++ SDE Karras": Adjustment(
+        "as 'DPM++ SDE'; after the switch the two Karras sigma lists still differ by float32 rounding, and "
+        "Brownian noise queried at slightly different sigmas differs by far more (about the square root of the shift)",
+        f"{_SDE_PORT}, use_karras_sigmas=True",
+        scheduler_class="DPMSolverSDEScheduler",
+        overrides={"use_karras_sigmas": True},
+    ),
+    "DPM2": Adjustment(_DISCARD, "timestep_spacing='trailing' (A1111's grid, rounded to integer t)", overrides={"timestep_spacing": "trailing"}),
+    "DPM2 a": Adjustment(
+        f"{_DISCARD}; ancestral noise magnifies what integer rounding of the grid leaves",
+        "closest: timestep_spacing='trailing' (A1111's grid, rounded to integer t)",
+        overrides={"timestep_spacing": "trailing"},
+    ),
+    "DPM2 Karras": Adjustment(_DISCARD, "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False),
+    "DPM2 a Karras": Adjustment(_DISCARD, "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False),
+}
+
+
+def _stream(seed: int, shape) -> tuple[torch.Tensor, torch.Generator]:
+    """The start noise and the generator that drew it: per-step noise continues the same stream,
+    as in a diffusers pipeline (latents first, then scheduler.step) and in A1111."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=generator), generator
+
+
+def _diffusers_side(name: str, base: dict, mixture, shape, steps: int, seed: int, adjustment: Adjustment | None = None, built=None):
+    """The diffusers sample for `name`, adjusted or not; `built` reuses a scheduler made for the
+    unadjusted case (a copy runs: KDPM2 schedulers take seconds to construct)."""
+    import diffusers
+
+    from . import schedulers
+
+    z, generator = _stream(seed, shape)
+    if adjustment is None:
+        adjustment = Adjustment("", "")
+        scheduler = copy.deepcopy(built) if built is not None else schedulers.make(name, base)
+    elif adjustment.scheduler_class is not None:
+        cls = getattr(diffusers, adjustment.scheduler_class)
+        settings = dict(adjustment.overrides)
+        if "noise_sampler_seed" in schedulers.accepted_keys(cls):
+            settings["noise_sampler_seed"] = seed
+        with exact.quiet_diffusers():
+            scheduler = cls.from_config(base, **settings)
+    elif adjustment.overrides or built is None:
+        scheduler = schedulers.make(name, base, **adjustment.overrides)
+    else:
+        scheduler = copy.deepcopy(built)
+    plan = exact.a1111_timesteps(steps, scheduler.config.num_train_timesteps) if adjustment.a1111_timesteps else steps
+    return exact.run(scheduler, mixture, z, plan, generator=generator, start=adjustment.start).sample
+
+
+def _k_side(name: str, mixture, shape, sigmas, alphas, seed: int, **kwargs) -> torch.Tensor:
+    z, generator = _stream(seed, shape)
+    return k_sample(name, mixture, z, sigmas, alphas, generator=generator, seed=seed, **kwargs)
+
+
+def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float((a.double() - b.double()).abs().max())
+
+
+def parity_row(name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None) -> dict:
+    """The parity figures for one A1111 name (see `parity_table`)."""
+    from . import schedulers
+
+    spec = _check_name(name)
+    base = dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
+    mixture = exact.GaussianMixture.random(seed=seed) if mixture is None else mixture
+    shape = (int(samples), mixture.dim)
+    scheduler = schedulers.make(name, base)
+    alphas = scheduler.alphas_cumprod
+    ours = diffusers_sigmas(scheduler, steps)
+    theirs = a1111_sigmas(name, steps, alphas)
+    shipped = _diffusers_side(name, base, mixture, shape, steps, seed, built=scheduler)
+    # k-diffusion on diffusers' own sigmas, start state and per-step draws: the update rules alone
+    z, generator = _stream(seed, shape)
+    ve_start = z * float(scheduler.init_noise_sigma)
+    if not exact.keeps_ve_state(scheduler):
+        ve_start = ve_start * math.sqrt(1 + float(ours[0]) ** 2)
+    same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise="randn" if spec.noise != "none" else "none", generator=generator)
+    row = {
+        "diffusers": type(scheduler).__name__,
+        "k-diffusion": spec.function,
+        "sigma gap": float(((ours - theirs).abs() / theirs.clamp_min(1e-12)).max()) if len(ours) == len(theirs) else math.nan,
+        "same sigmas, start, noise": _gap(shipped, same),
+        "as shipped": _gap(shipped, _k_side(name, mixture, shape, theirs, alphas, seed)),
+        "cause": "",
+        "adjustment": "",
+        "after adjustment": math.nan,
+    }
+    adjustment = ADJUSTMENTS.get(name)
+    if adjustment is not None:
+        row.update(cause=adjustment.cause, adjustment=adjustment.adjustment)
+        if adjustment.restores:
+            adjusted = _diffusers_side(name, base, mixture, shape, steps, seed, adjustment, built=scheduler)
+            reference = _k_side(name, mixture, shape, theirs, alphas, seed, quantize=adjustment.quantize, noise=adjustment.noise)
+            row["after adjustment"] = _gap(adjusted, reference)
+    return row
+
+
+def parity_table(
+    names: Sequence[str] | None = None,
+    *,
+    steps: int = 10,
+    samples: int = 64,
+    seed: int = 0,
+    mixture: exact.GaussianMixture | None = None,
+    base_config=None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """For each A1111 name that diffusers (`SAMPLERS`) and k-diffusion (`KSAMPLERS`) both have, the
+    largest difference of the final samples (max over samples and coordinates), on the SD 1.5 noise
+    schedule unless `base_config` says otherwise, from the same start noise.
+
+    Columns: `sigma gap` (max relative difference of the two sigma lists; NaN if their lengths
+    differ); `same sigmas, start, noise` (k-diffusion run on diffusers' own sigmas and start
+    state, stochastic samplers fed diffusers' per-step normal draws: the update rules alone);
+    `as shipped` (each side with its defaults: A1111's sigmas, start and noise); `cause`,
+    `adjustment`, `after adjustment` (the same comparison once the adjustment is applied) for the
+    names in ADJUSTMENTS. Sample values are on the scale of SD latents (unit variance).
+    """
+    from tqdm.auto import tqdm
+
+    from . import schedulers
+
+    if names is None:
+        names = [n for n, s in schedulers.SAMPLERS.items() if s.scheduler_class is not None and n in KSAMPLERS]
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be a positive int, got {samples!r}")
+    for name in names:
+        _check_name(name)
+    import_k_diffusion()
+    rows = {}
+    with exact.quiet_diffusers(), exact.one_thread():
+        for name in tqdm(names, disable=not progress, desc="parity"):
+            rows[name] = parity_row(name, steps=steps, samples=samples, seed=seed, mixture=mixture, base_config=base_config)
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "A1111 name"
+    return table

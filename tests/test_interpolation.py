@@ -1,0 +1,314 @@
+"""Tests for helpers.interpolation: slerp/lerp properties, and the UnCLIP frame makers on tiny pipelines."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+from scipy.spatial import geometric_slerp
+
+from helpers.interpolation import angle_between, interpolate_images, interpolate_prompts, lerp, slerp
+
+# ------------------------------------------------------------------------------------------
+# strategies
+# ------------------------------------------------------------------------------------------
+
+FINITE = st.floats(min_value=-100, max_value=100, allow_nan=False, allow_infinity=False, width=32)
+T = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
+
+
+@st.composite
+def vector_pairs(draw, min_dim=2, max_dim=48):
+    """Two float64 vectors of the same length, neither (nearly) zero."""
+    dim = draw(st.integers(min_value=min_dim, max_value=max_dim))
+    a = draw(arrays(np.float64, dim, elements=FINITE))
+    b = draw(arrays(np.float64, dim, elements=FINITE))
+    assume(np.linalg.norm(a) > 1e-3 and np.linalg.norm(b) > 1e-3)
+    return torch.from_numpy(a), torch.from_numpy(b)
+
+
+def close(x, y, scale=1.0, tol=1e-9):
+    return torch.allclose(x, y, rtol=0, atol=tol * max(scale, 1.0))
+
+
+# ------------------------------------------------------------------------------------------
+# slerp / lerp properties
+# ------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(vector_pairs())
+def test_endpoints_are_exact(pair):
+    a, b = pair
+    for f in (slerp, lerp):
+        assert torch.equal(f(a, b, 0.0), a)
+        assert torch.equal(f(a, b, 1.0), b)
+        batch = f(a, b, torch.tensor([0.0, 1.0]))
+        assert torch.equal(batch[0], a) and torch.equal(batch[1], b)
+
+
+@settings(max_examples=150, deadline=None)
+@given(vector_pairs(), T)
+def test_norm_is_kept_for_equal_norm_inputs(pair, t):
+    a, b = pair
+    b = b * (a.norm() / b.norm())
+    assert math.isclose(slerp(a, b, t).norm().item(), a.norm().item(), rel_tol=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(vector_pairs(), T)
+def test_norm_goes_linearly_between_the_ends(pair, t):
+    a, b = pair
+    expected = (1 - t) * a.norm().item() + t * b.norm().item()
+    assert math.isclose(slerp(a, b, t).norm().item(), expected, rel_tol=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(vector_pairs(), T)
+def test_symmetry(pair, t):
+    a, b = pair
+    scale = max(a.norm().item(), b.norm().item())
+    assert close(slerp(a, b, t), slerp(b, a, 1 - t), scale, tol=1e-8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(vector_pairs(), T)
+def test_constant_angular_speed(pair, t):
+    a, b = pair
+    theta = angle_between(a, b).item()
+    assume(theta < math.pi - 1e-6)  # opposite vectors: any great circle, still checked below
+    point = slerp(a, b, t)
+    assert math.isclose(angle_between(a, point).item(), t * theta, abs_tol=1e-7)
+    assert math.isclose(angle_between(point, b).item(), (1 - t) * theta, abs_tol=1e-7)
+
+
+@settings(max_examples=100, deadline=None)
+@given(vector_pairs(), T, st.floats(min_value=1e-12, max_value=1e-5))
+def test_nearly_parallel_is_stable_and_close_to_lerp(pair, t, eps):
+    a, _ = pair
+    b = a + eps * a.norm() * torch.roll(a, 1) / torch.roll(a, 1).norm()
+    b = b * (a.norm() / b.norm())
+    out = slerp(a, b, t)
+    assert torch.isfinite(out).all()
+    # equal norms: slerp and lerp differ by O(angle^2) only
+    assert close(out, lerp(a, b, t), a.norm().item(), tol=1e-9)
+    # unequal norms: lerp's angular position is off by O(angle), slerp still finite and near it
+    longer = b * 1.5
+    assert close(slerp(a, longer, t), lerp(a, longer, t), a.norm().item(), tol=2e-5)
+    assert torch.isfinite(slerp(a, a.clone(), t)).all()
+    assert close(slerp(a, a * 3, t), lerp(a, a * 3, t), a.norm().item(), tol=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(vector_pairs(), T, st.floats(min_value=0.0, max_value=1e-9))
+def test_opposite_and_nearly_opposite_are_finite(pair, t, eps):
+    a, _ = pair
+    b = -a + eps * a.norm() * torch.roll(a, 1) / torch.roll(a, 1).norm()
+    out = slerp(a, b, t)
+    assert torch.isfinite(out).all()
+    expected_norm = (1 - t) * a.norm().item() + t * b.norm().item()
+    assert math.isclose(out.norm().item(), expected_norm, rel_tol=1e-8)
+    # half-way round a half circle: orthogonal to both ends
+    mid = slerp(a, -a, 0.5)
+    assert abs(torch.dot(mid, a).item()) < 1e-9 * a.norm().item() ** 2
+    assert close(slerp(a, -a, t), slerp(-a, a, 1 - t), a.norm().item(), tol=1e-8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(vector_pairs(max_dim=16), st.lists(T, min_size=1, max_size=6))
+def test_agrees_with_scipy_on_the_unit_sphere(pair, ts):
+    a, b = pair
+    a, b = a / a.norm(), b / b.norm()
+    assume(angle_between(a, b).item() < math.pi - 1e-3)  # scipy refuses antipodes
+    expected = geometric_slerp(a.numpy(), b.numpy(), np.asarray(ts))
+    assert np.allclose(slerp(a, b, torch.tensor(ts, dtype=torch.float64)).numpy(), expected, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(min_value=0, max_value=2**31 - 1), st.lists(T, min_size=1, max_size=5))
+def test_batched_t_matches_one_call_per_t(seed, ts):
+    generator = torch.Generator().manual_seed(seed)
+    a, b = torch.randn(3, 7, 5, generator=generator), torch.randn(3, 7, 5, generator=generator)
+    batch = slerp(a, b, torch.tensor(ts))
+    assert batch.shape == (len(ts), 3, 7, 5)
+    for i, t in enumerate(ts):
+        # t passes through float32 in the batched call
+        assert torch.allclose(batch[i], slerp(a, b, float(torch.tensor(t))), atol=1e-6)
+
+
+def test_rows_are_interpolated_separately():
+    a = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    b = torch.tensor([[0.0, 1.0], [2.0, 0.0]])
+    mid = slerp(a, b, 0.5)
+    half = math.sqrt(0.5)
+    assert torch.allclose(mid, torch.tensor([[half, half], [2 * half, 2 * half]]))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64])
+def test_dtype_is_kept(dtype):
+    a, b = torch.randn(4, 8).to(dtype), torch.randn(4, 8).to(dtype)
+    assert slerp(a, b, 0.3).dtype == dtype
+    assert lerp(a, b, 0.3).dtype == dtype
+    assert torch.equal(slerp(a, b, 0.0), a)
+
+
+def test_lerp_dips_and_slerp_does_not():
+    a, b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    assert math.isclose(lerp(a, b, 0.5).norm().item(), math.sqrt(0.5), rel_tol=1e-6)
+    assert math.isclose(slerp(a, b, 0.5).norm().item(), 1.0, rel_tol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "t", "error", "match"),
+    [
+        (torch.zeros(3, 4) + 1, torch.ones(4, 3), 0.5, ValueError, "same shape"),
+        (torch.ones(4), torch.ones(4, dtype=torch.float64), 0.5, TypeError, "same dtype"),
+        (torch.ones(4, dtype=torch.int64), torch.ones(4, dtype=torch.int64), 0.5, TypeError, "floating-point"),
+        ([1.0, 2.0], torch.ones(2), 0.5, TypeError, "tensors"),
+        (torch.tensor(1.0), torch.tensor(2.0), 0.5, ValueError, "0-d"),
+        (torch.ones(4), torch.ones(4), 1.5, ValueError, r"\[0, 1\]"),
+        (torch.ones(4), torch.ones(4), float("nan"), ValueError, r"\[0, 1\]"),
+        (torch.ones(4), torch.ones(4), torch.ones(2, 2) / 2, ValueError, "1-D"),
+        (torch.ones(4), torch.ones(4), torch.tensor([]), ValueError, "empty"),
+        (torch.ones(4), torch.ones(4), "0.5", TypeError, "float"),
+        (torch.ones(4), torch.ones(4), True, TypeError, "bool"),
+    ],
+)
+def test_bad_input_is_a_specific_error(a, b, t, error, match):
+    for f in (slerp, lerp):
+        with pytest.raises(error, match=match):
+            f(a, b, t)
+
+
+def test_slerp_refuses_what_has_no_direction():
+    with pytest.raises(ValueError, match="zero vectors"):
+        slerp(torch.zeros(2, 4).index_fill_(0, torch.tensor([0]), 1.0), torch.ones(2, 4), 0.5)
+    with pytest.raises(ValueError, match="at least 2"):
+        slerp(torch.ones(3, 1), torch.ones(3, 1), 0.5)
+    with pytest.raises(ValueError, match="inf or nan"):
+        slerp(torch.tensor([1.0, float("inf")]), torch.ones(2), 0.5)
+
+
+# ------------------------------------------------------------------------------------------
+# UnCLIP frame makers on the tiny pipelines
+# ------------------------------------------------------------------------------------------
+
+
+# as few denoising steps as each scheduler takes (UnCLIPScheduler divides by steps - 1, so 2):
+# these tests check plumbing and noise sharing, not image quality
+FAST = {
+    "unclip": {"prior_num_inference_steps": 2, "decoder_num_inference_steps": 2, "super_res_num_inference_steps": 2},
+    "unclip-image-variation": {"decoder_num_inference_steps": 2, "super_res_num_inference_steps": 2},
+    "stable-unclip": {"num_inference_steps": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    import helpers
+
+    return helpers.setup(profile="tiny")
+
+
+@pytest.fixture(scope="module")
+def load(ctx):
+    from helpers import pipelines
+
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = (pipelines.load(name, ctx), {**FAST[name], "output_type": "np"})
+        return cache[name]
+
+    return get
+
+
+def picture(seed: int) -> Image.Image:
+    return Image.fromarray((np.random.RandomState(seed).rand(40, 40, 3) * 255).astype("uint8"))
+
+
+def test_prompt_path_masks_and_shapes(load):
+    from helpers.interpolation import prompt_path
+
+    pipe, _ = load("unclip")
+    path = prompt_path(pipe, "a red cat", "a small blue dog on a hill", torch.tensor([0.0, 0.5, 1.0]))
+    masks = path["text_attention_mask"]
+    assert masks.dtype == torch.bool
+    assert masks[0].sum() < masks[2].sum()  # the longer prompt has more real tokens
+    assert torch.equal(masks[1], masks[0] | masks[2])
+    # masks are prefixes, so the union is the longer prompt's mask: check both orders
+    reverse = prompt_path(pipe, "a small blue dog on a hill", "a red cat", torch.tensor([0.0, 0.5, 1.0]))["text_attention_mask"]
+    assert torch.equal(reverse, masks.flip(0)[[0, 1, 2]]) and torch.equal(reverse[1], reverse[0])
+    width = pipe.text_encoder.config.projection_dim
+    assert path["text_embeds"].shape == (3, width)
+    assert path["last_hidden_state"].shape == (3, pipe.tokenizer.model_max_length, pipe.text_encoder.config.hidden_size)
+
+
+def test_prompt_frames_start_and_end_at_the_plain_calls(ctx, load):
+    pipe, kwargs = load("unclip")
+    a, b = "a red cat", "a small blue dog on a hill"
+    generator = ctx.generator()
+    state = generator.get_state()
+    frames = interpolate_prompts(pipe, a, b, 2, generator=generator, batch_size=1, **kwargs)
+    assert torch.equal(generator.get_state(), state), "the caller's generator must not be advanced"
+    assert len(frames) == 2 and frames.images.shape[0] == 2
+    assert np.array_equal(frames.images[0], pipe(a, generator=ctx.generator(), **kwargs).images[0])
+    assert np.array_equal(frames.images[1], pipe(b, generator=ctx.generator(), **kwargs).images[0])
+    assert not np.array_equal(frames.images[1], frames.images[0])
+    # all frames in one call: the same noise per frame, so the same frames up to the rounding of
+    # batched kernels, which guidance amplifies (measured up to 1.3e-2; other noise differs by ~1)
+    batched = interpolate_prompts(pipe, a, b, 2, generator=ctx.generator(), **kwargs)
+    assert np.abs(batched.images - frames.images).max() < 0.05
+    other_noise = interpolate_prompts(pipe, a, b, 2, generator=ctx.generator(ctx.seed + 1), batch_size=1, **kwargs)
+    assert np.abs(other_noise.images - frames.images).max() > 0.5
+
+
+@pytest.mark.parametrize(("name", "argument"), [("unclip-image-variation", "image_embeddings"), ("stable-unclip", "image_embeds")])
+def test_image_frames_start_at_the_plain_call(ctx, load, name, argument):
+    pipe, kwargs = load(name)
+    if name == "stable-unclip":  # its prompt is repeated for every frame
+        kwargs = {**kwargs, "prompt": "a photo", "negative_prompt": "blur"}
+    a, b = picture(0), picture(1)
+    frames = interpolate_images(pipe, a, b, 2, generator=ctx.generator(), batch_size=1, **kwargs)
+    assert np.array_equal(frames.images[0], pipe(image=a, generator=ctx.generator(), **kwargs).images[0])
+    assert not np.array_equal(frames.images[1], frames.images[0])
+    assert set(frames.embeddings) == {argument}
+    assert frames.embeddings[argument].shape == (2, pipe.image_encoder.config.projection_dim)
+
+
+def test_pipeline_errors(ctx, load):
+    unclip, _ = load("unclip")
+    variation, _ = load("unclip-image-variation")
+    stable, _ = load("stable-unclip")
+    g = ctx.generator()
+    with pytest.raises(TypeError, match="interpolate_images"):
+        interpolate_prompts(variation, "a", "b", 3, generator=g)
+    with pytest.raises(TypeError, match="interpolate_prompts"):
+        interpolate_images(unclip, picture(0), picture(1), 3, generator=g)
+    with pytest.raises(TypeError, match="UnCLIPPipeline"):
+        interpolate_prompts(object(), "a", "b", 3, generator=g)
+    with pytest.raises(ValueError, match=">= 2"):
+        interpolate_prompts(unclip, "a", "b", 1, generator=g)
+    with pytest.raises(TypeError, match="int"):
+        interpolate_prompts(unclip, "a", "b", 2.0, generator=g)
+    with pytest.raises(TypeError, match="one torch.Generator"):
+        interpolate_prompts(unclip, "a", "b", 3, generator=[g, g, g])
+    with pytest.raises(TypeError, match="prompt_b"):
+        interpolate_prompts(unclip, "a", ["b"], 3, generator=g)
+    with pytest.raises(ValueError, match="text_attention_mask"):
+        interpolate_prompts(unclip, "a", "b", 3, generator=g, text_attention_mask=None)
+    with pytest.raises(ValueError, match="batch_size"):
+        interpolate_prompts(unclip, "a", "b", 3, generator=g, batch_size=0)
+    with pytest.raises(TypeError, match="PIL image"):
+        interpolate_images(variation, [picture(0)], picture(1), 3, generator=g)
+    with pytest.raises(ValueError, match=r"\(1, 3, H, W\)"):
+        interpolate_images(variation, torch.zeros(2, 3, 32, 32), torch.zeros(1, 3, 32, 32), 3, generator=g)
+    with pytest.raises(ValueError, match="takes no prompt"):
+        interpolate_images(variation, picture(0), picture(1), 3, generator=g, prompt="a")
+    with pytest.raises(TypeError, match="one str"):
+        interpolate_images(stable, picture(0), picture(1), 2, generator=g, prompt=["a", "b"])
