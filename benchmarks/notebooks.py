@@ -1,0 +1,67 @@
+"""Execution time of every chapter in the tiny profile, against the targets of its issue.
+
+    .venv/bin/python benchmarks/notebooks.py [--runs 2] [chapter-substring ...]
+
+Runs each chapter `--runs` times with papermill (as the regression test does), prints the wall
+time of each run, the total of the first runs against the 60 s target for the whole book, and
+whether consecutive runs recorded identical figures. Kernel start and imports are included: they
+are part of what a reader waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers.regression import execute  # noqa: E402
+
+# seconds, from each chapter's issue
+TARGETS = {
+    "00-pipeline-zoo": None,
+    "01-scheduler-config": 10,
+    "02-pipeline-signatures": 10,
+    "03-wuerstchen-stages": 20,
+    "04-pag": 15,
+    "05-unclip-interpolation": 15,
+    "06-sampler-parity": 30,
+}
+BOOK_TARGET = 60
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2, help="runs per chapter (2 checks determinism)")
+    parser.add_argument("chapters", nargs="*", help="substrings of chapter names to run (default: all)")
+    args = parser.parse_args()
+    os.environ.setdefault("FIELDNOTES_CACHE", str(ROOT / "_build" / "tiny-cache"))
+    notebooks = sorted((ROOT / "notebooks").glob("*.md"))
+    if args.chapters:
+        notebooks = [nb for nb in notebooks if any(part in nb.stem for part in args.chapters)]
+    load = os.getloadavg()[0]
+    print(f"{len(notebooks)} chapters, {args.runs} run(s) each, load average {load:.1f} on {os.cpu_count()} cores")
+    print(f"{'chapter':28} {'target s':>9} " + " ".join(f"{'run ' + str(i + 1) + ' s':>9}" for i in range(args.runs)) + "  same figures")
+    total, failures = 0.0, 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for notebook in notebooks:
+            runs = [execute(notebook, Path(scratch) / f"run{i}") for i in range(args.runs)]
+            errors = [run.error for run in runs if run.error]
+            same = all(run.figures == runs[0].figures for run in runs[1:]) if not errors else False
+            target = TARGETS.get(notebook.stem)
+            total += runs[0].seconds
+            verdict = "error: " + errors[0] if errors else ("yes" if same else "NO")
+            over = target is not None and runs[0].seconds > target
+            failures += bool(errors) or not same
+            times = " ".join(f"{run.seconds:9.1f}" for run in runs)
+            print(f"{notebook.stem:28} {target if target else '-':>9} {times}  {verdict}{'  (over target)' if over else ''}")
+    print(f"total of first runs: {total:.1f} s (target for the whole book: {BOOK_TARGET} s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
