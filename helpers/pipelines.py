@@ -25,6 +25,9 @@ from . import tiny
 from .runtime import Context, OfflineProfileError
 
 CACHE_ENV = "FIELDNOTES_CACHE"
+# A folder laid out like the Hub (<mirror>/<org>/<model>, e.g. from `hf download --local-dir`):
+# the full profile loads a model id from there when it is present, for GPU machines with no network.
+MIRROR_ENV = "FIELDNOTES_MODEL_MIRROR"
 TINY_FORMAT = 4  # bump when helpers.tiny changes what it builds
 
 
@@ -191,11 +194,19 @@ def write_hub_layout(folder: Path, fam: Family) -> None:
 
 
 def source(name: str, ctx: Context, model_id: str | None = None) -> str:
-    """What `from_pretrained` receives: a local folder in tiny, a model id (or folder) in full."""
+    """What `from_pretrained` receives: a local folder in tiny, a model id (or folder) in full.
+
+    In full, a model id found under $FIELDNOTES_MODEL_MIRROR is loaded from there.
+    """
     if model_id is None:
-        return str(tiny_dir(name)) if ctx.tiny else family(name).model_id
+        if ctx.tiny:
+            return str(tiny_dir(name))
+        model_id = family(name).model_id
     if ctx.tiny and not Path(model_id).is_dir():
         raise OfflineProfileError(f"load({name!r}, model_id={model_id!r}) would download {model_id!r}")
+    mirror = os.environ.get(MIRROR_ENV)
+    if not ctx.tiny and mirror and (Path(mirror) / model_id / "model_index.json").exists():
+        return str(Path(mirror) / model_id)
     return model_id
 
 

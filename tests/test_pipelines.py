@@ -133,3 +133,24 @@ def test_with_pag_shares_modules_and_checks_its_input(ctx):
         pipelines.with_pag(base, layers=[])
     with pytest.raises(ValueError, match="with_pag\\(\\) supports"):
         pipelines.with_pag(pipelines.load("wuerstchen-prior", ctx))
+
+
+def test_full_profile_runs_the_real_loading_path_from_a_local_mirror(tmp_path, monkeypatch):
+    """The full branch of load(): model ids, dtype from the context, safetensors, the Würstchen join.
+
+    A mirror laid out like the Hub, filled with the tiny folders, stands in for the network.
+    """
+    for name, fam in pipelines.FAMILIES.items():
+        if fam.build is not None:
+            target = tmp_path / fam.model_id
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                target.symlink_to(pipelines.tiny_dir(name), target_is_directory=True)
+    monkeypatch.setenv(pipelines.MIRROR_ENV, str(tmp_path))
+    full = helpers.setup(profile="full", device="cpu")
+    assert pipelines.source("sd15", full) == str(tmp_path / "stable-diffusion-v1-5/stable-diffusion-v1-5")
+    for name in ("sd15", "wuerstchen", "unclip"):
+        pipe = pipelines.load(name, full)
+        assert type(pipe).__name__ == pipelines.FAMILIES[name].pipeline_class
+    assert pipelines.load("sd15", full)._progress_bar_config == {"disable": False}  # bars stay on outside tiny
+    assert pipelines.source("sdxl", full, model_id="not/mirrored") == "not/mirrored"
