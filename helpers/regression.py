@@ -25,7 +25,8 @@ ATOL = 1e-5
 class Execution:
     notebook: Path
     figures: dict
-    seconds: float
+    seconds: float  # wall time, kernel start and papermill's own work included
+    cell_seconds: float  # the cells' execution times, as papermill recorded them
     error: str | None  # one line: "cell [N] `first line`: ExceptionName: message"
 
 
@@ -66,7 +67,15 @@ def execute(notebook: Path, out_dir: Path, profile: str = "tiny", **parameters) 
                 os.environ[key] = value
     seconds = time.perf_counter() - start
     figures = json.loads(record_path.read_text()) if record_path.exists() else {}
-    return Execution(notebook, figures, seconds, error)
+    return Execution(notebook, figures, seconds, cell_seconds(executed), error)
+
+
+def cell_seconds(executed: Path) -> float:
+    """The sum of the cells' durations that papermill wrote into the executed notebook."""
+    if not executed.exists():
+        return 0.0
+    cells = json.loads(executed.read_text()).get("cells", [])
+    return sum((cell.get("metadata", {}).get("papermill", {}).get("duration") or 0.0) for cell in cells)
 
 
 def compare(obtained, expected, key: str = "") -> list[str]:

@@ -53,3 +53,14 @@ def test_execute_records_figures_or_reports_the_failing_cell(tmp_path: Path, val
     assert run.error == error
     if error is None:
         assert run.figures == {"profile": "tiny", "value": 42}
+
+
+def test_cell_seconds_sums_papermill_durations(tmp_path: Path):
+    import json
+
+    from helpers.regression import cell_seconds
+
+    executed = tmp_path / "x.ipynb"
+    executed.write_text(json.dumps({"cells": [{"metadata": {"papermill": {"duration": 1.5}}}, {"metadata": {}}, {"metadata": {"papermill": {"duration": None}}}]}))
+    assert cell_seconds(executed) == 1.5
+    assert cell_seconds(tmp_path / "missing.ipynb") == 0.0
