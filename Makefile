@@ -19,9 +19,11 @@ $(INSTALLED): pyproject.toml Makefile
 	touch $@
 
 # Executes every chapter in $(PROFILE) and builds _build/html; any cell error or warning fails it.
-# The execution cache is kept per profile, so switching profile never serves stale outputs.
+# Outputs are cached per profile: switching profile drops the execution cache and Sphinx's own
+# state (which would otherwise skip unchanged chapters), so every chapter re-executes.
 book: venv
-	@if [ "$$(cat _build/.profile 2>/dev/null)" != "$(PROFILE)" ]; then rm -rf _build/.jupyter_cache; fi
+	@if [ "$$(cat _build/.profile 2>/dev/null)" != "$(PROFILE)" ]; then \
+	  rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute; fi
 	@mkdir -p _build && echo "$(PROFILE)" > _build/.profile
 	FIELDNOTES_STATIC=1 PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going
 
