@@ -25,11 +25,11 @@ from helpers.regression import execute  # noqa: E402
 TARGETS = {
     "00-pipeline-zoo": None,
     "01-scheduler-config": 10,
-    "02-pipeline-signatures": 10,
-    "03-wuerstchen-stages": 20,
-    "04-pag": 15,
-    "05-unclip-interpolation": 15,
-    "06-sampler-parity": 30,
+    "04-pipeline-signatures": 10,
+    "07-wuerstchen-stages": 20,
+    "08-pag": 15,
+    "09-unclip-interpolation": 15,
+    "02-sampler-parity": 30,
 }
 BOOK_TARGET = 60
 

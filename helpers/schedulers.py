@@ -1,6 +1,6 @@
 """Schedulers by their Automatic1111 names, built the way diffusers actually respects.
 
-diffusers 0.42.1 drops scheduler settings in three quiet ways (chapter 01 shows each one):
+diffusers 0.42.1 drops scheduler settings in three quiet ways (the scheduler-config chapter shows each one):
 `config.x = v` edits a copy `from_config` never reads, `from_config` drops every key listed in
 `_use_default_values`, and it ignores keyword arguments the class does not take. The functions
 here take the one route that works, `SchedulerClass.from_config(config, **settings)`, and turn

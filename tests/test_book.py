@@ -14,3 +14,17 @@ def test_every_chapter_has_a_page(built_book):
 
     missing = [nb.stem for nb in NOTEBOOKS if not (built_book.html / "notebooks" / f"{nb.stem}.html").exists()]
     assert not missing, f"chapters without an HTML page (are they in _toc.yml?): {missing}"
+
+
+def test_chapter_files_are_numbered_in_reading_order():
+    """A reader who lists notebooks/ sees the chapters in the order the book's contents show them."""
+    import yaml
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    in_toc = [c["file"].split("/")[-1] for part in toc["parts"] for c in part["chapters"] if c["file"].startswith("notebooks/")]
+    on_disk = sorted(p.stem for p in (root / "notebooks").glob("*.md"))
+    assert sorted(in_toc) == on_disk, f"_toc.yml and notebooks/ list different chapters: {sorted(in_toc)} vs {on_disk}"
+    numbers = [int(name.split("-")[0]) for name in in_toc]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), f"_toc.yml order is not the file numbers' order: {in_toc}"
