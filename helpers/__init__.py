@@ -5,7 +5,7 @@ A chapter starts with `ctx = helpers.setup(...)` and ends with `helpers.record(.
 """
 
 from . import plotting, widgets
-from .record import record
+from .record import approx, record
 from .runtime import Context, OfflineProfileError, setup
 
-__all__ = ["Context", "OfflineProfileError", "plotting", "record", "setup", "widgets"]
+__all__ = ["Context", "OfflineProfileError", "approx", "plotting", "record", "setup", "widgets"]

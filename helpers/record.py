@@ -3,6 +3,12 @@
 A chapter ends with `helpers.record(name=value, ...)`. The regression test sets RECORD_ENV to a
 JSON path before it executes the notebook and compares that file with `tests/reference/`.
 Outside the test nothing is written; the normalised figures are returned either way.
+
+What may be recorded (README, "Regression"): ints, strings, bools and shapes, compared exactly;
+floats that are exact by construction, compared to `EXACT_RTOL` (float rounding only); and
+statistics wrapped in `approx(value, rtol=..., why=...)`, whose tolerance and its reason are written
+into the reference file beside the value. Differences between random-weight images after many
+layers are chaotic: never record them.
 """
 
 from __future__ import annotations
@@ -11,12 +17,44 @@ import json
 import math
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 RECORD_ENV = "FIELDNOTES_RECORD"
+# A bare float is "exact by construction": the same arithmetic on any CPU, up to rounding in the
+# last few bits of a float32 (vectorised and scalar kernels round differently).
+EXACT_RTOL = 1e-5
+EXACT_ATOL = 1e-8
+
+
+@dataclass(frozen=True)
+class approx:  # noqa: N801 - reads as a function at the record(...) call
+    """A recorded statistic with its tolerance: `record(mean=approx(m, rtol=0.01, why="..."))`.
+
+    `why` says where the spread comes from (which CPU kernels, how many float32 reductions), so a
+    reviewer can judge the tolerance; the reference file keeps all three.
+    """
+
+    value: float
+    rtol: float = 0.0
+    atol: float = 0.0
+    why: str = ""
+
+    def __post_init__(self):
+        number = float(self.value)
+        if not math.isfinite(number):
+            raise ValueError(f"approx(value={number}): record only finite numbers")
+        if self.rtol < 0 or self.atol < 0 or (self.rtol == 0 and self.atol == 0):
+            raise ValueError(f"approx(rtol={self.rtol}, atol={self.atol}): give a positive rtol or atol")
+        if not isinstance(self.why, str) or len(self.why.strip()) < 10:
+            raise ValueError("approx(why=...): say in words why this figure needs a tolerance (at least a short sentence)")
+        object.__setattr__(self, "value", number)
+
+    def as_json(self) -> dict:
+        return {"approx": self.value, "rtol": self.rtol, "atol": self.atol, "why": self.why}
 
 Figure = None | bool | int | float | str | list | dict
 
@@ -29,6 +67,10 @@ def normalise(value, key: str = "value") -> Figure:
     """
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, approx):
+        return value.as_json()
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):

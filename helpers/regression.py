@@ -14,11 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .record import RECORD_ENV
+from .record import EXACT_ATOL, EXACT_RTOL, RECORD_ENV
 from .widgets import STATIC_ENV
-
-RTOL = 1e-3
-ATOL = 1e-5
 
 
 @dataclass
@@ -81,8 +78,16 @@ def cell_seconds(executed: Path) -> float:
 def compare(obtained, expected, key: str = "") -> list[str]:
     """Differences between two recorded figure trees, one line each: 'key: obtained X, expected Y'.
 
-    Ints, strings, bools, None and shapes must match exactly; floats within RTOL/ATOL.
+    Ints, strings, bools, None and shapes must match exactly; bare floats within EXACT_RTOL/EXACT_ATOL
+    (rounding only); an `approx` figure within the rtol/atol its reference entry states.
     """
+    if isinstance(expected, dict) and "approx" in expected:
+        if isinstance(obtained, dict) and "approx" in obtained:
+            got, want = obtained["approx"], expected["approx"]
+            if math.isclose(got, want, rel_tol=expected["rtol"], abs_tol=expected["atol"]):
+                return []
+            return [f"{key}: obtained {got!r}, expected {want!r} (rtol {expected['rtol']}, atol {expected['atol']})"]
+        return [f"{key}: obtained {obtained!r}, expected approx {expected['approx']!r}"]
     if isinstance(expected, dict) and isinstance(obtained, dict):
         lines = []
         for name in sorted(set(expected) | set(obtained)):
@@ -100,7 +105,7 @@ def compare(obtained, expected, key: str = "") -> list[str]:
             lines += compare(got, want, f"{key}[{index}]")
         return lines
     if isinstance(expected, float) and isinstance(obtained, (int, float)) and not isinstance(obtained, bool):
-        if math.isclose(obtained, expected, rel_tol=RTOL, abs_tol=ATOL):
+        if math.isclose(obtained, expected, rel_tol=EXACT_RTOL, abs_tol=EXACT_ATOL):
             return []
     elif type(obtained) is type(expected) and obtained == expected:
         return []
