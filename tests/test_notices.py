@@ -1,0 +1,39 @@
+"""The two known library notices are dropped; every other warning of the same loggers still shows."""
+
+import logging
+
+from helpers import notices
+
+
+def _emit(logger_name: str, message: str, caplog) -> list[str]:
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=logger_name):
+        logging.getLogger(logger_name).warning(message)
+    return [r.getMessage() for r in caplog.records]
+
+
+def test_deprecated_pipeline_notice_is_dropped_and_other_warnings_are_not(caplog):
+    notices.install()
+    name = "diffusers.pipelines.pipeline_utils"
+    assert _emit(name, "The WuerstchenDecoderPipeline has been deprecated and will not receive bug fixes or feature updates after Diffusers version 0.33.1. ", caplog) == []
+    assert _emit(name, "Keyword arguments {'x': 1} are not expected by StableDiffusionPipeline and will be ignored.", caplog)
+
+
+def test_torchvision_fallback_notice_is_dropped(caplog):
+    notices.install()
+    name = "transformers.utils.import_utils"
+    assert _emit(name, "`CLIPImageProcessor` requires torchvision (not installed); falling back to `CLIPImageProcessorPil` for backward compatibility.", caplog) == []
+    assert _emit(name, "something else", caplog) == ["something else"]
+
+
+def test_install_is_idempotent():
+    notices.install()
+    before = len(logging.getLogger("diffusers.pipelines.pipeline_utils").filters)
+    notices.install()
+    assert len(logging.getLogger("diffusers.pipelines.pipeline_utils").filters) == before
+
+
+def test_importing_helpers_installs_the_filters():
+    import helpers  # noqa: F401
+
+    assert any(isinstance(f, notices._DropKnownNotice) for f in logging.getLogger("transformers.utils.import_utils").filters)
