@@ -2,8 +2,8 @@
 
 - diffusers 0.42.1 logs "The <Pipeline> has been deprecated and will not receive bug fixes..." every
   time a deprecated pipeline (Würstchen, UnCLIP) is built (`pipelines/pipeline_utils.py` L189-L192):
-  nine identical lines in the Würstchen chapter. The zoo chapter says once, in prose, which pipelines
-  are deprecated.
+  nine identical lines in the Würstchen chapter. The zoo and Würstchen chapters say in prose that
+  these pipelines moved to `diffusers.pipelines.deprecated`.
 - transformers 5.24 logs "`CLIPImageProcessor` requires torchvision (not installed); falling back to
   `CLIPImageProcessorPil`..." (`utils/import_utils.py` L2688-L2692): the PIL processor is the one the
   chapters mean to use.
