@@ -1,0 +1,323 @@
+"""Where the noise comes from: generators for a batch, and Automatic1111's seeds, exactly.
+
+- `batch_generators(seed, n, scheme)`: the generators a diffusers pipeline needs so that image i
+  of a batch is reproducible alone. "diffusers": n generators seeded `seed` (what the diffusers
+  docs on reusing seeds show, each image then starts from the same noise); "a1111": seeded
+  `seed + i`, as Automatic1111 (A1111) seeds image i of a batch.
+- `a1111_latents(seed, shape, source, ...)`: the initial noise A1111 draws for one image, with its
+  "Random number generator source" setting (CPU, GPU, NV), variation seed and "resize seed from".
+- `PhiloxGenerator` / `philox4x32_10`: A1111's "NV" source, Philox 4x32-10 plus Box-Muller as
+  A1111's modules/rng_philox.py describes it, written here from the published algorithm
+  (Salmon et al., SC 2011; Random123). It is what CUDA's `torch.randn` computes, on any device.
+- `A1111Noise`: the per-image generators A1111's `ImageRNG` keeps for a batch: the first draw is
+  the initial noise, later draws feed ancestral and SDE samplers (A1111 routes k-diffusion's
+  `torch.randn_like` there).
+
+The facts follow A1111's modules/rng.py, rng_philox.py and processing.py (v1.6 onwards); the
+code is this project's own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+SOURCES = ("cpu", "gpu", "nv")
+SCHEMES = ("diffusers", "a1111")
+LATENT_FACTOR = 8  # A1111's opt_f: pixels per latent cell, for "resize seed from"
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds in [-2^63, 2^64)
+
+# Philox 4x32 constants (Salmon et al. 2011; Random123's philox.h)
+PHILOX_M = (0xD2511F53, 0xCD9E8D57)
+PHILOX_W = (0x9E3779B9, 0xBB67AE85)
+_MASK32 = np.uint64(0xFFFFFFFF)
+# Box-Muller constants as A1111 (and cuRAND) state them: 2^-32 and 2^-32 * 2 pi, as float32
+TWO_POW32_INV = np.float32(2.3283064e-10)
+TWO_POW32_INV_2PI = np.float32(2.3283064e-10 * 6.2831855)
+
+
+def _check_seed(seed, name: str = "seed") -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(seed).__name__} ({seed!r})")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"{name} must lie in [0, 2^64 - 1], got {seed}; A1111 draws random seeds in [0, 2^32)")
+    return int(seed)
+
+
+def _check_count(n, name: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+def _check_shape(shape, name: str = "shape") -> tuple[int, ...]:
+    if isinstance(shape, (str, bytes)) or not isinstance(shape, (Sequence, torch.Size)):
+        raise TypeError(f"{name} must be a tuple of positive ints, got {type(shape).__name__} ({shape!r})")
+    dims = tuple(shape)
+    if not dims or any(isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1 for d in dims):
+        raise ValueError(f"{name} must be a non-empty tuple of positive ints, got {shape!r}")
+    return tuple(int(d) for d in dims)
+
+
+# The NV source: Philox 4x32-10 and Box-Muller --------------------------------------------------
+
+
+def philox4x32_10(counter, key) -> np.ndarray:
+    """Philox 4x32 with 10 rounds on a batch of counters: `counter` (4, n) and `key` (2, n) or (2,)
+    of uint32-range integers -> (4, n) uint32. Checked against Random123's known-answer vectors.
+
+    Each round multiplies words 0 and 2 by the Philox constants (64-bit products split into high
+    and low halves) and mixes in the key; the key is bumped by the Weyl constants between rounds.
+    """
+    ctr = np.array(counter, dtype=np.uint64)
+    k = np.array(key, dtype=np.uint64)
+    if ctr.ndim == 1:
+        ctr = ctr[:, None]
+    if k.ndim == 1:
+        k = k[:, None]
+    if ctr.shape[0] != 4 or k.shape[0] != 2:
+        raise ValueError(f"counter must have 4 rows and key 2 rows (uint32 words), got {ctr.shape} and {k.shape}")
+    if int(ctr.max(initial=0)) > 0xFFFFFFFF or int(k.max(initial=0)) > 0xFFFFFFFF:
+        raise ValueError("counter and key words must be 32-bit unsigned integers")
+    c0, c1, c2, c3 = (ctr[i].copy() for i in range(4))
+    k0 = np.broadcast_to(k[0], c0.shape).copy()
+    k1 = np.broadcast_to(k[1], c0.shape).copy()
+    m0, m1 = np.uint64(PHILOX_M[0]), np.uint64(PHILOX_M[1])
+    w0, w1 = np.uint64(PHILOX_W[0]), np.uint64(PHILOX_W[1])
+    for round_ in range(10):
+        if round_:
+            k0 = (k0 + w0) & _MASK32
+            k1 = (k1 + w1) & _MASK32
+        p0 = c0 * m0  # < 2^64: both factors < 2^32
+        p1 = c2 * m1
+        c0, c1, c2, c3 = (p1 >> np.uint64(32)) ^ c1 ^ k0, p1 & _MASK32, (p0 >> np.uint64(32)) ^ c3 ^ k1, p0 & _MASK32
+    return np.stack([c0, c1, c2, c3]).astype(np.uint32)
+
+
+def box_muller(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The first normal of the Box-Muller pair from two uint32 words, as float32:
+    sqrt(-2 log u) sin(v), u and v mid-point uniforms in (0, 1) and (0, 2 pi).
+
+    The products are taken in float64 (numpy promotes uint32 x float32 so, as in A1111's code) and
+    rounded to float32 at the end; CUDA computes in float32, hence agreement to float32 precision.
+    """
+    u = x.astype(np.uint32) * TWO_POW32_INV + TWO_POW32_INV / 2
+    v = y.astype(np.uint32) * TWO_POW32_INV_2PI + TWO_POW32_INV_2PI / 2
+    return (np.sqrt(-2.0 * np.log(u)) * np.sin(v)).astype(np.float32)
+
+
+class PhiloxGenerator:
+    """A1111's "NV" random source: `randn(shape)` gives what `torch.randn(shape, device="cuda")`
+    gives after `torch.manual_seed(seed)`, computed on the CPU with numpy.
+
+    Element i of a draw uses the counter (offset, 0, i, 0) and the key (seed's low word, seed's high
+    word); words 0 and 1 of the output feed Box-Muller, 2 and 3 are discarded. Each draw moves
+    `offset` on by one, as A1111 does (so only a seed's first draw is claimed to match CUDA). At most
+    2^32 elements per draw.
+    """
+
+    def __init__(self, seed: int):
+        self.seed = _check_seed(seed)
+        self.offset = 0
+
+    def randn(self, shape) -> torch.Tensor:
+        dims = _check_shape(shape)
+        n = math.prod(dims)
+        if n > 2**32:
+            raise ValueError(f"one draw holds at most 2^32 elements, got {n} for shape {dims}")
+        counter = np.zeros((4, n), dtype=np.uint64)
+        counter[0] = self.offset
+        counter[2] = np.arange(n, dtype=np.uint64)
+        key = np.array([self.seed & 0xFFFFFFFF, self.seed >> 32], dtype=np.uint64)
+        words = philox4x32_10(counter, key)
+        self.offset += 1
+        return torch.from_numpy(box_muller(words[0], words[1]).reshape(dims))
+
+
+# Generators for a diffusers batch --------------------------------------------------------------
+
+
+def batch_generators(seed: int, n: int, scheme: str = "diffusers", device: str | torch.device = "cpu") -> list[torch.Generator]:
+    """`n` generators on `device`, one per image of a batch: a diffusers pipeline given this list
+    draws image i's noise (initial latents and every per-step draw) from generator i only, so
+    image i can be reproduced alone with a batch of one and generator i.
+
+    scheme "diffusers": every generator seeded `seed` (all images start from the same noise);
+    "a1111": generator i seeded `seed + i`, A1111's seeds for a batch (with its CPU source, and
+    its GPU source when `device` is CUDA). CPU generators give the same numbers on every machine.
+    """
+    seed = _check_seed(seed)
+    n = _check_count(n, "n")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if seed + n - 1 > MAX_SEED:
+        raise ValueError(f"seed + n - 1 = {seed + n - 1} exceeds the largest seed 2^64 - 1")
+    step = 1 if scheme == "a1111" else 0
+    return [torch.Generator(device=device).manual_seed(seed + step * i) for i in range(n)]
+
+
+# Automatic1111's seeds ------------------------------------------------------------------------
+
+
+def a1111_seeds(seed: int, n: int, subseed: int | None = None, subseed_strength: float = 0.0) -> tuple[list[int], list[int]]:
+    """The seeds and variation seeds A1111 gives the `n` images of a generation
+    (processing.py, `process_images_inner`): seed + i, unless a variation strength is set; then
+    every image keeps `seed` and the variation seed counts up instead, subseed + i."""
+    seed = _check_seed(seed)
+    n = _check_count(n, "n")
+    strength = _check_strength(subseed_strength)
+    sub = 0 if subseed is None else _check_seed(subseed, "subseed")
+    seeds = [seed + (i if strength == 0 else 0) for i in range(n)]
+    return seeds, [sub + i for i in range(n)]
+
+
+def _check_strength(strength) -> float:
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.floating)):
+        raise TypeError(f"subseed_strength must be a number in [0, 1], got {type(strength).__name__}")
+    if not 0.0 <= float(strength) <= 1.0:
+        raise ValueError(f"subseed_strength must lie in [0, 1], got {strength}")
+    return float(strength)
+
+
+def a1111_slerp(val: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+    """A1111's `slerp` (modules/rng.py), applied to one image's (C, H, W) noise as A1111 applies it:
+    norms and angles are taken along dim 1, so each (channel, column) vector of H values is
+    interpolated on its own great circle; nearly parallel inputs (mean cosine > 0.9995) are
+    mixed linearly, weights `val` on `low` and `1 - val` on `high`, exactly as A1111 writes it."""
+    low_unit = low / torch.norm(low, dim=1, keepdim=True)
+    high_unit = high / torch.norm(high, dim=1, keepdim=True)
+    dot = (low_unit * high_unit).sum(1)
+    if dot.mean() > 0.9995:
+        return low * val + high * (1 - val)
+    omega = torch.acos(dot)
+    so = torch.sin(omega)
+    return (torch.sin((1.0 - val) * omega) / so).unsqueeze(1) * low + (torch.sin(val * omega) / so).unsqueeze(1) * high
+
+
+def _fresh_draw(seed: int, shape: tuple[int, ...], source: str, device) -> torch.Tensor:
+    """A seed's first draw at `shape` from `source` (A1111's `randn(seed, shape)`), on the CPU."""
+    if source == "nv":
+        return PhiloxGenerator(seed).randn(shape)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    return torch.randn(shape, generator=generator, device=device).cpu()
+
+
+def _source_device(source: str, device) -> torch.device:
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(repr(s) for s in SOURCES)} (A1111's CPU, GPU, NV), got {source!r}")
+    if source == "gpu":
+        chosen = torch.device("cuda" if device is None else device)
+        if chosen.type != "cuda":
+            raise ValueError(f"source 'gpu' draws on a CUDA device, got device={device!r}")
+        if not torch.cuda.is_available():
+            raise RuntimeError("source 'gpu' needs CUDA and torch sees none; source 'nv' computes CUDA's numbers on the CPU")
+        return chosen
+    if device is not None:
+        raise ValueError(f"device is only for source 'gpu'; source {source!r} draws on the CPU")
+    return torch.device("cpu")
+
+
+def a1111_latents(
+    seed: int,
+    shape,
+    source: str = "cpu",
+    subseed: int | None = None,
+    subseed_strength: float = 0.0,
+    seed_resize_from: tuple[int, int] | None = None,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """The initial noise A1111 draws for one image with seed `seed`: float32 (C, H, W) on the CPU
+    (A1111's `ImageRNG.first`, modules/rng.py). `shape` is the latent shape (4, height // 8, width // 8).
+
+    - source: "cpu" (`torch.randn` with a CPU generator), "gpu" (a CUDA generator; `device`
+      picks the GPU; needs CUDA), "nv" (`PhiloxGenerator`, CUDA's numbers on any device).
+    - subseed, subseed_strength: the variation seed; the seed's noise and the variation seed's are
+      mixed with `a1111_slerp(subseed_strength, noise, subnoise)`. A strength of 0 ignores it;
+      a strength > 0 without a subseed uses 0 (A1111 replaces a missing subseed by 0).
+    - seed_resize_from: (height, width) in pixels. The seed's noise is drawn at that size
+      (// 8) and its centre is pasted into the centre of a fresh draw of the seed at `shape`
+      (cropped when the old size is larger), so a picture keeps its composition when resized.
+
+    Refuses (before drawing) negative or non-int seeds, a shape that is not (C, H, W) of positive
+    ints, an unknown source, a strength outside [0, 1], a resize size below 8 pixels.
+    """
+    seed = _check_seed(seed)
+    dims = _check_shape(shape)
+    if len(dims) != 3:
+        raise ValueError(f"shape must be one image's latent shape (C, H, W), got {dims}")
+    strength = _check_strength(subseed_strength)
+    sub = None if subseed is None else _check_seed(subseed, "subseed")
+    rand_device = _source_device(source, device)
+    noise_shape = dims
+    if seed_resize_from is not None:
+        size = _check_shape(seed_resize_from, "seed_resize_from")
+        if len(size) != 2 or min(size) < LATENT_FACTOR:
+            raise ValueError(f"seed_resize_from must be (height, width) in pixels, each >= {LATENT_FACTOR}, got {seed_resize_from!r}")
+        noise_shape = (dims[0], size[0] // LATENT_FACTOR, size[1] // LATENT_FACTOR)
+
+    noise = _fresh_draw(seed, noise_shape, source, rand_device)
+    if strength != 0:
+        subnoise = _fresh_draw(0 if sub is None else sub, noise_shape, source, rand_device)
+        noise = a1111_slerp(strength, noise, subnoise)
+    if noise_shape != dims:
+        x = _fresh_draw(seed, dims, source, rand_device)
+        # centre the old noise in the new canvas; a negative offset crops the old noise instead
+        dx, dy = (dims[2] - noise_shape[2]) // 2, (dims[1] - noise_shape[1]) // 2
+        w = noise_shape[2] if dx >= 0 else noise_shape[2] + 2 * dx
+        h = noise_shape[1] if dy >= 0 else noise_shape[1] + 2 * dy
+        tx, ty, sx, sy = max(dx, 0), max(dy, 0), max(-dx, 0), max(-dy, 0)
+        x[:, ty : ty + h, tx : tx + w] = noise[:, sy : sy + h, sx : sx + w]
+        noise = x
+    return noise
+
+
+class A1111Noise:
+    """The noise A1111 hands a batch (its `ImageRNG`): one generator per image, seeded with the
+    image's seed; `next()` returns (n, C, H, W). The first call is the initial noise (exactly
+    `a1111_latents` per image, variation and resize included); each later call is the next draw
+    of every image's own generator, which is what A1111's samplers get for `torch.randn_like`.
+
+    With A1111's default "Eta noise seed delta" of 0 (other values are not modelled here).
+    """
+
+    def __init__(self, seeds: Sequence[int], shape, source: str = "cpu", subseeds: Sequence[int] | None = None,
+                 subseed_strength: float = 0.0, seed_resize_from: tuple[int, int] | None = None,
+                 device: str | torch.device | None = None):
+        if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence) or not seeds:
+            raise TypeError(f"seeds must be a non-empty list of ints (one per image), got {seeds!r}")
+        self.seeds = [_check_seed(s, "seeds[i]") for s in seeds]
+        self.shape = _check_shape(shape)
+        if len(self.shape) != 3:
+            raise ValueError(f"shape must be one image's latent shape (C, H, W), got {self.shape}")
+        self.subseeds = None if subseeds is None else [_check_seed(s, "subseeds[i]") for s in subseeds]
+        self.strength = _check_strength(subseed_strength)
+        self.resize = seed_resize_from
+        self.source = source
+        self.device = _source_device(source, device)
+        self.generators = [
+            PhiloxGenerator(s) if source == "nv" else torch.Generator(device=self.device).manual_seed(s)
+            for s in self.seeds
+        ]
+        self.draws = 0
+
+    def next(self) -> torch.Tensor:
+        if self.draws == 0:
+            images = []
+            for i, (seed, generator) in enumerate(zip(self.seeds, self.generators)):
+                sub = None if self.subseeds is None else (self.subseeds[i] if i < len(self.subseeds) else 0)
+                images.append(a1111_latents(seed, self.shape, self.source, sub, self.strength, self.resize,
+                                            device=self.device if self.source == "gpu" else None))
+                self._draw(generator)  # the image's generator has now given its first draw, as in A1111
+            out = torch.stack(images)
+        else:
+            out = torch.stack([self._draw(g) for g in self.generators])
+        self.draws += 1
+        return out
+
+    def _draw(self, generator) -> torch.Tensor:
+        if isinstance(generator, PhiloxGenerator):
+            return generator.randn(self.shape)
+        return torch.randn(self.shape, generator=generator, device=self.device).cpu()

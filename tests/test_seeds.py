@@ -1,0 +1,181 @@
+"""helpers.seeds: Philox against published vectors, A1111's seeding rules, batch generators."""
+
+import numpy as np
+import pytest
+import torch
+from diffusers.utils.torch_utils import randn_tensor
+
+from helpers import seeds
+
+# Random123's known-answer vectors for Philox4x32-10 (tests/kat_vectors): counter, key, output
+KAT = [
+    ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+    ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+    ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0), (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+]
+# A1111's modules/rng_philox.py docstring: Generator(seed=0).randn((3, 4)), CUDA's torch.randn
+A1111_NV_SEED0 = [
+    [-0.92466259, -0.42534415, -2.6438457, 0.14518388],
+    [-0.12086647, -0.57972564, -0.62285122, -0.32838709],
+    [-1.07454231, -0.36314407, -1.67105067, 2.26550497],
+]
+
+
+@pytest.mark.parametrize("counter,key,expected", KAT)
+def test_philox_known_answers(counter, key, expected):
+    assert tuple(int(w) for w in seeds.philox4x32_10(counter, key)[:, 0]) == expected
+
+
+def test_philox_vectorised_equals_one_by_one():
+    counters = np.array([[c[i] for c, _, _ in KAT] for i in range(4)])
+    keys = np.array([[k[i] for _, k, _ in KAT] for i in range(2)])
+    out = seeds.philox4x32_10(counters, keys)
+    assert [tuple(int(w) for w in out[:, j]) for j in range(3)] == [e for _, _, e in KAT]
+
+
+def test_philox_refuses_words_beyond_32_bits():
+    with pytest.raises(ValueError, match="32-bit"):
+        seeds.philox4x32_10((2**32, 0, 0, 0), (0, 0))
+    with pytest.raises(ValueError, match="4 rows"):
+        seeds.philox4x32_10((0, 0, 0), (0, 0))
+
+
+def test_nv_matches_a1111_published_output():
+    got = seeds.PhiloxGenerator(0).randn((3, 4))
+    assert got.dtype == torch.float32 and got.shape == (3, 4)
+    assert torch.allclose(got, torch.tensor(A1111_NV_SEED0), rtol=0, atol=1e-6)
+
+
+def test_nv_is_deterministic_and_advances_per_draw():
+    a, b = seeds.PhiloxGenerator(7), seeds.PhiloxGenerator(7)
+    first_a, first_b = a.randn((4, 8, 8)), b.randn((4, 8, 8))
+    assert torch.equal(first_a, first_b)
+    second = a.randn((4, 8, 8))
+    assert a.offset == 2 and not torch.equal(first_a, second)
+    # element i depends on i only, not on the shape or how many are drawn
+    assert torch.equal(seeds.PhiloxGenerator(7).randn((256,))[:10], seeds.PhiloxGenerator(7).randn((10,)))
+    assert not torch.equal(seeds.PhiloxGenerator(8).randn((10,)), seeds.PhiloxGenerator(7).randn((10,)))
+
+
+def test_nv_seed_high_word_is_used():
+    low = seeds.PhiloxGenerator(5).randn((16,))
+    high = seeds.PhiloxGenerator(5 + 2**32).randn((16,))
+    assert not torch.equal(low, high)
+
+
+def test_nv_is_standard_normal():
+    x = seeds.PhiloxGenerator(123).randn((200_000,)).double()
+    assert abs(float(x.mean())) < 0.01  # standard error 0.0022
+    assert abs(float(x.var()) - 1) < 0.015  # standard error 0.0032
+    assert abs(float((x.abs() < 1).double().mean()) - 0.6827) < 0.005
+    later = seeds.PhiloxGenerator(123)
+    later.randn((1,))
+    y = later.randn((200_000,)).double()
+    assert abs(float(torch.corrcoef(torch.stack([x, y]))[0, 1])) < 0.01  # next offset: independent
+
+
+def test_cpu_source_is_torch_randn_with_a_cpu_generator():
+    expected = torch.randn((4, 8, 8), generator=torch.Generator().manual_seed(42))
+    assert torch.equal(seeds.a1111_latents(42, (4, 8, 8)), expected)
+    assert not torch.equal(seeds.a1111_latents(42, (4, 8, 8), source="nv"), expected)
+
+
+def test_a1111_seeds_count_up_unless_variation():
+    assert seeds.a1111_seeds(10, 3) == ([10, 11, 12], [0, 1, 2])
+    assert seeds.a1111_seeds(10, 3, subseed=5, subseed_strength=0.3) == ([10, 10, 10], [5, 6, 7])
+
+
+def test_batch_generators_reproduce_a1111_batch():
+    shape = (4, 4, 8, 8)
+    batch = randn_tensor(shape, generator=seeds.batch_generators(3, 4, "a1111"))
+    rng = seeds.A1111Noise([3, 4, 5, 6], shape[1:])
+    assert torch.equal(batch, rng.next())
+    same = seeds.batch_generators(3, 4, "diffusers")
+    assert all(torch.equal(g.get_state(), same[0].get_state()) for g in same)
+
+
+def test_a1111_noise_later_draws_continue_each_image_generator():
+    rng = seeds.A1111Noise([1, 2], (4, 2, 2))
+    first, second = rng.next(), rng.next()
+    g = torch.Generator().manual_seed(2)
+    assert torch.equal(first[1], torch.randn((4, 2, 2), generator=g))
+    assert torch.equal(second[1], torch.randn((4, 2, 2), generator=g))
+
+
+def test_variation_strength_ends():
+    base = seeds.a1111_latents(1, (4, 8, 8))
+    other = seeds.a1111_latents(2, (4, 8, 8))
+    assert torch.equal(seeds.a1111_latents(1, (4, 8, 8), subseed=2, subseed_strength=0.0), base)
+    assert torch.allclose(seeds.a1111_latents(1, (4, 8, 8), subseed=2, subseed_strength=1.0), other, atol=1e-5)
+    mid = seeds.a1111_latents(1, (4, 8, 8), subseed=2, subseed_strength=0.5)
+    # slerp keeps each (channel, column) vector's length between the two ends
+    norms = [t.norm(dim=1) for t in (base, other, mid)]
+    assert bool((norms[2] <= torch.maximum(norms[0], norms[1]) + 1e-5).all())
+    assert not torch.allclose(mid, base) and not torch.allclose(mid, other)
+
+
+def test_seed_resize_keeps_the_centre():
+    old = seeds.a1111_latents(9, (4, 8, 8))
+    bigger = seeds.a1111_latents(9, (4, 12, 16), seed_resize_from=(64, 64))
+    assert torch.equal(bigger[:, 2:10, 4:12], old)
+    fresh = torch.randn((4, 12, 16), generator=torch.Generator().manual_seed(9))
+    assert torch.equal(bigger[:, :2], fresh[:, :2])
+    smaller = seeds.a1111_latents(9, (4, 4, 6), seed_resize_from=(64, 64))
+    assert torch.equal(smaller, old[:, 2:6, 1:7])
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(seed=-1, shape=(4, 8, 8)), ValueError, "seed must lie"),
+        (dict(seed=1.5, shape=(4, 8, 8)), TypeError, "seed must be an int"),
+        (dict(seed=True, shape=(4, 8, 8)), TypeError, "seed must be an int"),
+        (dict(seed=1, shape=(4, 0, 8)), ValueError, "positive ints"),
+        (dict(seed=1, shape=(1, 4, 8, 8)), ValueError, r"\(C, H, W\)"),
+        (dict(seed=1, shape="4x8x8"), TypeError, "tuple of positive ints"),
+        (dict(seed=1, shape=(4, 8, 8), source="cuda"), ValueError, "source must be one of"),
+        (dict(seed=1, shape=(4, 8, 8), subseed_strength=1.5), ValueError, r"\[0, 1\]"),
+        (dict(seed=1, shape=(4, 8, 8), subseed_strength="0.5"), TypeError, "subseed_strength"),
+        (dict(seed=1, shape=(4, 8, 8), subseed=-3, subseed_strength=0.5), ValueError, "subseed must lie"),
+        (dict(seed=1, shape=(4, 8, 8), seed_resize_from=(4, 64)), ValueError, "seed_resize_from"),
+        (dict(seed=1, shape=(4, 8, 8), device="cuda"), ValueError, "only for source 'gpu'"),
+    ],
+)
+def test_a1111_latents_refuses_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        seeds.a1111_latents(**kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the refusal on a machine without CUDA")
+def test_gpu_source_without_cuda_says_so():
+    with pytest.raises(RuntimeError, match="'nv' computes CUDA's numbers"):
+        seeds.a1111_latents(1, (4, 8, 8), source="gpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_nv_equals_cuda_randn():
+    for seed in (0, 1, 12345):
+        cuda = seeds.a1111_latents(seed, (4, 64, 64), source="gpu")
+        assert torch.allclose(seeds.a1111_latents(seed, (4, 64, 64), source="nv"), cuda, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "args,error,match",
+    [
+        ((1, 0), ValueError, "n must be a positive int"),
+        ((1, 2, "comfy"), ValueError, "scheme must be one of"),
+        ((-1, 2), ValueError, "seed must lie"),
+        (("1", 2), TypeError, "seed must be an int"),
+        ((2**64 - 1, 2, "a1111"), ValueError, "exceeds the largest seed"),
+    ],
+)
+def test_batch_generators_refuses_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        seeds.batch_generators(*args)
+
+
+def test_a1111_noise_refuses_bad_input():
+    with pytest.raises(TypeError, match="seeds must be a non-empty list"):
+        seeds.A1111Noise(3, (4, 8, 8))
+    with pytest.raises(ValueError, match=r"\(C, H, W\)"):
+        seeds.A1111Noise([3], (8, 8))
