@@ -17,12 +17,21 @@ def is_static() -> bool:
     return os.environ.get(STATIC_ENV, "") not in ("", "0")
 
 
-def show(build: Callable[[], object]):
-    """Build a widget with `build()` and display it, unless this run is static; return it or None."""
+def show(build: Callable[[], object]) -> None:
+    """Build a widget with `build()` and display it once, unless this run is static (then build nothing).
+
+    Returns None on purpose: the call is usually a cell's last line, and a returned widget would be
+    displayed a second time as the cell's result. Refuses (TypeError) a `build` that is not callable,
+    static run or not, and a `build()` that returns None (nothing to show).
+    """
+    if not callable(build):
+        raise TypeError(f"build: expected a function that returns a widget, got {type(build).__name__}")
     if is_static():
         return None
     from IPython.display import display
 
     widget = build()
+    if widget is None:
+        raise TypeError(f"build: {getattr(build, '__name__', build)!r} returned None; it must return the widget to show")
     display(widget)
-    return widget
+    return None

@@ -44,3 +44,23 @@ def test_widgets_are_skipped_in_static_runs(monkeypatch):
     assert widgets.show(lambda: built.append(1)) is None and built == []
     monkeypatch.setenv(widgets.STATIC_ENV, "0")
     assert not widgets.is_static()
+
+
+def test_widget_is_displayed_once_and_not_returned(monkeypatch):
+    # A returned widget would be shown a second time as the cell's result (issue 20).
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    monkeypatch.delenv(widgets.STATIC_ENV, raising=False)
+    marker = object()
+    assert widgets.show(lambda: marker) is None
+    assert shown == [marker]
+
+
+def test_widget_show_refuses_what_it_cannot_show(monkeypatch):
+    monkeypatch.delenv(widgets.STATIC_ENV, raising=False)
+    with pytest.raises(TypeError, match="build: expected a function"):
+        widgets.show("not a function")
+    with pytest.raises(TypeError, match="returned None"):
+        widgets.show(lambda: None)
