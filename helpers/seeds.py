@@ -19,6 +19,7 @@ code is this project's own.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
@@ -321,3 +322,25 @@ class A1111Noise:
         if isinstance(generator, PhiloxGenerator):
             return generator.randn(self.shape)
         return torch.randn(self.shape, generator=generator, device=self.device).cpu()
+
+
+@contextlib.contextmanager
+def recorded_draws(module):
+    """Within the block, every `randn_tensor` call made by `module` (a diffusers scheduler module,
+    which imports `randn_tensor` by name) is recorded: yields a list that fills with the drawn
+    tensors, in order. The draws themselves are unchanged."""
+    original = getattr(module, "randn_tensor", None)
+    if original is None:
+        raise TypeError(f"{getattr(module, '__name__', module)!r} does not draw noise through randn_tensor")
+    draws: list[torch.Tensor] = []
+
+    def recording(*args, **kwargs):
+        tensor = original(*args, **kwargs)
+        draws.append(tensor.detach().clone())
+        return tensor
+
+    module.randn_tensor = recording
+    try:
+        yield draws
+    finally:
+        module.randn_tensor = original

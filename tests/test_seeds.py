@@ -179,3 +179,23 @@ def test_a1111_noise_refuses_bad_input():
         seeds.A1111Noise(3, (4, 8, 8))
     with pytest.raises(ValueError, match=r"\(C, H, W\)"):
         seeds.A1111Noise([3], (8, 8))
+
+
+def test_recorded_draws_sees_euler_ancestral_noise():
+    import diffusers.schedulers.scheduling_euler_ancestral_discrete as module
+    from diffusers import EulerAncestralDiscreteScheduler
+
+    scheduler = EulerAncestralDiscreteScheduler()
+    scheduler.set_timesteps(3)
+    generator = torch.Generator().manual_seed(0)
+    x = torch.zeros(1, 4)
+    with seeds.recorded_draws(module) as draws:
+        for t in scheduler.timesteps:
+            x = scheduler.step(torch.zeros(1, 4), t, x, generator=generator).prev_sample
+    assert len(draws) == 3
+    again = torch.Generator().manual_seed(0)
+    assert all(torch.equal(d, torch.randn(1, 4, generator=again)) for d in draws)
+    assert module.randn_tensor is randn_tensor
+    with pytest.raises(TypeError, match="randn_tensor"):
+        with seeds.recorded_draws(np):
+            pass
