@@ -1,9 +1,13 @@
 """Assertions about diffusers' behaviour that say so when diffusers changes.
 
 A chapter documents quirks of one diffusers release. Wrapping the checks of a quirk in
-`still_true("...")` turns both a failed assertion and a new exception into one AssertionError
-that starts with "diffusers changed this behaviour", so the regression run names the claim to
-revisit.
+`still_true("...")` turns a failed assertion into an AssertionError that starts with "diffusers
+changed this behaviour", so the regression run names the claim to revisit.
+
+Only a failed assertion reads so, plus the exception types the claim names in
+`changed_if_raises=` (for a quirk whose change would show as, say, a new ValueError from
+diffusers). Any other exception (a NameError or AttributeError from a typo in the chapter) is a
+bug in the chapter, not news about diffusers, and propagates unchanged.
 """
 
 from __future__ import annotations
@@ -13,13 +17,36 @@ import contextlib
 CHANGED = "diffusers changed this behaviour"
 
 
+def _exception_types(value) -> tuple[type[BaseException], ...]:
+    types = value if isinstance(value, tuple) else (value,)
+    for item in types:
+        if not (isinstance(item, type) and issubclass(item, Exception)):
+            raise TypeError(
+                f"still_true(changed_if_raises=...) takes an exception class or a tuple of them "
+                f"(e.g. (ValueError, TypeError)), got {value!r}"
+            )
+    return types
+
+
 @contextlib.contextmanager
-def still_true(quirk: str):
-    """Run the checks of `quirk`; any failure inside becomes "diffusers changed this behaviour: quirk"."""
+def still_true(quirk: str, changed_if_raises: type[Exception] | tuple[type[Exception], ...] = ()):
+    """Run the checks of `quirk`.
+
+    - a failed `assert` becomes AssertionError("diffusers changed this behaviour: quirk (detail)");
+    - an exception of a type in `changed_if_raises` becomes the same message with
+      "now raises Type: message" (the original is chained as the cause);
+    - any other exception propagates unchanged: it is the chapter's bug, not diffusers' news.
+
+    Refuses (before running the checks) an empty `quirk` and a `changed_if_raises` that is not an
+    exception class or a tuple of them.
+    """
+    if not isinstance(quirk, str) or not quirk.strip():
+        raise ValueError(f"still_true(quirk=...) needs the claim in words, got {quirk!r}")
+    named = _exception_types(changed_if_raises)
     try:
         yield
     except AssertionError as error:
         detail = f" ({error})" if str(error) else ""
         raise AssertionError(f"{CHANGED}: {quirk}{detail}") from None
-    except Exception as error:
+    except named as error:
         raise AssertionError(f"{CHANGED}: {quirk} (now raises {type(error).__name__}: {error})") from error

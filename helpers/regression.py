@@ -27,18 +27,28 @@ class Execution:
     error: str | None  # one line: "cell [N] `first line`: ExceptionName: message"
 
 
-def execute(notebook: Path, out_dir: Path, profile: str = "tiny", **parameters) -> Execution:
-    """Run `notebook` (MyST markdown) through papermill; never raises for a failing cell."""
+def execute(notebook: Path, out_dir: Path, profile: str = "tiny", env: dict[str, str] | None = None, **parameters) -> Execution:
+    """Run `notebook` (MyST markdown) through papermill; never raises for a failing cell.
+
+    `env` adds environment variables for the kernel (e.g. {"ATEN_CPU_CAPABILITY": "default"} to
+    run torch's portable kernels); the test process's own environment is restored afterwards.
+    `parameters` are papermill parameters of the notebook.
+    """
     import jupytext
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    extra = dict(env or {})
+    for key, value in extra.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"execute(env=...) maps variable names to strings, got {key!r}: {value!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     source = out_dir / f"{notebook.stem}.source.ipynb"
     executed = out_dir / f"{notebook.stem}.ipynb"
     jupytext.write(jupytext.read(notebook), source)
     record_path = Path(tempfile.mkdtemp(prefix="record-")) / f"{notebook.stem}.json"
-    env = {RECORD_ENV: str(record_path), STATIC_ENV: "1", "PROFILE": profile, "HF_HUB_OFFLINE": "1" if profile == "tiny" else os.environ.get("HF_HUB_OFFLINE", "")}
+    offline = "1" if profile == "tiny" else os.environ.get("HF_HUB_OFFLINE", "")
+    env = {RECORD_ENV: str(record_path), STATIC_ENV: "1", "PROFILE": profile, "HF_HUB_OFFLINE": offline, **extra}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
     error = None

@@ -103,16 +103,26 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+# What the process had before the tiny profile first blocked the Hub: (HF_HUB_OFFLINE variable,
+# huggingface_hub's HF_HUB_OFFLINE constant, client factory). None while the Hub is not blocked.
+_before_block: tuple[str | None, bool, object] | None = None
+
+
 def block_hub_downloads() -> None:
     """Make every Hub request fail fast with an error that names the profile.
 
     `HF_HUB_OFFLINE` is read by huggingface_hub at import time, so the constant is set as well as
-    the variable; the client factory catches any request that still gets through.
+    the variable; the client factory catches any request that still gets through. What was there
+    before is kept (once, at the first block) so that `unblock_hub_downloads()` can put it back.
     """
+    global _before_block
     import httpx2
     import huggingface_hub
     from huggingface_hub import constants
+    from huggingface_hub.utils import _http
 
+    if _before_block is None:
+        _before_block = (os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE, _http._GLOBAL_CLIENT_FACTORY)
     os.environ["HF_HUB_OFFLINE"] = "1"
     constants.HF_HUB_OFFLINE = True
 
@@ -120,6 +130,33 @@ def block_hub_downloads() -> None:
         raise OfflineProfileError(f"a request to {request.url} was blocked")
 
     huggingface_hub.set_client_factory(lambda: httpx2.Client(event_hooks={"request": [refuse]}))
+
+
+def unblock_hub_downloads() -> None:
+    """Undo `block_hub_downloads()`: the variable, the constant and the client factory go back to
+    what they were before the first block (so an HF_HUB_OFFLINE=1 the user set stays set).
+
+    Does nothing when the Hub is not blocked.
+    """
+    global _before_block
+    if _before_block is None:
+        return
+    import huggingface_hub
+    from huggingface_hub import constants
+
+    variable, constant, factory = _before_block
+    if variable is None:
+        os.environ.pop("HF_HUB_OFFLINE", None)
+    else:
+        os.environ["HF_HUB_OFFLINE"] = variable
+    constants.HF_HUB_OFFLINE = constant
+    huggingface_hub.set_client_factory(factory)
+    _before_block = None
+
+
+def hub_blocked() -> bool:
+    """Whether the tiny profile's Hub block is in force in this process."""
+    return _before_block is not None
 
 
 def setup(profile: str | None = None, seed: int = 0, device: str | torch.device = "auto") -> Context:
@@ -132,6 +169,10 @@ def setup(profile: str | None = None, seed: int = 0, device: str | torch.device 
 
     On the CPU the thread count is fixed and torch's deterministic algorithms are switched on, so
     two runs give the same numbers.
+
+    The process is set to the profile, whatever an earlier call set: 'tiny' blocks the Hub, 'full'
+    lifts a block an earlier 'tiny' set (HF_HUB_OFFLINE goes back to what it was before that).
+    Nothing is restored when the chapter ends; tests restore it with the `process_state` fixture.
     """
     chosen = resolve_profile(profile)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -139,6 +180,8 @@ def setup(profile: str | None = None, seed: int = 0, device: str | torch.device 
     dev = resolve_device(device)
     if chosen == "tiny":
         block_hub_downloads()
+    else:
+        unblock_hub_downloads()
     seed_everything(seed)
     if dev.type == "cpu":
         torch.set_num_threads(CPU_THREADS)

@@ -1,11 +1,15 @@
 import os
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
+from helpers import runtime
 from helpers.record import RECORD_ENV
 
 # Tests never reach the Hub.
@@ -22,6 +26,18 @@ def pytest_addoption(parser):
         default=False,
         help="rewrite tests/reference/<notebook>.json from this run instead of comparing (review the diff)",
     )
+    parser.addoption(
+        "--reverse-order",
+        action="store_true",
+        default=False,
+        help="run the collected tests in reverse order (with -p no:randomly) to check order independence",
+    )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--reverse-order"):
+        items.reverse()
 
 
 @pytest.fixture
@@ -53,3 +69,63 @@ def built_book() -> BookBuild:
         text=True,
     )
     return BookBuild(result.returncode, result.stdout + result.stderr, ROOT / "_build" / "html")
+
+
+@dataclass
+class ProcessState:
+    """What `helpers.setup()` changes process-wide, captured so a test can put it back."""
+
+    environ: dict
+    threads: int
+    deterministic: tuple[bool, bool]
+    hub: tuple
+    rng: tuple
+
+    @classmethod
+    def capture(cls) -> "ProcessState":
+        from huggingface_hub import constants
+        from huggingface_hub.utils import _http
+
+        return cls(
+            environ=dict(os.environ),
+            threads=torch.get_num_threads(),
+            deterministic=(torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled()),
+            hub=(runtime._before_block, constants.HF_HUB_OFFLINE, _http._GLOBAL_CLIENT_FACTORY),
+            rng=(random.getstate(), np.random.get_state(), torch.get_rng_state()),
+        )
+
+    def restore(self) -> None:
+        import huggingface_hub
+        from huggingface_hub import constants
+        from huggingface_hub.utils import _http
+
+        for key in set(os.environ) - set(self.environ):
+            del os.environ[key]
+        os.environ.update({k: v for k, v in self.environ.items() if os.environ.get(k) != v})
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+        torch.use_deterministic_algorithms(self.deterministic[0], warn_only=self.deterministic[1])
+        runtime._before_block, constants.HF_HUB_OFFLINE, factory = self.hub
+        if _http._GLOBAL_CLIENT_FACTORY is not factory:
+            huggingface_hub.set_client_factory(factory)
+        random.setstate(self.rng[0])
+        np.random.set_state(self.rng[1])
+        torch.set_rng_state(self.rng[2])
+
+
+@pytest.fixture(autouse=True)
+def process_state():
+    """Every test leaves the process as it found it: environment, torch threads and deterministic
+    mode, the Hub block of the tiny profile, and the global RNGs (all of which `helpers.setup()`
+    changes). Autouse, so any test that calls setup is covered and the order of tests is free."""
+    state = ProcessState.capture()
+    yield state
+    state.restore()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def module_process_state():
+    """The same for module-scoped fixtures that call `helpers.setup()`: undone when the module ends."""
+    state = ProcessState.capture()
+    yield state
+    state.restore()

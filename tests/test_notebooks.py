@@ -1,35 +1,79 @@
-"""Every chapter, executed in the tiny profile, must record the figures in tests/reference/."""
+"""Every chapter, executed in the tiny profile, must record the figures in tests/reference/.
+
+Each chapter runs twice: with the CPU kernels torch picks for this machine ("native"), and with
+torch's portable kernels (`ATEN_CPU_CAPABILITY=default`), which sum floats in another order, as an
+older or different CPU would. Both must match the same reference, so a figure that depends on the
+CPU fails on the machine where it is added, not on the next reader's.
+"""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
+import torch
+import yaml
 
+from helpers.pipelines import CACHE_ENV
 from helpers.regression import compare, execute
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
 REFERENCES = ROOT / "tests" / "reference"
 EXECUTED = ROOT / "_build" / "executed"
+CAPABILITY_ENV = "ATEN_CPU_CAPABILITY"
+# What this process runs: ATEN_CPU_CAPABILITY if set, else the best the CPU has (e.g. AVX512).
+NATIVE = torch.backends.cpu.get_cpu_capability()
+PASSES = ("native", "default")
 
 
-def test_every_chapter_has_a_notebook():
-    assert NOTEBOOKS, "notebooks/ holds no chapter"
+def toc_chapters() -> list[str]:
+    """The notebooks/ entries of _toc.yml, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    return [f for f in files if f.startswith("notebooks/")]
 
 
+def test_the_notebooks_are_the_books_chapters():
+    on_disk = [f"notebooks/{n.stem}" for n in NOTEBOOKS]
+    in_toc = toc_chapters()
+    assert len(on_disk) >= 1, "notebooks/ holds no chapter"
+    assert sorted(in_toc) == on_disk, (
+        f"notebooks/ and _toc.yml disagree: only on disk {sorted(set(on_disk) - set(in_toc))}, "
+        f"only in _toc.yml {sorted(set(in_toc) - set(on_disk))}"
+    )
+
+
+def pass_environment(which: str) -> tuple[dict[str, str], str]:
+    """The kernel's extra environment for a pass, and how the failure line names it."""
+    if which == "native":
+        return {}, f"{CAPABILITY_ENV}={os.environ.get(CAPABILITY_ENV, 'unset')}, torch runs {NATIVE}"
+    # A machine without AVX2 would also build the tiny weights with the portable kernels (their
+    # random init rounds differently in the last bit), so this pass builds its own cache.
+    cache = Path(os.environ[CACHE_ENV]).with_name(Path(os.environ[CACHE_ENV]).name + "-default-kernels")
+    return {CAPABILITY_ENV: "default", CACHE_ENV: str(cache)}, f"{CAPABILITY_ENV}=default"
+
+
+@pytest.mark.parametrize("which", PASSES)
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
-def test_notebook(notebook, update_refs):
-    run = execute(notebook, EXECUTED)
+def test_notebook(notebook, which, update_refs):
+    if which == "default" and NATIVE == "DEFAULT":
+        pytest.skip("the native pass already ran torch's default kernels on this machine")
+    if which == "default" and update_refs:
+        pytest.skip("--update-refs writes references from the native pass; run again without it to check them")
+    env, label = pass_environment(which)
+    name = f"{notebook.name} ({label})"
+    run = execute(notebook, EXECUTED / which, env=env)
     if run.error:
-        pytest.fail(f"{notebook.name}: {run.error}", pytrace=False)
+        pytest.fail(f"{name}: {run.error}", pytrace=False)
     if not run.figures:
-        pytest.fail(f"{notebook.name}: recorded no figures (call helpers.record at the end)", pytrace=False)
+        pytest.fail(f"{name}: recorded no figures (call helpers.record at the end)", pytrace=False)
     reference = REFERENCES / f"{notebook.stem}.json"
     if update_refs:
         reference.write_text(json.dumps(run.figures, indent=2, sort_keys=True) + "\n")
         return
     if not reference.exists():
-        pytest.fail(f"{notebook.name}: no reference {reference.relative_to(ROOT)}; run pytest --update-refs and review it", pytrace=False)
+        pytest.fail(f"{name}: no reference {reference.relative_to(ROOT)}; run pytest --update-refs and review it", pytrace=False)
     differences = compare(run.figures, json.loads(reference.read_text()))
     if differences:
-        pytest.fail("\n".join(f"{notebook.name}: {line}" for line in differences), pytrace=False)
+        pytest.fail("\n".join(f"{name}: {line}" for line in differences), pytrace=False)

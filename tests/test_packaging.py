@@ -38,8 +38,19 @@ def test_core_libraries_are_pinned_exactly():
         assert "==" in pins[name], f"{name} must be pinned exactly: the book documents one release"
 
 
+def commands(text: str) -> list[str]:
+    """The command lines of a shell script or a code block: no comments, no blank lines."""
+    return [line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip()]
+
+
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
-    assert "make test" in readme
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
-    assert "pipefail" in (ROOT / ".ci" / "run").read_text()
+    two_commands = readme.split("## The two commands", 1)[1].split("\n## ", 1)[0]
+    block = two_commands.split("```bash", 1)[1].split("```", 1)[0]
+    assert "make test" in commands(block), "README's two commands must include `make test` as a command"
+    ci = commands((ROOT / ".ci" / "run").read_text())
+    assert ci[-1] == "make test", f".ci/run must end by running `make test`, it runs {ci[-1]!r}"
+    options = [line for line in ci if line.startswith("set ")]
+    assert options and "e" in options[0].split()[1] and "pipefail" in options[0], ".ci/run must `set -eo pipefail` first"
+    assert ci.index(options[0]) < ci.index("make test")
+    assert re.search(r"^test:", (ROOT / "Makefile").read_text(), re.M), "the Makefile has no test target"

@@ -1,7 +1,9 @@
+import os
 from pathlib import Path
 
 import pytest
 
+from helpers.record import approx, normalise
 from helpers.regression import compare, execute
 
 
@@ -12,10 +14,33 @@ def test_compare_is_exact_for_ints_strings_and_shapes():
     assert compare({"flag": 1}, {"flag": True}) == ["flag: obtained 1, expected True"]
 
 
-def test_compare_floats_with_tolerance():
-    assert compare({"x": 1.0004}, {"x": 1.0}) == []
-    assert compare({"x": 1.01}, {"x": 1.0}) == ["x: obtained 1.01, expected 1.0"]
+def test_bare_floats_are_exact_up_to_rounding():
+    assert compare({"x": 1.000001}, {"x": 1.0}) == []  # float32 rounding in the last bits
+    assert compare({"x": 1.0001}, {"x": 1.0}) == ["x: obtained 1.0001, expected 1.0"]
     assert compare({"x": 2}, {"x": 2.0}) == []
+    assert compare({"x": True}, {"x": 1.0}) == ["x: obtained True, expected 1.0"]
+
+
+def test_approx_figures_use_the_tolerance_their_reference_states():
+    stat = approx(0.5, rtol=0.01, why="float32 sums in another order")
+    reference = {"m": normalise(stat)}
+    assert reference["m"] == {"approx": 0.5, "rtol": 0.01, "atol": 0.0, "why": "float32 sums in another order"}
+    assert compare({"m": normalise(approx(0.504, rtol=0.01, why="float32 sums in another order"))}, reference) == []
+    assert compare({"m": normalise(approx(0.51, rtol=0.01, why="float32 sums in another order"))}, reference) == [
+        "m: obtained 0.51, expected 0.5 (rtol 0.01, atol 0.0)"
+    ]
+    # the reference's tolerance rules, not the new run's: a loosened call must be reviewed via --update-refs
+    assert compare({"m": normalise(approx(0.6, rtol=0.5, why="loosened without updating the reference"))}, reference)
+    assert compare({"m": 0.5}, reference) == ["m: obtained 0.5, expected approx 0.5"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"rtol": 0.0}, "positive rtol or atol"), ({"rtol": -1.0}, "positive rtol or atol"), ({"rtol": 0.1, "why": "noise"}, "why=")],
+)
+def test_approx_refuses_a_missing_tolerance_or_reason(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        approx(1.0, **{"why": "a reason long enough", **kwargs})
 
 
 def test_compare_reports_missing_and_extra_keys():
@@ -36,23 +61,32 @@ profile = None
 ```
 
 ```{code-cell} ipython3
+import os
+import torch
 import helpers
-helpers.record(profile=profile, value=VALUE)
+helpers.record(profile=profile, value=VALUE, capability=torch.backends.cpu.get_cpu_capability(), probe=os.environ.get("PROBE"))
 ```
 """
 
 
 @pytest.mark.parametrize(
     ("value", "error"),
-    [("41 + 1", None), ("1 / 0", "cell [3] `import helpers`: ZeroDivisionError: division by zero")],
+    [("41 + 1", None), ("1 / 0", "cell [3] `import os`: ZeroDivisionError: division by zero")],
 )
 def test_execute_records_figures_or_reports_the_failing_cell(tmp_path: Path, value, error):
     notebook = tmp_path / "probe.md"
     notebook.write_text(NOTEBOOK.replace("VALUE", value))
-    run = execute(notebook, tmp_path / "out")
+    run = execute(notebook, tmp_path / "out", env={"ATEN_CPU_CAPABILITY": "default", "PROBE": "set"})
     assert run.error == error
     if error is None:
-        assert run.figures == {"profile": "tiny", "value": 42}
+        # the kernel got the extra environment (torch there runs its portable kernels) ...
+        assert run.figures == {"profile": "tiny", "value": 42, "capability": "DEFAULT", "probe": "set"}
+    assert "PROBE" not in os.environ  # ... and the test process got its own environment back
+
+
+def test_execute_refuses_an_environment_that_is_not_strings(tmp_path: Path):
+    with pytest.raises(TypeError, match=r"env=.*strings"):
+        execute(tmp_path / "probe.md", tmp_path / "out", env={"ATEN_CPU_CAPABILITY": None})
 
 
 def test_cell_seconds_sums_papermill_durations(tmp_path: Path):

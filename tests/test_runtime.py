@@ -6,6 +6,7 @@ import torch
 
 import helpers
 from helpers import runtime
+from tests import conftest
 
 
 def test_setup_defaults_to_tiny_on_cpu(monkeypatch):
@@ -24,10 +25,16 @@ def test_profile_comes_from_the_environment(monkeypatch):
     assert helpers.setup(profile="tiny", device="cpu").profile == "tiny"  # the argument wins
 
 
-@pytest.mark.parametrize("bad", ["small", "FULL", ""])
+@pytest.mark.parametrize("bad", ["small", "FULL", "", "  "])
 def test_unknown_profile_lists_the_accepted_ones(bad):
     with pytest.raises(ValueError, match="accepted: tiny, full"):
-        helpers.setup(profile=bad or "  ", device="cpu")
+        helpers.setup(profile=bad, device="cpu")
+
+
+def test_empty_profile_is_not_read_as_unset(monkeypatch):
+    monkeypatch.setenv("PROFILE", "full")  # "" must be refused, not replaced by the environment's choice
+    with pytest.raises(ValueError, match="unknown profile ''"):
+        helpers.setup(profile="", device="cpu")
 
 
 @pytest.mark.parametrize("bad", ["gpu", "tpu", "cuda0"])
@@ -79,3 +86,60 @@ def test_tiny_profile_blocks_hub_requests():
 def test_default_dtype_per_device():
     assert runtime.default_dtype(torch.device("cpu")) == torch.float32
     assert runtime.default_dtype(torch.device("mps")) == torch.float16
+
+
+def hub_state():
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _http
+
+    return os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE, _http._GLOBAL_CLIENT_FACTORY
+
+
+@pytest.mark.parametrize("user_offline", [None, "0", "1"])
+def test_full_after_tiny_sets_the_process_back_to_what_the_user_had(monkeypatch, user_offline):
+    if user_offline is None:
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    else:
+        monkeypatch.setenv("HF_HUB_OFFLINE", user_offline)
+    before = hub_state()
+    helpers.setup(profile="tiny", device="cpu")
+    assert runtime.hub_blocked() and hub_state()[:2] == ("1", True)
+    helpers.setup(profile="tiny", device="cpu")  # twice: the user's setting is still what comes back
+    helpers.setup(profile="full", device="cpu")
+    assert not runtime.hub_blocked()
+    assert hub_state() == before  # variable, constant and client factory: all as before tiny
+    from huggingface_hub.utils import get_session
+
+    request = get_session().build_request("GET", "https://huggingface.co/api/models/x")
+    from huggingface_hub.errors import OfflineModeIsEnabled
+
+    for hook in get_session().event_hooks["request"]:  # the hooks run; no request is sent
+        try:
+            hook(request)
+        except helpers.OfflineProfileError:
+            pytest.fail("the tiny profile's block survived setup('full')")
+        except OfflineModeIsEnabled:
+            assert before[1] is True  # huggingface_hub's own check, as the user had it
+
+
+def test_tiny_after_full_blocks_again():
+    helpers.setup(profile="full", device="cpu")
+    helpers.setup(profile="tiny", device="cpu")
+    assert runtime.hub_blocked()
+    from huggingface_hub.utils import get_session
+
+    with pytest.raises(helpers.OfflineProfileError):
+        get_session().get("https://huggingface.co/api/models/x")
+
+
+def test_the_process_state_fixture_undoes_setup(process_state):
+    """conftest's fixture has captured the state before this test; setup changes it here."""
+    helpers.setup(profile="tiny", device="cpu")
+    changed = conftest.ProcessState.capture()
+    assert changed.hub != process_state.hub or process_state.hub[0] is not None
+    process_state.restore()
+    after = conftest.ProcessState.capture()
+    assert after.threads == process_state.threads
+    assert after.deterministic == process_state.deterministic
+    assert after.hub == process_state.hub
+    assert after.environ == process_state.environ
