@@ -1,0 +1,107 @@
+"""Which modules a PAG layer selector perturbs, known before the pipeline is called.
+
+diffusers checks `pag_applied_layers` only when the PAG pipeline is called, after the prompt has
+been encoded, and then raises on the first entry that matches nothing; an entry that matches too
+much (`"blocks.1"` also selects `blocks.10` to `blocks.19`, diffusers issue #13594) raises nothing.
+`layer_matches(denoiser, layers)` answers both questions up front, on a real model or on a
+full-size one built on the meta device (`helpers.compute.build("sdxl-unet")`):
+
+    report = layer_matches(pipe.unet, ["mid", "down.block_2"])
+    report["mid"]            # ['mid_block.attentions.0.transformer_blocks.0.attn1', ...]
+    report["down.block_2"]   # []: the call would raise
+
+It does not re-implement the selection: it runs diffusers' own
+`PAGMixin._set_pag_attn_processor` on a stand-in pipeline that holds `denoiser`, with marker
+processors, reads which modules received a marker, and puts every original processor back.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+
+import torch
+
+__all__ = ["layer_matches", "longer_numbers", "check_layers"]
+
+_MARK = "pag-selection-marker"
+
+
+def _entries(layers) -> list[str]:
+    if isinstance(layers, str):
+        return [layers]
+    if isinstance(layers, (list, tuple)) and layers and all(isinstance(entry, str) for entry in layers):
+        return list(layers)
+    raise TypeError(f"layers must be a str or a non-empty list of str (as pag_applied_layers), got {layers!r:.80}")
+
+
+def layer_matches(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
+    """For each entry of `layers`: the names of the modules diffusers 0.42.1 would perturb.
+
+    - `denoiser`: the pipeline's `unet` or `transformer` (real or on the meta device).
+    - `layers`: a str or a list of str, as `pag_applied_layers`.
+    An entry that matches nothing maps to `[]` (the PAG call would raise
+    "Cannot find PAG layer to set attention processor for: <entry>"). The model is left exactly
+    as it was: every attention module keeps its processor object.
+    """
+    if not isinstance(denoiser, torch.nn.Module):
+        raise TypeError(f"denoiser must be a torch.nn.Module (pipe.unet or pipe.transformer), got {type(denoiser).__name__}")
+    entries = _entries(layers)
+    from diffusers.pipelines.pag.pag_utils import PAGMixin
+
+    saved = {name: module.processor for name, module in denoiser.named_modules() if hasattr(module, "processor")}
+    stand_in = types.SimpleNamespace(unet=denoiser, _pag_attn_processors=(_MARK, _MARK))
+    report = {}
+    try:
+        for entry in entries:
+            try:
+                PAGMixin._set_pag_attn_processor(stand_in, [entry], do_classifier_free_guidance=True)
+            except ValueError as error:
+                if not str(error).startswith("Cannot find PAG layer"):
+                    raise
+            report[entry] = [n for n, m in denoiser.named_modules() if getattr(m, "processor", None) is _MARK]
+            for name, module in denoiser.named_modules():
+                if getattr(module, "processor", None) is _MARK:
+                    module.processor = saved[name]
+    finally:
+        modules = dict(denoiser.named_modules())
+        for name, processor in saved.items():
+            modules[name].processor = processor
+    return report
+
+
+def longer_numbers(entry: str, names: list[str]) -> list[str]:
+    """The names that `entry` matches only inside a longer number: with `"blocks.1"`,
+    `transformer_blocks.12.attn1` (every match of the entry there is followed by another digit).
+    Such matches are almost never meant; anchor the entry (`r"blocks\\.1\\."`) to drop them."""
+    if not isinstance(entry, str):
+        raise TypeError(f"entry must be a str, got {type(entry).__name__}")
+    if not entry or not entry[-1].isdigit():
+        return []
+    pattern = re.compile(entry)
+    flagged = []
+    for name in names:
+        ends = [m.end() for m in pattern.finditer(name)]
+        if ends and all(end < len(name) and name[end].isdigit() for end in ends):
+            flagged.append(name)
+    return flagged
+
+
+def check_layers(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
+    """`layer_matches`, but a selector diffusers would refuse at call time raises here, now.
+
+    ValueError names every entry that matches nothing, and every entry that matches a module
+    only inside a longer number (`"blocks.1"` -> `blocks.12`), with the matched names.
+    """
+    report = layer_matches(denoiser, layers)
+    empty = [entry for entry, names in report.items() if not names]
+    too_much = {entry: longer_numbers(entry, names) for entry, names in report.items()}
+    too_much = {entry: names for entry, names in too_much.items() if names}
+    problems = []
+    if empty:
+        problems.append(f"match no self-attention module: {', '.join(map(repr, empty))}")
+    for entry, names in too_much.items():
+        problems.append(f"{entry!r} also matches inside longer numbers: {', '.join(names[:4])}{' ...' if len(names) > 4 else ''}")
+    if problems:
+        raise ValueError("pag_applied_layers entries that " + "; ".join(problems))
+    return report
