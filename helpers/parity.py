@@ -144,44 +144,62 @@ def import_k_diffusion():
 
 @dataclass(frozen=True)
 class KSampler:
-    """An A1111 sampler as A1111 1.x configures k-diffusion (modules/sd_samplers_kdiffusion.py).
+    """An A1111 sampler as A1111 configures k-diffusion (modules/sd_samplers_kdiffusion.py).
 
-    `function`: the k_diffusion.sampling function; `karras`: Karras sigmas (else the model's own
-    discrete schedule, linear in t); `discard_next_to_last_sigma`: A1111 asks for steps + 1 sigmas
-    and drops the next-to-last one; `noise`: "none", "randn" (a fresh normal draw per step) or
-    "brownian" (k-diffusion's Brownian-tree noise sampler).
+    `function`: the k_diffusion.sampling function; `schedule`: "uniform" (the model's own discrete
+    schedule, linear in t), "karras" or "exponential" (k-diffusion's get_sigmas_karras /
+    get_sigmas_exponential between the smallest and largest training sigma);
+    `discard_next_to_last_sigma`: A1111 asks for steps + 1 sigmas and drops the next-to-last one;
+    `noise`: "none", "randn" (a fresh normal draw per step) or "brownian" (k-diffusion's
+    Brownian-tree noise sampler); `options`: keyword arguments A1111 passes to the function
+    (`solver_type="heun"` for the "DPM++ 2M SDE Heun" names).
     """
 
     name: str
     function: str
-    karras: bool = False
+    schedule: str = "uniform"
     discard_next_to_last_sigma: bool = False
     noise: str = "none"
+    options: Mapping = field(default_factory=dict)
+
+    @property
+    def karras(self) -> bool:
+        return self.schedule == "karras"
 
 
 def _k(name, function, **kwargs) -> tuple[str, KSampler]:
     return name, KSampler(name, function, **kwargs)
 
 
+_HEUN = {"solver_type": "heun"}
 KSAMPLERS: dict[str, KSampler] = dict(
     [
         _k("Euler", "sample_euler"),
         _k("Euler a", "sample_euler_ancestral", noise="randn"),
         _k("LMS", "sample_lms"),
-        _k("LMS Karras", "sample_lms", karras=True),
+        _k("LMS Karras", "sample_lms", schedule="karras"),
         _k("Heun", "sample_heun"),
         _k("DPM2", "sample_dpm_2", discard_next_to_last_sigma=True),
-        _k("DPM2 Karras", "sample_dpm_2", karras=True, discard_next_to_last_sigma=True),
+        _k("DPM2 Karras", "sample_dpm_2", schedule="karras", discard_next_to_last_sigma=True),
         _k("DPM2 a", "sample_dpm_2_ancestral", discard_next_to_last_sigma=True, noise="randn"),
-        _k("DPM2 a Karras", "sample_dpm_2_ancestral", karras=True, discard_next_to_last_sigma=True, noise="randn"),
+        _k("DPM2 a Karras", "sample_dpm_2_ancestral", schedule="karras", discard_next_to_last_sigma=True, noise="randn"),
         _k("DPM++ 2S a", "sample_dpmpp_2s_ancestral", noise="randn"),
-        _k("DPM++ 2S a Karras", "sample_dpmpp_2s_ancestral", karras=True, noise="randn"),
+        _k("DPM++ 2S a Karras", "sample_dpmpp_2s_ancestral", schedule="karras", noise="randn"),
         _k("DPM++ 2M", "sample_dpmpp_2m"),
-        _k("DPM++ 2M Karras", "sample_dpmpp_2m", karras=True),
+        _k("DPM++ 2M Karras", "sample_dpmpp_2m", schedule="karras"),
         _k("DPM++ SDE", "sample_dpmpp_sde", noise="brownian"),
-        _k("DPM++ SDE Karras", "sample_dpmpp_sde", karras=True, noise="brownian"),
+        _k("DPM++ SDE Karras", "sample_dpmpp_sde", schedule="karras", noise="brownian"),
         _k("DPM++ 2M SDE", "sample_dpmpp_2m_sde", noise="brownian"),
-        _k("DPM++ 2M SDE Karras", "sample_dpmpp_2m_sde", karras=True, noise="brownian"),
+        _k("DPM++ 2M SDE Karras", "sample_dpmpp_2m_sde", schedule="karras", noise="brownian"),
+        _k("DPM++ 2M SDE Exponential", "sample_dpmpp_2m_sde", schedule="exponential", noise="brownian"),
+        _k("DPM++ 2M SDE Heun", "sample_dpmpp_2m_sde", noise="brownian", options=_HEUN),
+        _k("DPM++ 2M SDE Heun Karras", "sample_dpmpp_2m_sde", schedule="karras", noise="brownian", options=_HEUN),
+        _k("DPM++ 2M SDE Heun Exponential", "sample_dpmpp_2m_sde", schedule="exponential", noise="brownian", options=_HEUN),
+        _k("DPM++ 3M SDE", "sample_dpmpp_3m_sde", discard_next_to_last_sigma=True, noise="brownian"),
+        _k("DPM++ 3M SDE Karras", "sample_dpmpp_3m_sde", schedule="karras", discard_next_to_last_sigma=True, noise="brownian"),
+        _k(
+            "DPM++ 3M SDE Exponential", "sample_dpmpp_3m_sde", schedule="exponential", discard_next_to_last_sigma=True, noise="brownian"
+        ),
     ]
 )
 
@@ -195,9 +213,9 @@ def _check_name(name: str) -> KSampler:
 def a1111_sigmas(name: str, steps: int, alphas_cumprod) -> torch.Tensor:
     """The sigmas A1111 hands k-diffusion for `name` at `steps` (float32, ending with 0).
 
-    Built with k-diffusion's own `DiscreteSchedule.get_sigmas` (the default schedule) or
-    `get_sigmas_karras` between the smallest and largest training sigma, as A1111 does, and
-    A1111's discard_next_to_last_sigma rule.
+    Built with k-diffusion's own `DiscreteSchedule.get_sigmas` (A1111's "Uniform"),
+    `get_sigmas_karras` or `get_sigmas_exponential` between the smallest and largest training
+    sigma, as A1111 does, and A1111's discard_next_to_last_sigma rule.
     """
     spec = _check_name(name)
     steps = exact.check_steps(steps)
@@ -205,8 +223,10 @@ def a1111_sigmas(name: str, steps: int, alphas_cumprod) -> torch.Tensor:
     alphas_cumprod = torch.as_tensor(alphas_cumprod, dtype=torch.float32)
     schedule = k.external.DiscreteSchedule(((1 - alphas_cumprod) / alphas_cumprod) ** 0.5, quantize=False)
     n = steps + 1 if spec.discard_next_to_last_sigma else steps
-    if spec.karras:
+    if spec.schedule == "karras":
         sigmas = k.sampling.get_sigmas_karras(n, schedule.sigma_min.item(), schedule.sigma_max.item())
+    elif spec.schedule == "exponential":
+        sigmas = k.sampling.get_sigmas_exponential(n, schedule.sigma_min.item(), schedule.sigma_max.item())
     else:
         sigmas = schedule.get_sigmas(n)
     if spec.discard_next_to_last_sigma:
@@ -280,7 +300,40 @@ def k_sample(
         positive = sigmas[sigmas > 0]
         extra["noise_sampler"] = k.sampling.BrownianTreeNoiseSampler(x, positive.min(), positive.max(), seed=seed)
     with exact.one_thread(), exact.quiet_diffusers(), torch.no_grad():
-        return getattr(k.sampling, spec.function)(denoiser, x, sigmas, disable=True, **extra)
+        return getattr(k.sampling, spec.function)(denoiser, x, sigmas, disable=True, **spec.options, **extra)
+
+
+_BUGGY_D2 = "+ (alpha_t * ((1.0 - torch.exp(-2.0 * h) - 2.0 * h) / (2.0 * h) ** 2 - 0.5)) * D2"
+_FIXED_D2 = "+ (alpha_t * ((1.0 - torch.exp(-2.0 * h) - 2.0 * h) / (2.0 * h) ** 2 + 0.5)) * D2"
+
+
+@contextlib.contextmanager
+def fixed_third_order_sde():
+    """For the duration, DPMSolverMultistepScheduler's third-order sde-dpmsolver++ step with the
+    sign of its D2 coefficient corrected (`- 0.5` -> `+ 0.5`), everything else diffusers' own code.
+
+    Why: the coefficient must vanish as the step h -> 0 (as the ODE branch's does); diffusers
+    0.42.1's tends to -1. k-diffusion's sample_dpmpp_3m_sde has `+ 0.5` (-phi_3 with phi_3 =
+    phi_2 / h_eta - 0.5). RuntimeError, before any change, if the installed source no longer holds
+    the line this fixes.
+    """
+    import inspect
+    import textwrap
+
+    from diffusers.schedulers import scheduling_dpmsolver_multistep as module
+
+    cls = module.DPMSolverMultistepScheduler
+    original = cls.multistep_dpm_solver_third_order_update
+    source = textwrap.dedent(inspect.getsource(original))
+    if source.count(_BUGGY_D2) != 1:
+        raise RuntimeError("diffusers changed DPMSolverMultistepScheduler.multistep_dpm_solver_third_order_update: no fix to apply")
+    namespace: dict = {}
+    exec(compile(source.replace(_BUGGY_D2, _FIXED_D2), inspect.getsourcefile(original), "exec"), module.__dict__, namespace)
+    cls.multistep_dpm_solver_third_order_update = namespace[original.__name__]
+    try:
+        yield
+    finally:
+        cls.multistep_dpm_solver_third_order_update = original
 
 
 # The parity table ------------------------------------------------------------------------------
@@ -292,7 +345,8 @@ class Adjustment:
 
     Diffusers side: `start="k-diffusion"` (latents z * sigma_0 / sqrt(1 + sigma_0^2)),
     `a1111_timesteps` (custom integer timesteps on A1111's grid), `overrides` for the scheduler,
-    `scheduler_class` (a diffusers class name replacing the one `SAMPLERS` names).
+    `scheduler_class` (a diffusers class name replacing the one `SAMPLERS` names), `seed_tree`
+    (`noise_sampler_seed=seed`: the Brownian tree seeded with the image seed, as A1111 seeds it).
     k-diffusion side: `quantize` (integer timesteps for the network), `noise`.
     `restores=False`: no such setting exists; the row reports no value after adjustment.
     """
@@ -306,6 +360,7 @@ class Adjustment:
     quantize: bool = False
     noise: str | None = None
     restores: bool = True
+    seed_tree: bool = False
 
 
 _START = "DPM-Solver starts from z * sqrt(1 + sigma_max^2) (init_noise_sigma = 1), A1111 from z * sigma_max"
@@ -317,7 +372,7 @@ _LATENTS = "latents = z * sigma_max / sqrt(1 + sigma_max^2)"
 _TIMESTEPS = "timesteps = np.linspace(999, 0, steps).round()"
 _QUANTIZE = "A1111 setting 'Enable quantization in K samplers'"
 _K_NOISE = "k-diffusion noise_sampler drawing one randn per step (A1111 has no such setting)"
-_SDE_PORT = "DPMSolverSDEScheduler.from_config(config, noise_sampler_seed=seed) (diffusers' port of it; needs torchsde)"
+_SEED_TREE = "DPMSolverSDEScheduler.from_config(config, noise_sampler_seed=seed)"
 
 ADJUSTMENTS: dict[str, Adjustment] = {
     "DPM++ 2M": Adjustment(f"{_GRID}; {_START}", f"{_TIMESTEPS}; {_LATENTS}", start="k-diffusion", a1111_timesteps=True),
@@ -329,16 +384,20 @@ ADJUSTMENTS: dict[str, Adjustment] = {
         f"{_START}; {_ROUND}; {_BROWNIAN}", f"{_LATENTS}; {_QUANTIZE}; {_K_NOISE}", start="k-diffusion", quantize=True, noise="randn"
     ),
     "DPM++ SDE": Adjustment(
-        "DPMSolverSinglestepScheduler with sde-dpmsolver++ is another algorithm than k-diffusion's sample_dpmpp_sde",
-        _SDE_PORT,
-        scheduler_class="DPMSolverSDEScheduler",
+        "DPMSolverSDEScheduler draws its Brownian tree from an unseeded seed (noise_sampler_seed=None); A1111 seeds it with the image seed",
+        _SEED_TREE,
+        seed_tree=True,
     ),
     "DPM++ SDE Karras": Adjustment(
-        "as 'DPM++ SDE'; after the switch the two Karras sigma lists still differ by float32 rounding, and "
-        "Brownian noise queried at slightly different sigmas differs by far more (about the square root of the shift)",
-        f"{_SDE_PORT}, use_karras_sigmas=True",
-        scheduler_class="DPMSolverSDEScheduler",
-        overrides={"use_karras_sigmas": True},
+        "as 'DPM++ SDE'; once seeded, the two Karras sigma lists still differ by float32 rounding, and Brownian noise "
+        "queried at slightly different sigmas differs by far more (about the square root of the shift)",
+        _SEED_TREE,
+        seed_tree=True,
+    ),
+    "DPM++ 3M SDE": Adjustment(
+        f"{_DISCARD}; {_START}; {_BROWNIAN}",
+        "none: DPMSolverMultistepScheduler has no discard_next_to_last_sigma",
+        restores=False,
     ),
     "DPM2": Adjustment(_DISCARD, "timestep_spacing='trailing' (A1111's grid, rounded to integer t)", overrides={"timestep_spacing": "trailing"}),
     "DPM2 a": Adjustment(
@@ -358,9 +417,18 @@ def _stream(seed: int, shape) -> tuple[torch.Tensor, torch.Generator]:
     return torch.randn(shape, generator=generator), generator
 
 
+def _seeds_tree(scheduler) -> bool:
+    """Whether the scheduler draws Brownian-tree noise with a `noise_sampler_seed` (DPMSolverSDEScheduler)."""
+    return "noise_sampler_seed" in getattr(scheduler, "config", {})
+
+
 def _diffusers_side(name: str, base: dict, mixture, shape, steps: int, seed: int, adjustment: Adjustment | None = None, built=None):
     """The diffusers sample for `name`, adjusted or not; `built` reuses a scheduler made for the
-    unadjusted case (a copy runs: KDPM2 schedulers take seconds to construct)."""
+    unadjusted case (a copy runs: KDPM2 schedulers take seconds to construct).
+
+    An unseeded Brownian tree draws its seed from torch's global generator; that generator is
+    forked and seeded with `seed` around the run, so "as shipped" is the same on every run.
+    """
     import diffusers
 
     from . import schedulers
@@ -371,17 +439,18 @@ def _diffusers_side(name: str, base: dict, mixture, shape, steps: int, seed: int
         scheduler = copy.deepcopy(built) if built is not None else schedulers.make(name, base)
     elif adjustment.scheduler_class is not None:
         cls = getattr(diffusers, adjustment.scheduler_class)
-        settings = dict(adjustment.overrides)
-        if "noise_sampler_seed" in schedulers.accepted_keys(cls):
-            settings["noise_sampler_seed"] = seed
         with exact.quiet_diffusers():
-            scheduler = cls.from_config(base, **settings)
+            scheduler = cls.from_config(base, **adjustment.overrides)
     elif adjustment.overrides or built is None:
         scheduler = schedulers.make(name, base, **adjustment.overrides)
     else:
         scheduler = copy.deepcopy(built)
+    if adjustment.seed_tree:
+        scheduler.noise_sampler_seed = seed  # what from_config(..., noise_sampler_seed=seed) sets
     plan = exact.a1111_timesteps(steps, scheduler.config.num_train_timesteps) if adjustment.a1111_timesteps else steps
-    return exact.run(scheduler, mixture, z, plan, generator=generator, start=adjustment.start).sample
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return exact.run(scheduler, mixture, z, plan, generator=generator, start=adjustment.start).sample
 
 
 def _k_side(name: str, mixture, shape, sigmas, alphas, seed: int, **kwargs) -> torch.Tensor:
@@ -393,36 +462,54 @@ def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).abs().max())
 
 
-def parity_row(name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None) -> dict:
-    """The parity figures for one A1111 name (see `parity_table`)."""
+def parity_row(
+    name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None, scheduler=None
+) -> dict:
+    """The parity figures for one A1111 name (see `parity_table`).
+
+    `scheduler`: a diffusers scheduler to test instead of the one `SAMPLERS` names (e.g. the class
+    the diffusers docs table names); the adjustment columns are then left empty.
+    """
     from . import schedulers
 
     spec = _check_name(name)
     base = dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
     mixture = exact.GaussianMixture.random(seed=seed) if mixture is None else mixture
     shape = (int(samples), mixture.dim)
-    scheduler = schedulers.make(name, base)
+    custom = scheduler is not None
+    if custom and not hasattr(scheduler, "set_timesteps"):
+        raise TypeError(f"scheduler must be a diffusers scheduler, got {type(scheduler).__name__}")
+    scheduler = schedulers.make(name, base) if scheduler is None else scheduler
     alphas = scheduler.alphas_cumprod
     ours = diffusers_sigmas(scheduler, steps)
     theirs = a1111_sigmas(name, steps, alphas)
     shipped = _diffusers_side(name, base, mixture, shape, steps, seed, built=scheduler)
-    # k-diffusion on diffusers' own sigmas, start state and per-step draws: the update rules alone
+    # k-diffusion on diffusers' own sigmas, start state and noise: the update rules alone. A
+    # seedable Brownian tree (DPMSolverSDEScheduler) is seeded alike on both sides; otherwise
+    # k-diffusion draws what diffusers draws, one randn per step from the same stream.
     z, generator = _stream(seed, shape)
     ve_start = z * float(scheduler.init_noise_sigma)
     if not exact.keeps_ve_state(scheduler):
         ve_start = ve_start * math.sqrt(1 + float(ours[0]) ** 2)
-    same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise="randn" if spec.noise != "none" else "none", generator=generator)
+    if spec.noise != "none" and _seeds_tree(scheduler):
+        seeded = _diffusers_side(name, base, mixture, shape, steps, seed, Adjustment("", "", seed_tree=True), built=scheduler)
+        same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise="brownian", seed=seed)
+        same_gap = _gap(seeded, same)
+    else:
+        noise = "randn" if spec.noise != "none" else "none"
+        same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise=noise, generator=generator)
+        same_gap = _gap(shipped, same)
     row = {
         "diffusers": type(scheduler).__name__,
         "k-diffusion": spec.function,
         "sigma gap": float(((ours - theirs).abs() / theirs.clamp_min(1e-12)).max()) if len(ours) == len(theirs) else math.nan,
-        "same sigmas, start, noise": _gap(shipped, same),
+        "same sigmas, start, noise": same_gap,
         "as shipped": _gap(shipped, _k_side(name, mixture, shape, theirs, alphas, seed)),
         "cause": "",
         "adjustment": "",
         "after adjustment": math.nan,
     }
-    adjustment = ADJUSTMENTS.get(name)
+    adjustment = None if custom else ADJUSTMENTS.get(name)
     if adjustment is not None:
         row.update(cause=adjustment.cause, adjustment=adjustment.adjustment)
         if adjustment.restores:

@@ -8,7 +8,9 @@ each quiet drop into a `ValueError` that says what to do instead.
 
 - `SAMPLERS`: A1111 sampler name -> `Sampler` (class, settings, note); names without a diffusers
   equivalent are rows with `scheduler_class=None` and raise when used.
-- `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides.
+- `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides; `AUTOMATIC` and
+  `a1111_name(sampler, schedule_type)`: A1111 1.9+'s two menus -> a SAMPLERS name.
+- `DOCS_TABLE`: where the diffusers docs table names another class, and why.
 - `make(name, base_config, **overrides)`, `swap(pipe, name, **overrides)`,
   `explain(scheduler)`, `schedule(scheduler, steps)`.
 - `SD15_SCHEDULER_CONFIG`, `SDXL_SCHEDULER_CONFIG`: the scheduler configs the real checkpoints ship.
@@ -29,7 +31,9 @@ import numpy as np
 import pandas as pd
 from diffusers import (
     DDIMScheduler,
+    DEISMultistepScheduler,
     DPMSolverMultistepScheduler,
+    DPMSolverSDEScheduler,
     DPMSolverSinglestepScheduler,
     EulerAncestralDiscreteScheduler,
     EulerDiscreteScheduler,
@@ -42,6 +46,7 @@ from diffusers import (
     UniPCMultistepScheduler,
 )
 from diffusers.configuration_utils import ConfigMixin
+from diffusers.utils import is_torchsde_available
 
 from . import tiny
 
@@ -92,6 +97,138 @@ class Sampler:
     note: str
 
 
+_KARRAS = {"use_karras_sigmas": True}
+_EXPONENTIAL = {"use_exponential_sigmas": True}
+_SDE = {"algorithm_type": "sde-dpmsolver++"}
+_HEUN = {**_SDE, "solver_type": "heun"}
+# k-diffusion's 3M SDE warms up with a Heun-type second-order step and stays third order to the
+# end; diffusers' midpoint default and lower_order_final (below 15 steps) would differ from it.
+_THIRD = {**_SDE, "solver_order": 3, "solver_type": "heun", "lower_order_final": False}
+_SIGN = (
+    "diffusers 0.42.1's third-order sde-dpmsolver++ step has the wrong sign on its D2 term "
+    "(helpers.parity.fixed_third_order_sde; the sampler-parity chapter measures it)"
+)
+_DOCS = "diffusers docs, api/schedulers/overview"
+_RANDN = "stochastic: A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step, so images differ pixel for pixel"
+_PORT = (
+    "DPMSolverSDEScheduler is diffusers' port of k-diffusion's sample_dpmpp_sde (Brownian-tree noise through torchsde, "
+    "two model calls a step); pass noise_sampler_seed=<seed> to draw A1111's noise. The docs table names "
+    "DPMSolverSinglestepScheduler instead: another, deterministic algorithm (see DOCS_TABLE)"
+)
+_DISCARD = "A1111 drops the next-to-last sigma (discard_next_to_last_sigma); diffusers has no such setting"
+_NEWER = "not in the docs table (A1111 1.6+)"
+
+
+def _row(name: str, cls: type | None, kwargs: dict | None = None, note: str = "") -> tuple[str, Sampler]:
+    return name, Sampler(name=name, scheduler_class=cls, kwargs=dict(kwargs or {}), note=note)
+
+
+# Names as Automatic1111 up to 1.8 listed them, one name per sampler and schedule. Since 1.9 A1111
+# shows the sampler ("DPM++ 2M") and the "Schedule type" ("Karras") in two menus and still reads
+# the combined names (sd_samplers.get_sampler_and_scheduler); `a1111_name` maps the two menus here.
+# A name without a schedule suffix means A1111's "Uniform" schedule (the model's own sigmas).
+SAMPLERS: dict[str, Sampler] = dict(
+    [
+        _row("DPM++ 2M", DPMSolverMultistepScheduler, {}, f"{_DOCS}; diffusers' 'linspace' grid ends at a larger last sigma than A1111's"),
+        _row("DPM++ 2M Karras", DPMSolverMultistepScheduler, _KARRAS, _DOCS),
+        _row("DPM++ 2M SDE", DPMSolverMultistepScheduler, _SDE, f"{_DOCS}; {_RANDN}"),
+        _row("DPM++ 2M SDE Karras", DPMSolverMultistepScheduler, {**_SDE, **_KARRAS}, f"{_DOCS}; {_RANDN}"),
+        _row("DPM++ 2M SDE Exponential", DPMSolverMultistepScheduler, {**_SDE, **_EXPONENTIAL}, f"{_NEWER}; {_RANDN}"),
+        _row("DPM++ 2M SDE Heun", DPMSolverMultistepScheduler, _HEUN, f"{_NEWER}; k-diffusion's solver_type='heun'; {_RANDN}"),
+        _row("DPM++ 2M SDE Heun Karras", DPMSolverMultistepScheduler, {**_HEUN, **_KARRAS}, f"{_NEWER}; {_RANDN}"),
+        _row("DPM++ 2M SDE Heun Exponential", DPMSolverMultistepScheduler, {**_HEUN, **_EXPONENTIAL}, f"{_NEWER}; {_RANDN}"),
+        _row("DPM++ 3M SDE", DPMSolverMultistepScheduler, _THIRD, f"{_NEWER}; {_SIGN}; {_DISCARD}; {_RANDN}"),
+        _row("DPM++ 3M SDE Karras", DPMSolverMultistepScheduler, {**_THIRD, **_KARRAS}, f"{_NEWER}; {_SIGN}; {_DISCARD}; {_RANDN}"),
+        _row("DPM++ 3M SDE Exponential", DPMSolverMultistepScheduler, {**_THIRD, **_EXPONENTIAL}, f"{_NEWER}; {_SIGN}; {_DISCARD}; {_RANDN}"),
+        _row("DPM++ SDE", DPMSolverSDEScheduler, {}, _PORT),
+        _row("DPM++ SDE Karras", DPMSolverSDEScheduler, _KARRAS, "as 'DPM++ SDE', with Karras sigmas"),
+        _row("DPM2", KDPM2DiscreteScheduler, {}, f"{_DOCS}; {_DISCARD}"),
+        _row("DPM2 Karras", KDPM2DiscreteScheduler, _KARRAS, f"{_DOCS}; {_DISCARD}"),
+        _row("DPM2 a", KDPM2AncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic); {_DISCARD}"),
+        _row("DPM2 a Karras", KDPM2AncestralDiscreteScheduler, _KARRAS, f"{_DOCS}; ancestral (stochastic); {_DISCARD}"),
+        _row("Euler", EulerDiscreteScheduler, {}, _DOCS),
+        _row("Euler a", EulerAncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic)"),
+        _row("Heun", HeunDiscreteScheduler, {}, f"{_DOCS}; two model calls per step"),
+        _row("LMS", LMSDiscreteScheduler, {}, _DOCS),
+        _row("LMS Karras", LMSDiscreteScheduler, _KARRAS, _DOCS),
+        _row("DDIM", DDIMScheduler, {}, "not in the docs table; eta is a pipeline call argument, not a scheduler setting"),
+        _row("PLMS", PNDMScheduler, {"skip_prk_steps": True}, "not in the docs table; PNDM without its Runge-Kutta warm-up is PLMS"),
+        _row("UniPC", UniPCMultistepScheduler, {}, "the docs table lists it without an A1111 name; A1111 exposes its variant and order as settings"),
+        _row("DEIS", DEISMultistepScheduler, {}, "not an A1111 sampler; the docs table lists it without an A1111 name"),
+        _row("LCM", LCMScheduler, {}, "not in the docs table; needs an LCM-distilled model or LoRA to give images"),
+        _row("DPM++ 2S a", None, {}, "no equivalent: no ancestral singlestep DPM++ in diffusers (the docs call DPMSolverSinglestepScheduler 'very similar')"),
+        _row("DPM++ 2S a Karras", None, {}, "no equivalent: see 'DPM++ 2S a'"),
+        _row("DPM fast", None, {}, "no equivalent: k-diffusion's DPM-Solver with a fixed budget of model calls"),
+        _row("DPM adaptive", None, {}, "no equivalent: k-diffusion's adaptive-step DPM-Solver (the number of steps is chosen at run time)"),
+        _row("Restart", None, {}, "no equivalent: no Restart sampler in diffusers"),
+        _row(
+            "DDIM CFG++",
+            None,
+            {},
+            "no equivalent: CFG++ changes guidance (DDIM renoises with the unconditional noise prediction), a pipeline "
+            "change no diffusers 0.42.1 scheduler or pipeline makes",
+        ),
+    ]
+)
+
+# Where the diffusers docs table (api/schedulers/overview) names another class than SAMPLERS, and why.
+DOCS_TABLE: dict[str, tuple[type, dict, str]] = {
+    "DPM++ SDE": (
+        DPMSolverSinglestepScheduler,
+        {},
+        "a deterministic singlestep DPM-Solver++; even with algorithm_type='sde-dpmsolver++' another algorithm than "
+        "k-diffusion's sample_dpmpp_sde, so it cannot reproduce A1111 (the sampler-parity chapter measures it)",
+    ),
+    "DPM++ SDE Karras": (DPMSolverSinglestepScheduler, _KARRAS, "as 'DPM++ SDE'"),
+}
+
+# A1111 1.9+ "Schedule type: Automatic": the schedule each sampler declares as its own
+# (`options['scheduler']` in modules/sd_samplers_kdiffusion.py, read by KDiffusionSampler.get_sigmas);
+# a sampler that declares none runs "Uniform". DDIM, PLMS, UniPC and LCM (sd_samplers_timesteps.py,
+# sd_samplers_lcm.py) take no schedule type.
+AUTOMATIC: dict[str, str] = {
+    "DPM++ 2M": "Karras",
+    "DPM++ SDE": "Karras",
+    "DPM++ 2M SDE": "Exponential",
+    "DPM++ 2M SDE Heun": "Exponential",
+    "DPM++ 2S a": "Karras",
+    "DPM++ 3M SDE": "Exponential",
+    "Euler a": "Uniform",
+    "Euler": "Uniform",
+    "LMS": "Uniform",
+    "Heun": "Uniform",
+    "DPM2": "Karras",
+    "DPM2 a": "Karras",
+    "DPM fast": "Uniform",
+    "DPM adaptive": "Uniform",
+    "Restart": "Karras",
+}
+
+
+def a1111_name(sampler: str, schedule_type: str = "Automatic") -> str:
+    """The SAMPLERS name for A1111 1.9+'s two menus, "Sampling method" and "Schedule type".
+
+    "Automatic" resolves as A1111 resolves it (`AUTOMATIC`); "Uniform" is the bare name; "Karras"
+    and "Exponential" append the suffix. ValueError for a sampler A1111 1.9 does not list with a
+    schedule type, a schedule type no SAMPLERS name carries (pass its SCHEDULE_TYPES settings to
+    `make` instead), or a combination SAMPLERS does not hold.
+    """
+    if sampler not in AUTOMATIC:
+        raise ValueError(f"sampler {sampler!r} takes no A1111 schedule type; samplers that do: {', '.join(AUTOMATIC)}")
+    resolved = AUTOMATIC[sampler] if schedule_type == "Automatic" else schedule_type
+    if resolved not in ("Uniform", "Karras", "Exponential"):
+        raise ValueError(
+            f"schedule type {schedule_type!r} is not part of any SAMPLERS name; use "
+            f"make({sampler!r}, config, **SCHEDULE_TYPES[{schedule_type!r}].kwargs) where SCHEDULE_TYPES has it"
+        )
+    name = sampler if resolved == "Uniform" else f"{sampler} {resolved}"
+    if name not in SAMPLERS and SAMPLERS[sampler].scheduler_class is None:
+        return sampler  # no equivalent whatever the schedule ('Restart'): make says why
+    if name not in SAMPLERS:
+        raise ValueError(f"{sampler!r} with schedule type {resolved!r} ({name!r}) is not in SAMPLERS")
+    return name
+
+
 @dataclass(frozen=True)
 class ScheduleType:
     """One Automatic1111 schedule type: the settings to pass as overrides (`make(..., **t.kwargs)`)."""
@@ -101,58 +238,11 @@ class ScheduleType:
     note: str
 
 
-_KARRAS = {"use_karras_sigmas": True}
-_SDE = {"algorithm_type": "sde-dpmsolver++"}
-# The singlestep solver's set_timesteps switches lower_order_final on anyway (with a warning) when
-# final_sigmas_type is "zero", its default; setting it up front keeps the config stable.
-_SINGLESTEP_SDE = {**_SDE, "lower_order_final": True}
-_DOCS = "diffusers docs, api/schedulers/overview"
-_SDE_NOISE = "stochastic: A1111 draws Brownian-tree noise, diffusers per-step randn, so images differ pixel for pixel"
-
-
-def _row(name: str, cls: type | None, kwargs: dict | None = None, note: str = "") -> tuple[str, Sampler]:
-    return name, Sampler(name=name, scheduler_class=cls, kwargs=dict(kwargs or {}), note=note)
-
-
-SAMPLERS: dict[str, Sampler] = dict(
-    [
-        _row("DPM++ 2M", DPMSolverMultistepScheduler, {}, f"{_DOCS}; diffusers' 'linspace' grid ends at a larger last sigma than A1111's"),
-        _row("DPM++ 2M Karras", DPMSolverMultistepScheduler, _KARRAS, _DOCS),
-        _row("DPM++ 2M SDE", DPMSolverMultistepScheduler, _SDE, f"{_DOCS}; {_SDE_NOISE}"),
-        _row("DPM++ 2M SDE Karras", DPMSolverMultistepScheduler, {**_SDE, **_KARRAS}, f"{_DOCS}; {_SDE_NOISE}"),
-        _row(
-            "DPM++ SDE",
-            DPMSolverSinglestepScheduler,
-            _SINGLESTEP_SDE,
-            "the docs table lists the deterministic singlestep solver; algorithm_type='sde-dpmsolver++' (since v0.30) "
-            "makes it stochastic like A1111's. DPMSolverSDEScheduler ports k-diffusion's sampler but needs torchsde",
-        ),
-        _row("DPM++ SDE Karras", DPMSolverSinglestepScheduler, {**_SINGLESTEP_SDE, **_KARRAS}, "as 'DPM++ SDE', with Karras sigmas"),
-        _row("DPM2", KDPM2DiscreteScheduler, {}, f"{_DOCS}; lacks A1111's discard_next_to_last_sigma"),
-        _row("DPM2 Karras", KDPM2DiscreteScheduler, _KARRAS, f"{_DOCS}; lacks A1111's discard_next_to_last_sigma"),
-        _row("DPM2 a", KDPM2AncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic)"),
-        _row("DPM2 a Karras", KDPM2AncestralDiscreteScheduler, _KARRAS, f"{_DOCS}; ancestral (stochastic)"),
-        _row("Euler", EulerDiscreteScheduler, {}, _DOCS),
-        _row("Euler a", EulerAncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic)"),
-        _row("Heun", HeunDiscreteScheduler, {}, f"{_DOCS}; two model calls per step"),
-        _row("LMS", LMSDiscreteScheduler, {}, _DOCS),
-        _row("LMS Karras", LMSDiscreteScheduler, _KARRAS, _DOCS),
-        _row("DDIM", DDIMScheduler, {}, "not in the docs table; eta is a pipeline call argument, not a scheduler setting"),
-        _row("PLMS", PNDMScheduler, {"skip_prk_steps": True}, "not in the docs table; PNDM without its Runge-Kutta warm-up is PLMS"),
-        _row("UniPC", UniPCMultistepScheduler, {}, "not in the docs table; A1111 exposes its variant and order as settings"),
-        _row("LCM", LCMScheduler, {}, "not in the docs table; needs an LCM-distilled model or LoRA to give images"),
-        _row("DPM++ 2S a", None, {}, "no equivalent: no ancestral singlestep DPM++ in diffusers (the docs call DPMSolverSinglestepScheduler 'very similar')"),
-        _row("DPM++ 2S a Karras", None, {}, "no equivalent: see 'DPM++ 2S a'"),
-        _row("DPM fast", None, {}, "no equivalent: k-diffusion's DPM-Solver with a fixed budget of model calls"),
-        _row("DPM adaptive", None, {}, "no equivalent: k-diffusion's adaptive-step DPM-Solver (the number of steps is chosen at run time)"),
-        _row("Restart", None, {}, "no equivalent: no Restart sampler in diffusers"),
-    ]
-)
-
 SCHEDULE_TYPES: dict[str, ScheduleType] = {
     t.name: t
     for t in (
-        ScheduleType("Automatic", {}, "the sampler's own default"),
+        ScheduleType("Automatic", {}, "A1111 1.9+: the sampler's declared schedule (AUTOMATIC), else Uniform; resolve with a1111_name"),
+        ScheduleType("Uniform", {}, "the model's own sigmas, evenly spaced in t (k-diffusion's DiscreteSchedule.get_sigmas)"),
         ScheduleType("Karras", {"use_karras_sigmas": True}, "Karras et al. 2022, rho = 7"),
         ScheduleType("Exponential", {"timestep_spacing": "linspace", "use_exponential_sigmas": True}, "log-uniform sigmas"),
         ScheduleType("Beta", {"timestep_spacing": "linspace", "use_beta_sigmas": True}, "beta(0.6, 0.6) spacing; needs scipy"),
@@ -268,6 +358,8 @@ def make(name: str, base_config, **overrides):
     if sampler.scheduler_class is None:
         raise ValueError(f"{name!r} has no diffusers equivalent: {sampler.note}")
     cls = sampler.scheduler_class
+    if cls is DPMSolverSDEScheduler and not is_torchsde_available():
+        raise ValueError(f"{name!r} needs torchsde (DPMSolverSDEScheduler draws Brownian-tree noise): pip install torchsde")
     config = _config_of(base_config)
     edited = edited_keys(config, type(base_config) if isinstance(base_config, ConfigMixin) else None)
     if edited:

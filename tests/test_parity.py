@@ -66,7 +66,14 @@ def test_import_without_k_diffusion_says_how_to_install(monkeypatch):
 @needs_k_diffusion
 def test_k_diffusion_imports_and_its_samplers_work_without_the_stood_in_packages():
     k = parity.import_k_diffusion()
-    assert callable(k.sampling.sample_dpmpp_2m) and k.external.DiscreteEpsDDPMDenoiser is not None
+    # the imported sampler and wrapper really compute: Euler's one step from sigma to 0 is x - sigma * eps,
+    # which for the exact network is the exact denoiser D(x, sigma)
+    mixture = exact.GaussianMixture.random(dim=3, components=2, seed=1)
+    denoiser = k.external.DiscreteEpsDDPMDenoiser(exact.MixtureModel(mixture, alphas()), alphas(), quantize=False)
+    sigma = float(parity.a1111_sigmas("Euler", 4, alphas())[1])
+    x = torch.randn(5, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = k.sampling.sample_euler(denoiser, x, torch.tensor([sigma, 0.0], dtype=torch.float64), disable=True)
+    assert torch.allclose(out, mixture.denoise(x, sigma), rtol=1e-4, atol=1e-5)
     assert not any(isinstance(m, parity._StandInModule) for m in sys.modules.values())
     with pytest.raises(parity.StandInUsed, match="torchvision.transforms.functional"):
         k.utils.to_pil_image(torch.zeros(3, 4, 4))
@@ -130,3 +137,39 @@ def test_dpmpp_2m_differs_as_shipped_and_agrees_after_the_adjustment():
 def test_parity_table_refuses_unknown_names_before_any_work():
     with pytest.raises(ValueError, match="no k-diffusion sampler for 'UniPC'"):
         parity.parity_table(["Euler", "UniPC"])
+
+
+@needs_k_diffusion
+def test_a1111_exponential_sigmas_are_log_uniform_and_heun_reaches_the_sampler():
+    sigmas = parity.a1111_sigmas("DPM++ 2M SDE Exponential", 6, alphas())
+    ratios = sigmas[1:-1] / sigmas[:-2]
+    assert torch.allclose(ratios, ratios[0].expand_as(ratios), rtol=1e-4) and sigmas[-1] == 0
+    assert parity.KSAMPLERS["DPM++ 2M SDE Heun"].options == {"solver_type": "heun"}
+    assert len(parity.a1111_sigmas("DPM++ 3M SDE", 6, alphas())) == 7  # 6 steps after the discard
+
+
+@needs_k_diffusion
+def test_third_order_sde_sign_fix_is_what_separates_diffusers_from_k_diffusion():
+    mixture = exact.GaussianMixture.random(dim=4, components=3, seed=2)
+    shipped = parity.parity_row("DPM++ 3M SDE", steps=10, samples=16, mixture=mixture)
+    with parity.fixed_third_order_sde():
+        fixed = parity.parity_row("DPM++ 3M SDE", steps=10, samples=16, mixture=mixture)
+    assert shipped["same sigmas, start, noise"] > 0.1
+    assert fixed["same sigmas, start, noise"] < 1e-4
+    from diffusers import DPMSolverMultistepScheduler
+
+    # the patch is undone on exit
+    assert "- 0.5)) * D2" in __import__("inspect").getsource(DPMSolverMultistepScheduler.multistep_dpm_solver_third_order_update)
+
+
+@needs_k_diffusion
+def test_dpm_sde_port_with_the_seed_equals_k_diffusion_and_the_docs_class_does_not():
+    from diffusers import DPMSolverSinglestepScheduler
+
+    mixture = exact.GaussianMixture.random(dim=4, components=3, seed=2)
+    row = parity.parity_row("DPM++ SDE", steps=10, samples=16, mixture=mixture)
+    assert row["diffusers"] == "DPMSolverSDEScheduler"
+    assert row["after adjustment"] < 1e-4 < 0.1 < row["as shipped"]
+    docs = DPMSolverSinglestepScheduler.from_config(SD15, algorithm_type="sde-dpmsolver++", lower_order_final=True)
+    other = parity.parity_row("DPM++ SDE", steps=10, samples=16, mixture=mixture, scheduler=docs)
+    assert other["same sigmas, start, noise"] > 0.1 and other["adjustment"] == ""

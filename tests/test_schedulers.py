@@ -207,3 +207,47 @@ def test_swap_changes_the_pipeline_and_its_output():
     assert not torch.allclose(before, after)
     with pytest.raises(TypeError, match="pipeline with a scheduler"):
         swap(object(), "Euler")
+
+
+def test_every_current_a1111_name_is_mapped():
+    # A1111 1.6-1.8 names (sd_samplers_kdiffusion.py, sd_samplers_timesteps.py) beyond the docs table
+    for name in ("DPM++ 2M SDE Exponential", "DPM++ 2M SDE Heun", "DPM++ 2M SDE Heun Karras",
+                 "DPM++ 2M SDE Heun Exponential", "DPM++ 3M SDE", "DPM++ 3M SDE Karras",
+                 "DPM++ 3M SDE Exponential", "DDIM CFG++", "Restart", "DEIS"):
+        assert name in SAMPLERS, name
+    assert SAMPLERS["DDIM CFG++"].scheduler_class is None
+    assert SAMPLERS["DPM++ 2M SDE Heun"].kwargs == {"algorithm_type": "sde-dpmsolver++", "solver_type": "heun"}
+    assert SAMPLERS["DPM++ 3M SDE Exponential"].kwargs["solver_order"] == 3
+    assert SAMPLERS["DPM++ 3M SDE Exponential"].kwargs["use_exponential_sigmas"] is True
+
+
+def test_automatic_schedule_type_resolves_as_a1111_1_9(sd15):
+    assert schedulers.a1111_name("DPM++ 2M") == "DPM++ 2M Karras"
+    assert schedulers.a1111_name("DPM++ 2M", "Uniform") == "DPM++ 2M"
+    assert schedulers.a1111_name("DPM++ 2M SDE") == "DPM++ 2M SDE Exponential"
+    assert schedulers.a1111_name("DPM++ 3M SDE") == "DPM++ 3M SDE Exponential"
+    assert schedulers.a1111_name("DPM2 a") == "DPM2 a Karras"
+    assert schedulers.a1111_name("Euler") == "Euler"
+    assert schedulers.a1111_name("Restart") == "Restart"
+    made = make(schedulers.a1111_name("DPM++ SDE"), sd15.config)
+    assert made.config.use_karras_sigmas is True
+    with pytest.raises(ValueError, match="takes no A1111 schedule type"):
+        schedulers.a1111_name("DDIM")
+    with pytest.raises(ValueError, match="not part of any SAMPLERS name"):
+        schedulers.a1111_name("Euler", "Beta")
+    with pytest.raises(ValueError, match="is not in SAMPLERS"):
+        schedulers.a1111_name("Euler", "Exponential")
+
+
+def test_docs_table_differences_name_another_class(sd15):
+    from diffusers import DPMSolverSDEScheduler, DPMSolverSinglestepScheduler
+
+    assert SAMPLERS["DPM++ SDE"].scheduler_class is DPMSolverSDEScheduler
+    cls, kwargs, why = schedulers.DOCS_TABLE["DPM++ SDE"]
+    assert cls is DPMSolverSinglestepScheduler and "another" in why
+
+
+def test_dpm_sde_without_torchsde_says_how_to_install(sd15, monkeypatch):
+    monkeypatch.setattr(schedulers, "is_torchsde_available", lambda: False)
+    with pytest.raises(ValueError, match="pip install torchsde"):
+        make("DPM++ SDE", sd15.config)
