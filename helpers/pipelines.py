@@ -9,6 +9,7 @@ the real loading code, loading workarounds included.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import shutil
@@ -135,9 +136,13 @@ def register_legacy_pipeline_modules() -> None:
 
     The Würstchen and Karlo checkpoints on the Hub name their pipeline-specific components after
     `diffusers.pipelines.wuerstchen` / `.unclip`; diffusers 0.42 moved both packages under
-    `pipelines.deprecated`, and `from_pretrained` then raises "wuerstchen is not one of the libraries
-    Diffusers can load components from" (diffusers issue #14008). diffusers resolves such a name as
-    an attribute of `diffusers.pipelines`, so pointing that attribute at the moved package is enough.
+    `pipelines.deprecated` (diffusers issue #14008). `from_pretrained` then fails in one of two
+    places: a Hub model id in `_get_custom_components_and_folders` ("prior/wuerstchen.py as defined
+    in `model_index.json` does not exist ..."), a local folder in `_get_library_or_raise`
+    ("wuerstchen is not one of the libraries Diffusers can load components from ..."). Both look the
+    name up as an attribute of `diffusers.pipelines`, so pointing that attribute at the moved package
+    is enough. It also decides what a pipeline built afterwards writes into `model_index.json`:
+    without it, ["diffusers", "WuerstchenPrior"], which 0.42.1 cannot load back.
     `import diffusers.pipelines.unclip` still fails afterwards: only the attribute is added.
     """
     from diffusers import pipelines
@@ -146,6 +151,54 @@ def register_legacy_pipeline_modules() -> None:
     for legacy in ("wuerstchen", "unclip"):
         if legacy not in vars(pipelines):
             setattr(pipelines, legacy, getattr(deprecated, legacy))
+
+
+def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -> Path:
+    """Lay the tiny folder of `name` out in `root` as a Hugging Face Hub cache that holds `model_id`.
+
+    Returns `root`, ready for `from_pretrained(model_id, cache_dir=root, local_files_only=True)`.
+    A model id takes another path through diffusers than a local folder: `DiffusionPipeline.download`
+    reads the cached `model_index.json` and the cached file listing and checks every component's
+    library (`_get_custom_components_and_folders`) before anything is loaded. This cache lets that
+    path run with no network: `models--<org>--<name>/` with `refs/main`, one snapshot (a copy of
+    the tiny folder) and `trees/<commit>.json`, the file listing in huggingface_hub's tree-cache
+    format, which `huggingface_hub.get_cached_repo_tree` reads back.
+
+    - name: a family with a tiny folder of its own (not "wuerstchen"); ValueError otherwise.
+    - model_id: "org/name"; defaults to the family's real model id (MODEL_IDS).
+    An existing snapshot of the same content is reused.
+    """
+    source_folder = tiny_dir(name)  # validates `name`
+    model_id = family(name).model_id if model_id is None else model_id
+    if not isinstance(model_id, str) or model_id.count("/") != 1 or not all(model_id.split("/")):
+        raise ValueError(f"model_id must look like 'org/name' (a Hub model id), got {model_id!r}")
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be a folder path (str or Path), got {type(root).__name__}")
+    root = Path(root)
+    storage = root / ("models--" + model_id.replace("/", "--"))
+    files = sorted(p for p in source_folder.rglob("*") if p.is_file())
+    # a commit hash that changes with the content, as a real one would
+    digest = hashlib.sha1()
+    for path in files:
+        digest.update(path.relative_to(source_folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    commit = digest.hexdigest()
+    snapshot = storage / "snapshots" / commit
+    if not snapshot.is_dir():
+        shutil.copytree(source_folder, snapshot)
+    (storage / "refs").mkdir(parents=True, exist_ok=True)
+    (storage / "refs" / "main").write_text(commit)
+    listing = {
+        path.relative_to(source_folder).as_posix(): {
+            "size": path.stat().st_size,
+            "blob_id": hashlib.sha1(path.read_bytes()).hexdigest(),
+        }
+        for path in files
+    }
+    (storage / "trees").mkdir(exist_ok=True)
+    tree = {"format_version": 1, "files": listing}
+    (storage / "trees" / f"{commit}.json").write_text(json.dumps(tree, indent=1, sort_keys=True))
+    return root
 
 
 def cache_root() -> Path:

@@ -8,6 +8,10 @@ recomputed from the code on every run and cannot go stale.
 - `compare(*pipelines)`: a table, one row per parameter (grouped), one column per pipeline.
 - `diff(a, b)`: the rows of `compare(a, b)` where the two pipelines differ.
 - `doc_disagreements(*pipelines)`: where a docstring's "defaults to" is not the signature's default.
+- `computed_size(pipe, ...)`: the (height, width) a call computes from its arguments, read from the
+  pipeline's own code before any model runs.
+- `full_size_on_meta(name)`: SD 1.5, SDXL or PixArt-Σ with the full-size denoiser and VAE on the meta
+  device, so that the real checkpoints' computed defaults can be asserted in every profile.
 """
 
 from __future__ import annotations
@@ -282,3 +286,101 @@ def doc_disagreements(*pipelines) -> pd.DataFrame:
     index_names = ["pipeline", "parameter"]
     frame = pd.DataFrame(rows, columns=index_names + ["default", "documented default", "documented as"])
     return frame.set_index(index_names)
+
+
+# --- sizes a call computes ------------------------------------------------------------------------
+
+# PixArt-Sigma-XL-2-1024-MS, transformer: the "PixArt XL/2" block of diffusers'
+# scripts/convert_pixart_sigma_to_diffusers.py at image_size=1024 (sample_size = 1024 // 8,
+# interpolation_scale 2, no micro-conditioning). Its VAE is SDXL's (same script).
+PIXART_SIGMA_TRANSFORMER_CONFIG = dict(
+    sample_size=128, num_layers=28, attention_head_dim=72, in_channels=4, out_channels=8,
+    patch_size=2, attention_bias=True, num_attention_heads=16, cross_attention_dim=1152,
+    activation_fn="gelu-approximate", num_embeds_ada_norm=1000, norm_type="ada_norm_single",
+    norm_elementwise_affine=False, norm_eps=1e-6, caption_channels=4096, interpolation_scale=2,
+    use_additional_conditions=False,
+)  # fmt: skip
+
+META_FAMILIES = ("sd15", "sdxl", "pixart-sigma")
+
+
+class _SizeProbe(Exception):
+    """Raised from inside a pipeline call to hand back the size it computed."""
+
+
+def computed_size(pipe, *args, **kwargs) -> tuple[int, int]:
+    """The (height, width) that `pipe(*args, **kwargs)` computes, without running any model.
+
+    Text-to-image pipelines fill in the size (defaults, rounding, resolution binning) at the top
+    of `__call__`, then pass it to `check_inputs`. This runs the call up to that point and returns
+    what it passes, so it works on models built on the meta device. Refuses, with a TypeError, a
+    pipeline instance whose `check_inputs` takes no height and width, and anything else; a call
+    that returns without reaching `check_inputs` is a RuntimeError.
+    """
+    from diffusers import DiffusionPipeline
+
+    if not isinstance(pipe, DiffusionPipeline):
+        raise TypeError(f"computed_size() needs a pipeline instance, got {type(pipe).__name__}")
+    check = getattr(pipe, "check_inputs", None)
+    parameters = inspect.signature(check).parameters if callable(check) else {}
+    if not {"height", "width"} <= set(parameters):
+        raise TypeError(
+            f"{type(pipe).__name__}.check_inputs takes no height and width; computed_size() works on "
+            "pipelines that compute their image size, such as StableDiffusionPipeline"
+        )
+    signature = inspect.signature(check)
+
+    def capture(*a, **k):
+        bound = signature.bind(*a, **k).arguments
+        raise _SizeProbe(bound["height"], bound["width"])
+
+    pipe.check_inputs = capture  # an instance attribute: the class keeps its method
+    try:
+        pipe(*args, **kwargs)
+    except _SizeProbe as probe:
+        return probe.args
+    finally:
+        del pipe.check_inputs
+    raise RuntimeError(f"{type(pipe).__name__}(...) returned without calling check_inputs")
+
+
+def full_size_on_meta(name: str):
+    """The pipeline `name` with its real checkpoint's denoiser and VAE, built on the meta device.
+
+    `name` is one of META_FAMILIES (ValueError otherwise). The UNets and the VAE come from
+    `helpers.compute` (the published configs), PixArt-Σ's transformer from
+    PIXART_SIGMA_TRANSFORMER_CONFIG; the scheduler is the checkpoint's, and the text encoders,
+    tokenizers and safety checker are left out (None). Enough for everything a call computes before
+    it encodes the prompt, such as `computed_size`; it cannot generate. About a second, no memory.
+    """
+    from diffusers import (
+        DPMSolverMultistepScheduler,
+        EulerDiscreteScheduler,
+        PixArtSigmaPipeline,
+        PixArtTransformer2DModel,
+        PNDMScheduler,
+        StableDiffusionPipeline,
+        StableDiffusionXLPipeline,
+    )
+
+    from . import compute, tiny
+
+    if name not in META_FAMILIES:
+        raise ValueError(f"full_size_on_meta() builds {', '.join(META_FAMILIES)}; got {name!r}")
+    vae = compute.build("sd15-vae-decoder")  # SD 1.5, SDXL and PixArt-Σ share this VAE network
+    if name == "sd15":
+        return StableDiffusionPipeline(
+            vae=vae, unet=compute.build("sd15-unet"), text_encoder=None, tokenizer=None,
+            scheduler=PNDMScheduler.from_config(tiny.SD15_SCHEDULER), safety_checker=None,
+            feature_extractor=None, requires_safety_checker=False,
+        )
+    if name == "sdxl":
+        return StableDiffusionXLPipeline(
+            vae=vae, unet=compute.build("sdxl-unet"), text_encoder=None, text_encoder_2=None,
+            tokenizer=None, tokenizer_2=None, scheduler=EulerDiscreteScheduler.from_config(tiny.SDXL_SCHEDULER),
+        )
+    transformer = compute.build_on_meta(PixArtTransformer2DModel, PIXART_SIGMA_TRANSFORMER_CONFIG)
+    return PixArtSigmaPipeline(
+        vae=vae, transformer=transformer, text_encoder=None, tokenizer=None,
+        scheduler=DPMSolverMultistepScheduler.from_config(tiny.PIXART_SIGMA_SCHEDULER),
+    )

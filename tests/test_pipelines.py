@@ -1,5 +1,6 @@
 import json
 
+import diffusers
 import pytest
 import torch
 
@@ -154,3 +155,59 @@ def test_full_profile_runs_the_real_loading_path_from_a_local_mirror(tmp_path, m
         assert type(pipe).__name__ == pipelines.FAMILIES[name].pipeline_class
     assert pipelines.load("sd15", full)._progress_bar_config == {"disable": False}  # bars stay on outside tiny
     assert pipelines.source("sdxl", full, model_id="not/mirrored") == "not/mirrored"
+
+
+def _without_legacy_alias():
+    """Remove the #14008 alias; returns what to put back."""
+    return {name: vars(diffusers.pipelines).pop(name) for name in ("wuerstchen", "unclip") if name in vars(diffusers.pipelines)}
+
+
+def test_hub_cache_is_a_hub_cache_that_diffusers_loads_by_model_id(tmp_path, ctx):
+    from huggingface_hub import get_cached_repo_tree
+
+    root = pipelines.hub_cache("wuerstchen-prior", tmp_path)
+    model_id = pipelines.MODEL_IDS["wuerstchen-prior"]
+    listed = {entry.path for entry in get_cached_repo_tree(model_id, cache_dir=root)}
+    folder = pipelines.tiny_dir("wuerstchen-prior")
+    assert listed == {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert pipelines.hub_cache("wuerstchen-prior", tmp_path) == root  # a second call reuses the snapshot
+    assert len(list((root / "models--warp-ai--wuerstchen-prior" / "snapshots").iterdir())) == 1
+    removed = _without_legacy_alias()
+    try:  # the model-id path fails where the Hub fails (diffusers#14008), not where a folder does
+        with pytest.raises(ValueError, match=r"^prior/wuerstchen\.py as defined in `model_index\.json` does not exist"):
+            diffusers.WuerstchenPriorPipeline.from_pretrained(model_id, cache_dir=root, local_files_only=True)
+    finally:
+        vars(diffusers.pipelines).update(removed)
+    pipelines.register_legacy_pipeline_modules()
+    pipe = diffusers.WuerstchenPriorPipeline.from_pretrained(model_id, cache_dir=root, local_files_only=True)
+    assert type(pipe.prior).__name__ == "WuerstchenPrior"
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (("wuerstchen", "x"), ValueError, "has no folder of its own"),
+        (("sd15", "x", "no-slash"), ValueError, "model_id must look like 'org/name'"),
+        (("sd15", "x", "a/b/c"), ValueError, "model_id must look like 'org/name'"),
+        (("sd15", 3), TypeError, "root must be a folder path"),
+        (("nope", "x"), ValueError, "unknown pipeline name"),
+    ],
+)
+def test_hub_cache_refuses_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        pipelines.hub_cache(*args)
+
+
+def test_a_wuerstchen_pipeline_built_without_the_alias_saves_an_entry_it_cannot_load(tmp_path):
+    parts = tiny.build(tiny.build_wuerstchen_prior)
+    removed = _without_legacy_alias()
+    try:
+        bare = diffusers.WuerstchenPriorPipeline(**parts)
+    finally:
+        vars(diffusers.pipelines).update(removed)
+    pipelines.register_legacy_pipeline_modules()
+    bare.save_pretrained(tmp_path)
+    assert json.loads((tmp_path / "model_index.json").read_text())["prior"] == ["diffusers", "WuerstchenPrior"]
+    with pytest.raises(ValueError, match="`diffusers` has no class `WuerstchenPrior`"):
+        diffusers.WuerstchenPriorPipeline.from_pretrained(tmp_path)
+    assert list(diffusers.WuerstchenPriorPipeline(**parts).config["prior"]) == ["wuerstchen", "WuerstchenPrior"]

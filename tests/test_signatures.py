@@ -267,3 +267,66 @@ def test_same_default_edge_cases():
     assert signatures._same_default(1, 1.0)  # "defaults to 1" for a float 1.0
     assert not signatures._same_default(1, True)  # a bool is not the number 1
     assert not signatures._same_default(np.zeros(2), np.zeros(2))  # element-wise ==: no single answer
+
+
+# --- computed sizes ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def full_size():
+    return {name: signatures.full_size_on_meta(name) for name in signatures.META_FAMILIES}
+
+
+def test_full_size_pipelines_are_on_meta_with_the_published_sizes(full_size):
+    from helpers import compute
+
+    for name, pipe in full_size.items():
+        denoiser = pipe.unet if hasattr(pipe, "unet") else pipe.transformer
+        assert all(p.is_meta for p in denoiser.parameters()), name
+        assert pipe.vae_scale_factor == compute.SD_VAE_FACTOR
+    assert full_size["sd15"].unet.config.sample_size == compute.SD15_UNET_CONFIG["sample_size"]
+    # PixArt-Σ XL/2 at 1024 px: about 611 M parameters (the PixArt-Σ paper's 0.6 B)
+    assert 600e6 < compute.count_params(full_size["pixart-sigma"].transformer) < 620e6
+
+
+def test_computed_size_reads_the_pipelines_own_defaults(full_size):
+    assert {name: signatures.computed_size(pipe, "p") for name, pipe in full_size.items()} == {
+        "sd15": (512, 512), "sdxl": (1024, 1024), "pixart-sigma": (1024, 1024)}
+    # explicit sizes pass through; PixArt-Σ bins them unless told not to
+    assert signatures.computed_size(full_size["sd15"], "p", height=640, width=384) == (640, 384)
+    assert signatures.computed_size(full_size["pixart-sigma"], "p", height=96, width=1024) == (512, 2048)
+    assert signatures.computed_size(
+        full_size["pixart-sigma"], "p", height=96, width=1024, use_resolution_binning=False) == (96, 1024)
+
+
+def test_one_missing_side_resets_both_in_sd15_only(full_size):
+    assert signatures.computed_size(full_size["sd15"], "p", height=96) == (512, 512)
+    assert signatures.computed_size(full_size["sd15"], "p", width=96) == (512, 512)
+    assert signatures.computed_size(full_size["sdxl"], "p", height=96) == (96, 1024)
+    assert signatures.computed_size(full_size["sdxl"], "p", width=96) == (1024, 96)
+
+
+def test_computed_size_leaves_the_pipeline_as_it_was(full_size):
+    pipe = full_size["sdxl"]
+    signatures.computed_size(pipe, "p")
+    assert "check_inputs" not in vars(pipe)
+    assert type(pipe).check_inputs is StableDiffusionXLPipeline.check_inputs
+
+
+def test_computed_size_refuses_what_it_cannot_probe():
+    with pytest.raises(TypeError, match="needs a pipeline instance, got type"):
+        signatures.computed_size(StableDiffusionPipeline, "p")
+    with pytest.raises(TypeError, match="ToyPipeline.check_inputs takes no height and width"):
+        signatures.computed_size(bare_instance(ToyPipeline), "p")
+
+    class NeverChecks(ToyPipeline):
+        def check_inputs(self, prompt, height, width):
+            raise AssertionError("not reached")
+
+    with pytest.raises(RuntimeError, match="returned without calling check_inputs"):
+        signatures.computed_size(bare_instance(NeverChecks), "p")
+
+
+def test_full_size_on_meta_names_the_families_it_builds():
+    with pytest.raises(ValueError, match="builds sd15, sdxl, pixart-sigma; got 'wuerstchen'"):
+        signatures.full_size_on_meta("wuerstchen")
