@@ -312,3 +312,35 @@ def test_pipeline_errors(ctx, load):
         interpolate_images(variation, picture(0), picture(1), 3, generator=g, prompt="a")
     with pytest.raises(TypeError, match="one str"):
         interpolate_images(stable, picture(0), picture(1), 2, generator=g, prompt=["a", "b"])
+
+
+def test_middle_frames_get_the_union_of_masks_that_are_not_prefixes(load, monkeypatch):
+    # real CLIP masks are prefixes (right padding), where the union equals the longer mask; here
+    # the two masks are not nested, so "union" and "longer" differ and the check can fail
+    import helpers.interpolation as interpolation
+
+    pipe, _ = load("unclip")
+    width, hidden = pipe.text_encoder.config.projection_dim, pipe.text_encoder.config.hidden_size
+    generator = torch.Generator().manual_seed(0)
+    masks = {"a": torch.tensor([[True, True, False, False]]), "b": torch.tensor([[False, True, True, False]])}
+
+    def fake_encode(pipe, prompt):
+        return torch.randn(1, width, generator=generator), torch.randn(1, 4, hidden, generator=generator), masks[prompt]
+
+    monkeypatch.setattr(interpolation, "encode_prompt", fake_encode)
+    path = interpolation.prompt_path(pipe, "a", "b", torch.tensor([0.0, 0.5, 1.0]))["text_attention_mask"]
+    assert torch.equal(path[0], masks["a"][0]) and torch.equal(path[2], masks["b"][0])
+    assert path[1].tolist() == [True, True, True, False]  # the union, which neither end's mask is
+
+
+@settings(max_examples=30, deadline=None)
+@given(vector_pairs(), st.floats(min_value=0.01, max_value=0.99), st.floats(min_value=0.1, max_value=10.0))
+def test_equals_textbook_slerp_for_equal_norms(pair, t, length):
+    # Shoemake's sin((1-t)θ)/sin θ · a + sin(tθ)/sin θ · b, valid away from θ = 0 and π
+    a, b = pair
+    a = a / a.norm() * length
+    b = b / b.norm() * length
+    omega = angle_between(a, b)
+    assume(0.05 < omega.item() < np.pi - 0.05)
+    textbook = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
+    assert close(slerp(a, b, t), textbook, scale=length, tol=1e-9)
