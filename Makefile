@@ -37,9 +37,12 @@ browser:
 test: venv browser
 	$(BIN)/python -m pytest
 
-# jupytext's server extension (installed with the book extra) opens the MyST chapters as notebooks
+# JupyterLab on notebooks/, set up by the project's Jupyter config folder jupyter/ (not ~/.jupyter): a
+# chapter opens as a notebook on a double-click (jupytext), runs on this venv's python3 kernel, and a
+# save leaves it unchanged (notebooks/jupytext.toml; tools/normalize_chapters.py keeps them in that form)
 lab: venv
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: venv
 	$(BIN)/python benchmarks/notebooks.py

@@ -32,6 +32,7 @@ def show(build: Callable[[], object]) -> None:
 
     widget = build()
     if widget is None:
-        raise TypeError(f"build: {getattr(build, '__name__', build)!r} returned None; it must return the widget to show")
+        name = getattr(build, "__name__", build)
+        raise TypeError(f"build: {name!r} returned None; it must return the widget to show")
     display(widget)
     return None

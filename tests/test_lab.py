@@ -1,16 +1,22 @@
-"""The book explored in JupyterLab: the MyST chapters open as notebooks (jupytext) and save back as MyST.
+"""The book explored in JupyterLab, as `make lab` starts it and as a reader uses it.
 
-Starts JupyterLab the way `make lab` does (the venv's `jupyter lab`, whose jupytext server extension
-is switched on by the package's own sys-prefix config), headless, on 127.0.0.1 with a token, on a
-copy of notebooks/ so that a save cannot touch the real chapters, and with user-level Jupyter config
+The server is started the way `make lab` starts it (the venv's `jupyter lab` with the project's Jupyter
+config folder jupyter/ on JUPYTER_CONFIG_PATH; jupytext's server extension switched on by the venv's
+sys-prefix config), headless, on 127.0.0.1 with a token, on a copy of notebooks/ (chapters and
+jupytext.toml) so that a save cannot touch the real chapters, and with user-level Jupyter config
 and state redirected to a temporary folder so that nothing on the machine changes the result.
-It talks to the server only through its REST API, then shuts it down.
+The REST tests talk to its contents API. The browser test drives Debian's Chromium (Playwright) the
+way a reader would: open a chapter by its URL, run all cells, move a slider, save; it skips, saying
+why, when Chromium or Playwright is missing (`make browser` installs Chromium).
 """
 
 from __future__ import annotations
 
+import difflib
+import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -24,9 +30,24 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from helpers.widgets import STATIC_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = sorted((ROOT / "notebooks").glob("*.md"))
+NOTEBOOKS = ROOT / "notebooks"
+CHAPTERS = sorted(NOTEBOOKS.glob("*.md"))
+# The project's Jupyter config folder, which `make lab` puts on JUPYTER_CONFIG_PATH.
+CONFIG = ROOT / "jupyter"
 STARTUP_SECONDS = 120
+
+
+def _load_normalizer():
+    spec = importlib.util.spec_from_file_location("normalize_chapters", ROOT / "tools" / "normalize_chapters.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+normalizer = _load_normalizer()
 
 
 def _free_port() -> int:
@@ -70,14 +91,17 @@ def lab(tmp_path_factory):
     root.mkdir()
     for chapter in CHAPTERS:
         shutil.copy2(chapter, root / chapter.name)
+    shutil.copy2(NOTEBOOKS / "jupytext.toml", root / "jupytext.toml")
     env = {
-        **os.environ,
-        # The venv's sys-prefix config (jupytext's extension) still applies; the user's does not.
+        **{k: v for k, v in os.environ.items() if k != STATIC_ENV},  # a reader's kernel is live
+        "JUPYTER_CONFIG_PATH": str(CONFIG),
+        # The venv's sys-prefix config (jupytext's extension) and the project's still apply; the user's does not.
         "JUPYTER_CONFIG_DIR": str(home / "config"),
         "JUPYTER_DATA_DIR": str(home / "data"),
         "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+        "PROFILE": "tiny",
     }
     token = secrets.token_hex(16)
     port = _free_port()
@@ -86,6 +110,8 @@ def lab(tmp_path_factory):
         str(jupyter), "lab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        # Lets the browser test read the notebook model (outputs, kernel state); changes nothing else.
+        "--LabApp.expose_app_in_browser=True",
     ]
     if os.geteuid() == 0:  # containers and CI run as root; Jupyter refuses root unless told
         command.append("--allow-root")
@@ -140,25 +166,196 @@ def test_lab_serves_each_chapter_as_a_notebook(lab, chapter):
     assert "parameters" in first_code["metadata"].get("tags", []), f"{chapter}: papermill's parameters cell is not the first code cell"
 
 
-def test_lab_starts_the_kernel_the_chapters_name(lab):
+def test_lab_uses_the_projects_settings_and_the_venvs_kernel(lab):
+    # jupyter/jupyter_lab_config.py: JupyterLab's application settings come from jupyter/lab/settings
+    # (where overrides.json makes jupytext's notebook the default viewer of .md files) ...
+    _, page = lab.request("GET", "/lab")
+    config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+    assert Path(config["appSettingsDir"]) == CONFIG / "lab" / "settings", config["appSettingsDir"]
+    # ... and the only kernel is this venv's python3, which is the one the chapters name. The
+    # normaliser writes the kernelspec a save writes, taken from the same place.
     status, specs = lab.request("GET", "/api/kernelspecs")
-    assert status == 200 and "python3" in specs["kernelspecs"], specs
+    assert status == 200 and set(specs["kernelspecs"]) == {"python3"}, specs
+    spec = specs["kernelspecs"]["python3"]["spec"]
+    assert normalizer.lab_kernelspec() == {"name": "python3", "display_name": spec["display_name"], "language": spec["language"]}
+
+
+@pytest.mark.parametrize("chapter", [c.name for c in CHAPTERS])
+def test_lab_saves_each_chapter_unchanged(lab, chapter):
+    # What JupyterLab's save sends (the notebook with the kernelspec its kernel session writes) comes
+    # back byte for byte. Fails until tools/normalize_chapters.py has put the chapter in that form.
+    _, model = lab.request("GET", f"/api/contents/{chapter}?type=notebook&content=1")
+    _, specs = lab.request("GET", "/api/kernelspecs")
+    spec = specs["kernelspecs"]["python3"]["spec"]
+    notebook = model["content"]
+    notebook["metadata"]["kernelspec"] = {"name": "python3", "display_name": spec["display_name"], "language": spec["language"]}
+    scratch = f"saved-{chapter}"
+    status, saved = lab.request("PUT", f"/api/contents/{scratch}", {"type": "notebook", "format": "json", "content": notebook})
+    try:
+        assert status in (200, 201), f"HTTP {status}: {saved}"
+        committed, saved = (lab.root / chapter).read_text(), (lab.root / scratch).read_text()
+        assert saved == committed, (
+            f"{chapter}: a save from JupyterLab changes the file; run .venv/bin/python tools/normalize_chapters.py\n"
+            + "".join(difflib.unified_diff(committed.splitlines(True), saved.splitlines(True), n=0))[:2000])
+        assert (lab.root / scratch).read_bytes() == (lab.root / chapter).read_bytes()
+    finally:
+        lab.request("DELETE", f"/api/contents/{scratch}")
 
 
 def test_lab_saves_a_chapter_back_as_myst_markdown(lab):
-    chapter = "00-pipeline-zoo.md"
+    chapter, scratch = "00-pipeline-zoo.md", "edited-00-pipeline-zoo.md"
     _, model = lab.request("GET", f"/api/contents/{chapter}?type=notebook&content=1")
     notebook = model["content"]
     marker = f"A sentence added in JupyterLab {secrets.token_hex(4)}."
     notebook["cells"].append({"cell_type": "markdown", "metadata": {}, "source": marker})
-    status, saved = lab.request("PUT", f"/api/contents/{chapter}", {"type": "notebook", "format": "json", "content": notebook})
-    assert status == 200, f"HTTP {status}: {saved}"
+    status, saved = lab.request("PUT", f"/api/contents/{scratch}", {"type": "notebook", "format": "json", "content": notebook})
+    try:
+        assert status in (200, 201), f"HTTP {status}: {saved}"
+        on_disk = (lab.root / scratch).read_text()
+        assert on_disk.startswith("---\njupytext:"), "the saved file lost its jupytext header"
+        assert "format_name: myst" in on_disk and "```{code-cell} ipython3" in on_disk
+        assert on_disk.rstrip().endswith(marker)
+        # What was saved reads back as the same notebook: the round trip loses no cell.
+        assert len(jupytext.read(lab.root / scratch).cells) == len(notebook["cells"])
+        # No paired .ipynb appears: the chapters stay output-free MyST files in git.
+        visible = sorted(p.name for p in lab.root.iterdir() if not p.name.startswith("."))
+        assert visible == sorted([c.name for c in CHAPTERS] + ["jupytext.toml", scratch])
+    finally:
+        lab.request("DELETE", f"/api/contents/{scratch}")
 
-    on_disk = (lab.root / chapter).read_text()
-    assert on_disk.startswith("---\njupytext:"), "the saved file lost its jupytext header"
-    assert "format_name: myst" in on_disk and "```{code-cell} ipython3" in on_disk
-    assert on_disk.rstrip().endswith(marker)
-    # What was saved reads back as the same notebook: the round trip loses no cell.
-    assert len(jupytext.read(lab.root / chapter).cells) == len(notebook["cells"])
-    # No paired .ipynb appears: the chapters stay output-free MyST files in git.
-    assert sorted(p.name for p in lab.root.iterdir()) == sorted(c.name for c in CHAPTERS)
+
+# ---------------------------------------------------------------------------------------------------
+# In a browser: what a reader does with a chapter.
+
+CHROMIUM = os.environ.get("FIELDNOTES_CHROMIUM", "/usr/bin/chromium")
+# Headless as root in a container, and never calling home (the same flags as tests/test_browser.py).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+BROWSER_CHAPTER = "01-scheduler-config.md"  # has a widget: a sampler dropdown and a steps slider
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+TIMEOUT_MS = 60_000
+FAILURE_SCREENSHOT = ROOT / "_build" / "screenshots" / "lab-failure.png"  # what the page showed when the test failed
+
+# The open notebook's cells as JupyterLab holds them (the model the save writes).
+CELLS_JS = """() => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cells = [];
+  for (let i = 0; i < panel.content.model.cells.length; i++) {
+    const cell = panel.content.model.cells.get(i);
+    cells.push({
+      type: cell.type,
+      source: cell.sharedModel.getSource(),
+      count: cell.type === 'code' ? cell.executionCount : null,
+      state: cell.type === 'code' ? cell.executionState : null,
+      outputs: cell.type === 'code' ? cell.outputs.toJSON() : [],
+    });
+  }
+  return cells;
+}"""
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Playwright's Python package is not installed (pip install -e '.[test]')")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium, or set FIELDNOTES_CHROMIUM")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _slider_figure(page, cell):
+    """The source of the image the widget's Output area shows, or None before it has one."""
+    image = cell.locator(".jp-OutputArea-output .widget-output img, .jp-OutputArea-output .jupyter-widgets-output-area img")
+    return image.first.get_attribute("src") if image.count() else None
+
+
+def test_lab_a_reader_runs_a_chapter_moves_a_slider_and_saves_it_unchanged(chromium, lab):
+    committed = (lab.root / BROWSER_CHAPTER).read_bytes()
+    page = chromium.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        # Opened by its path, as a link or a double-click opens it: with the default viewer.
+        page.goto(f"{lab.url}/lab/tree/{BROWSER_CHAPTER}?token={lab.token}")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        opened = page.evaluate("() => { const w = window.jupyterapp.shell.currentWidget; "
+                               "return {title: w.title.label, notebook: w.hasClass('jp-NotebookPanel')}; }")
+        assert opened == {"title": BROWSER_CHAPTER, "notebook": True}, f"the chapter opened as {opened}, not as a notebook"
+        assert page.locator(".jp-FileEditor").count() == 0, "the chapter opened in the text editor"
+        viewers = page.evaluate("(names) => names.map(n => window.jupyterapp.docRegistry.defaultWidgetFactory(n).name)",
+                                [c.name for c in CHAPTERS])
+        assert set(viewers) == {"Jupytext Notebook"}, dict(zip([c.name for c in CHAPTERS], viewers))
+
+        # Run > Run All Cells, once the kernel is up.
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status === 'idle'")
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        page.wait_for_function(
+            f"() => ({CELLS_JS})().every(c => c.type !== 'code' || (c.count !== null && c.state !== 'running'))",
+            timeout=TIMEOUT_MS,
+        )
+        cells = page.evaluate(CELLS_JS)
+        errors = [f"cell {i}: {o['ename']}: {o['evalue']}" for i, c in enumerate(cells) for o in c["outputs"] if o["output_type"] == "error"]
+        assert not errors, "\n".join(errors)
+
+        # Each widget shows once: one widget view per cell, never also as the cell's result.
+        widget_cells = [i for i, c in enumerate(cells) if any(WIDGET_MIME in o.get("data", {}) for o in c["outputs"])]
+        assert widget_cells, "no widget was displayed"
+        for i in widget_cells:
+            views = [o for o in cells[i]["outputs"] if WIDGET_MIME in o.get("data", {})]
+            kinds = [o["output_type"] for o in views]
+            assert kinds == ["display_data"], f"cell {i} shows {len(views)} widget(s), as {kinds}: {cells[i]['source'][-200:]}"
+
+        # Moving the slider redraws the figure.
+        cell = page.locator(".jp-Notebook .jp-Cell").nth(widget_cells[0])
+        cell.scroll_into_view_if_needed()
+        page.wait_for_function("(el) => el.querySelector('.widget-slider .noUi-handle') !== null", arg=cell.element_handle())
+        before = _slider_figure(page, cell)
+        assert before, "the widget shows no figure before the slider moves"
+        handle = cell.locator(".widget-slider .noUi-handle").first
+        readout_before = cell.locator(".widget-readout").first.inner_text()
+        handle.focus()
+        handle.press("ArrowLeft")
+        page.wait_for_function(
+            "([el, old]) => { const img = el.querySelector('.widget-output img, .jupyter-widgets-output-area img');"
+            " return img !== null && img.src !== old; }",
+            arg=[cell.element_handle(), before],
+        )
+        assert cell.locator(".widget-readout").first.inner_text() != readout_before, "the slider did not move"
+
+        # File > Save (Ctrl+S) writes no outputs and leaves the chapter as committed.
+        page.locator(".jp-NotebookPanel .jp-Notebook").first.click(position={"x": 5, "y": 5})
+        page.keyboard.press("Control+s")
+        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+        saved = (lab.root / BROWSER_CHAPTER).read_bytes()
+        assert b"image/png" not in saved and b"outputs" not in saved
+        assert saved == committed, (
+            f"{BROWSER_CHAPTER} changed on save; run .venv/bin/python tools/normalize_chapters.py\n"
+            + "".join(difflib.unified_diff(committed.decode().splitlines(True), saved.decode().splitlines(True), n=0))[:2000]
+        )
+        assert sorted(p.name for p in lab.root.iterdir() if p.suffix == ".ipynb") == [], "a paired .ipynb appeared"
+
+        # A double-click in the file browser opens another chapter as a notebook too.
+        other = next(c.name for c in CHAPTERS if c.name != BROWSER_CHAPTER)
+        page.locator(".jp-DirListing-item", has_text=other).first.dblclick()
+        page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget.title.label === {json.dumps(other)}")
+        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.hasClass('jp-NotebookPanel')"), (
+            f"a double-click opened {other} but not as a notebook")
+    except Exception:
+        FAILURE_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SCREENSHOT), full_page=True)
+        raise
+    finally:
+        page.close()

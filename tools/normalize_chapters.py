@@ -137,8 +137,10 @@ def chapters(paths: list[Path]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", type=Path, default=[NOTEBOOKS], help="chapters or folders (default: notebooks/)")
-    parser.add_argument("--check", action="store_true", help="change nothing; list the files that would change, exit 1 if any")
+    parser.add_argument("paths", nargs="*", type=Path, default=[NOTEBOOKS],
+                        help="chapters or folders (default: notebooks/)")
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; show what would change, exit 1 if anything would")
     args = parser.parse_args(argv)
     changed = []
     for path in chapters(args.paths):
@@ -148,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         changed.append(path)
         if args.check:
-            diff = difflib.unified_diff(text.splitlines(True), result.splitlines(True), str(path), f"{path} (normalized)", n=1)
-            sys.stdout.writelines(diff)
+            lines = text.splitlines(True), result.splitlines(True)
+            sys.stdout.writelines(difflib.unified_diff(*lines, str(path), f"{path} (normalized)", n=1))
         else:
             path.write_text(result, encoding="utf-8")
     verb = "would change" if args.check else "rewrote"
