@@ -1,0 +1,414 @@
+"""Black images from diffusers: the safety checker's decision, fp16 overflow, and telling them apart.
+
+Two unrelated mechanisms return an all-black picture:
+
+- `StableDiffusionSafetyChecker` replaces a flagged image with zeros, and the pipeline skips the
+  denormalisation of that image, so the zeros stay black (`pipelines/stable_diffusion/
+  safety_checker.py` L88-L95, `pipeline_stable_diffusion.py` L1093-L1099 in diffusers 0.42.1).
+- A VAE decoding in float16 whose activations pass 65504 produces inf, then NaN; numpy casts NaN
+  to 0 when the pipeline converts to 8-bit (`image_processor.py` L143), with a RuntimeWarning.
+
+This module builds a tiny checker, reproduces its decision rule so the scores can be shown, forces
+a VAE to overflow in float16, and `why_black(output, pipe)` names the cause of each black image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import PIL.Image
+import torch
+from diffusers import AutoencoderKL, DiffusionPipeline
+from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker, cosine_distance
+from transformers import CLIPConfig, CLIPVisionConfig
+
+FP16_MAX = float(torch.finfo(torch.float16).max)  # 65504
+SPECIAL_CARE_ADJUSTMENT = 0.01  # safety_checker.py L77: added to every concept score after a special-care hit
+SCORE_DECIMALS = 3  # safety_checker.py L74/L82: scores are rounded before the "> 0" test
+
+# why_black causes
+CHECKER = "safety_checker"
+NAN = "nan_overflow"
+UNEXPLAINED = "black_unexplained"
+NOT_BLACK = "not_black"
+CAUSES = (CHECKER, NAN, UNEXPLAINED, NOT_BLACK)
+
+
+def tiny_safety_checker(image_size: int = 32, width: int = 16, seed: int = 0) -> StableDiffusionSafetyChecker:
+    """The real `StableDiffusionSafetyChecker` class around a tiny random CLIP vision tower.
+
+    `image_size` must equal the feature extractor's crop size (the checker sees its crops). The
+    class always holds 17 concept and 3 special-care embeddings (safety_checker.py L44-L48); here
+    they start as diffusers initialises them (ones), to be set by hand with `set_concepts`.
+    """
+    for name, value in (("image_size", image_size), ("width", width)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 4:
+            raise ValueError(f"tiny_safety_checker({name}={value!r}): give an int >= 4")
+    if image_size % 4:
+        raise ValueError(f"tiny_safety_checker(image_size={image_size}): must be a multiple of 4 (4x4 patches)")
+    vision = CLIPVisionConfig(
+        hidden_size=width,
+        intermediate_size=width,
+        num_attention_heads=2,
+        num_hidden_layers=1,
+        image_size=image_size,
+        patch_size=image_size // 4,
+    )
+    # the text half of CLIPConfig is never built by the checker; keep it small all the same
+    text = {"hidden_size": width, "intermediate_size": width, "num_attention_heads": 2, "num_hidden_layers": 1}
+    config = CLIPConfig(text_config=text, vision_config=vision.to_dict(), projection_dim=width)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        checker = StableDiffusionSafetyChecker(config)
+    return checker.eval()
+
+
+def image_embeddings(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> torch.Tensor:
+    """The checker's image embeddings for `clip_input` (the feature extractor's pixel_values).
+
+    Computed the way `forward` does (safety_checker.py L55-L56): pooled vision output, then the
+    visual projection. Unnormalised, on the checker's device and dtype.
+    """
+    _check_checker(checker)
+    if not isinstance(clip_input, torch.Tensor) or clip_input.ndim != 4:
+        raise TypeError("clip_input must be the feature extractor's pixel_values, a 4-d tensor (batch, 3, H, W)")
+    with torch.no_grad():
+        pooled = checker.vision_model(clip_input)[1]
+        return checker.visual_projection(pooled)
+
+
+def unit(vector: torch.Tensor) -> torch.Tensor:
+    """`vector` scaled to length 1 (float32), for use as a concept embedding."""
+    vector = vector.detach().float().cpu().flatten()
+    norm = vector.norm()
+    if not torch.isfinite(norm) or norm == 0:
+        raise ValueError("unit(): the vector is zero or not finite and has no direction")
+    return vector / norm
+
+
+def orthogonal_direction(toward: torch.Tensor, away: list[torch.Tensor] | torch.Tensor) -> torch.Tensor:
+    """The unit vector along `toward` minus its components along each of `away` (Gram-Schmidt).
+
+    A concept embedding set to it has cosine 0 (up to rounding) with every `away` embedding, and a
+    positive cosine with `toward`, whatever the (random) embeddings are. ValueError when `toward`
+    lies in the span of `away`.
+    """
+    others = [away] if isinstance(away, torch.Tensor) else list(away)
+    basis: list[torch.Tensor] = []
+    for other in others:
+        residue = unit(other)
+        for b in basis:
+            residue = residue - (residue @ b) * b
+        if residue.norm() > 1e-6:
+            basis.append(residue / residue.norm())
+    direction = unit(toward)
+    for b in basis:
+        direction = direction - (direction @ b) * b
+    if direction.norm() < 1e-4:
+        raise ValueError("orthogonal_direction(): `toward` lies (almost) in the span of `away`")
+    return direction / direction.norm()
+
+
+def set_concepts(
+    checker: StableDiffusionSafetyChecker,
+    embeddings: dict[int, torch.Tensor] | None = None,
+    thresholds: dict[int, float] | None = None,
+    special_embeddings: dict[int, torch.Tensor] | None = None,
+    special_thresholds: dict[int, float] | None = None,
+) -> StableDiffusionSafetyChecker:
+    """Overwrite some of the checker's concept embeddings and thresholds, by concept index.
+
+    The checker keeps a threshold per concept in `concept_embeds_weights` (and
+    `special_care_embeds_weights`); a concept hits when round(cos - threshold + adjustment, 3) > 0.
+    Modifies `checker` in place and returns it. Indices must exist (17 concepts, 3 special ones).
+    """
+    _check_checker(checker)
+    targets = (
+        ("embeddings", embeddings, checker.concept_embeds, True),
+        ("thresholds", thresholds, checker.concept_embeds_weights, False),
+        ("special_embeddings", special_embeddings, checker.special_care_embeds, True),
+        ("special_thresholds", special_thresholds, checker.special_care_embeds_weights, False),
+    )
+    for name, values, parameter, is_vector in targets:
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            raise TypeError(f"set_concepts({name}=...) takes a dict {{concept index: value}}, got {type(values).__name__}")
+        for index, value in values.items():
+            if not isinstance(index, int) or not 0 <= index < parameter.shape[0]:
+                raise ValueError(f"set_concepts({name}): index {index!r} is not in 0..{parameter.shape[0] - 1}")
+            if is_vector:
+                if not isinstance(value, torch.Tensor) or value.numel() != parameter.shape[1]:
+                    raise ValueError(
+                        f"set_concepts({name}[{index}]): give a tensor of {parameter.shape[1]} numbers "
+                        "(the checker's projection_dim)"
+                    )
+            elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise TypeError(f"set_concepts({name}[{index}]): a threshold is a number, got {value!r}")
+    with torch.no_grad():
+        for _, values, parameter, is_vector in targets:
+            for index, value in (values or {}).items():
+                if is_vector:
+                    parameter[index] = value.detach().flatten().to(parameter.device, parameter.dtype)
+                else:
+                    parameter[index] = float(value)
+    return checker
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The checker's reasoning for one image, as `forward` computes it (safety_checker.py L62-L88)."""
+
+    special_scores: list[float]  # round(cos - threshold + adjustment, 3) per special-care concept
+    concept_scores: list[float]  # the same per concept, after any special-care adjustment
+    special_care: bool  # some special-care score > 0: every concept score gets +0.01
+    bad_concepts: list[int]  # concepts whose score is > 0
+    flagged: bool  # what nsfw_content_detected reports: some bad concept
+
+
+def decide(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> list[Decision]:
+    """The decision for each image of `clip_input`, with the scores `forward` keeps to itself.
+
+    It follows forward's loop line by line, including two details: the 0.01 adjustment is set
+    by the first special-care hit and then also added to the later special-care scores, and a
+    special-care hit alone never flags an image. The unit tests check it against `forward`.
+    """
+    embeds = image_embeddings(checker, clip_input)
+    special_cos = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
+    concept_cos = cosine_distance(embeds, checker.concept_embeds).cpu().float().numpy()
+    special_thresholds = checker.special_care_embeds_weights.tolist()
+    thresholds = checker.concept_embeds_weights.tolist()
+    decisions = []
+    for row in range(embeds.shape[0]):
+        adjustment = 0.0
+        special_scores = []
+        for index, threshold in enumerate(special_thresholds):
+            score = round(special_cos[row][index] - threshold + adjustment, SCORE_DECIMALS)
+            special_scores.append(round(float(score), SCORE_DECIMALS))
+            if score > 0:
+                adjustment = SPECIAL_CARE_ADJUSTMENT
+        # round(float32) as forward does, then once more as a Python float so that 0.006 reads 0.006
+        scores = [
+            round(float(round(concept_cos[row][i] - t + adjustment, SCORE_DECIMALS)), SCORE_DECIMALS)
+            for i, t in enumerate(thresholds)
+        ]
+        bad = [i for i, score in enumerate(scores) if score > 0]
+        decisions.append(Decision(special_scores, scores, adjustment > 0, bad, bool(bad)))
+    return decisions
+
+
+def cosines(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """(concept cosines, special-care cosines), float32 arrays (images x concepts), as forward computes them."""
+    embeds = image_embeddings(checker, clip_input)
+    concept = cosine_distance(embeds, checker.concept_embeds).cpu().float().numpy()
+    special = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
+    return concept, special
+
+
+def _check_checker(checker) -> None:
+    if not isinstance(checker, StableDiffusionSafetyChecker):
+        raise TypeError(f"expected a StableDiffusionSafetyChecker, got {type(checker).__name__}")
+
+
+@contextlib.contextmanager
+def captured_logs(name: str = "diffusers"):
+    """Collect the messages logged under logger `name` (and its children) in a list.
+
+    diffusers' loggers do not propagate to the root logger, so pytest's caplog and a plain
+    `logging` config miss them; a handler on the library's logger sees them all.
+    """
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler = Collect(level=logging.DEBUG)
+    logger = logging.getLogger(name)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+# --- fp16 overflow -------------------------------------------------------------------------------
+
+
+def peak_activations(vae: AutoencoderKL, latents: torch.Tensor) -> dict[str, float]:
+    """The largest |value| each decoder module outputs when decoding `latents` (already unscaled).
+
+    Keys are module names under `vae.decoder` in execution order; the top-level children only plus
+    the ResNet blocks, which is where a float16 decoder overflows.
+    """
+    if not isinstance(vae, AutoencoderKL):
+        raise TypeError(f"peak_activations() needs an AutoencoderKL, got {type(vae).__name__}")
+    peaks: dict[str, float] = {}
+    handles = []
+    for name, module in vae.decoder.named_modules():
+        depth = name.count(".")
+        if not name or (depth > 0 and type(module).__name__ != "ResnetBlock2D"):
+            continue
+
+        def hook(_module, _inputs, output, name=name):
+            tensor = output[0] if isinstance(output, tuple) else output
+            peaks[name] = max(peaks.get(name, 0.0), float(tensor.detach().abs().float().max()))
+
+        handles.append(module.register_forward_hook(hook))
+    try:
+        with torch.no_grad():
+            vae.decode(latents.to(vae.device, vae.dtype))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return peaks
+
+
+def overflowing_vae(vae: AutoencoderKL, latents: torch.Tensor, headroom: float = 4.0) -> tuple[AutoencoderKL, float]:
+    """A copy of `vae` whose decoder's first convolution outputs `headroom` x 65504 on `latents`.
+
+    The weights and bias of `decoder.conv_in` are multiplied by one factor, chosen from a float32
+    decode of `latents` (already divided by the scaling factor). Every later block normalises its
+    input first (GroupNorm is scale-invariant), so in float32 the copy still decodes to finite
+    pixels; in float16 the first activation is already inf. Returns (copy, factor); `vae` is untouched.
+    """
+    if not isinstance(vae, AutoencoderKL):
+        raise TypeError(f"overflowing_vae() needs an AutoencoderKL, got {type(vae).__name__}")
+    if not isinstance(latents, torch.Tensor) or latents.ndim != 4:
+        raise TypeError("overflowing_vae(latents=...): give a 4-d tensor (batch, channels, h, w)")
+    if not headroom > 1:
+        raise ValueError(f"overflowing_vae(headroom={headroom}): must be > 1 to pass the float16 maximum")
+    reference = copy.deepcopy(vae).float()
+    peak = peak_activations(reference, latents.float())["conv_in"]
+    factor = headroom * FP16_MAX / peak
+    with torch.no_grad():
+        reference.decoder.conv_in.weight.mul_(factor)
+        reference.decoder.conv_in.bias.mul_(factor)
+    return reference.to(vae.device), factor
+
+
+# --- why_black -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why image `index` of an output is (or is not) black.
+
+    - black: every pixel is 0 once converted to 8 bits the way diffusers converts (NaN counts as 0).
+    - cause: one of CAUSES.
+    - nan_fraction: share of NaN values; None when the output type hides them (PIL images).
+    - evidence: the observations the cause rests on, in words.
+    """
+
+    index: int
+    black: bool
+    cause: str
+    nan_fraction: float | None
+    evidence: str
+
+
+def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
+    """One `Verdict` per image of a pipeline's `output`, naming what made it black.
+
+    - output: what the pipeline returned: an output object with `images` (and, for SD-style
+      pipelines, `nsfw_content_detected`), or the tuple of `return_dict=False`. Images as PIL (the
+      default), "np" or "pt"; `output_type="latent"` is refused (ValueError): latents are no image.
+    - pipe: the pipeline that produced it; its VAE's dtype and `force_upcast`, and whether the class
+      upcasts the VAE (SDXL-style `upcast_vae`), tell when float16 overflow is possible.
+
+    Order of causes: a True flag in nsfw_content_detected is the safety checker (the flagged image
+    is zeros); NaN in the pixels is overflow; a black PIL image, unflagged, from a VAE that decodes
+    in float16 is overflow inferred (NaN was cast away); any other black image is unexplained.
+    """
+    if not isinstance(pipe, DiffusionPipeline):
+        raise TypeError(f"why_black(pipe=...) takes the DiffusionPipeline that made the output, got {type(pipe).__name__}")
+    vae = getattr(pipe, "vae", None)
+    if not isinstance(vae, torch.nn.Module):
+        raise ValueError(f"why_black(pipe=...): {type(pipe).__name__} has no `vae`; the causes told apart here need one")
+    images, flags = _unpack(output)
+    arrays, hides_nan = _as_arrays(images)
+    if flags is not None and len(flags) != len(arrays):
+        raise ValueError(f"why_black(output): {len(flags)} nsfw flags for {len(arrays)} images")
+    upcasts = hasattr(type(pipe), "upcast_vae") and bool(getattr(vae.config, "force_upcast", False))
+    decodes_fp16 = vae.dtype == torch.float16 and not upcasts
+    verdicts = []
+    for index, array in enumerate(arrays):
+        nan = np.isnan(array)
+        nan_fraction = None if hides_nan else float(nan.mean())
+        eight_bit = np.round(np.clip(np.where(nan, 0.0, array), 0.0, 1.0) * 255)
+        black = bool(eight_bit.max() == 0)
+        flagged = bool(flags[index]) if flags is not None else False
+        if flagged:
+            cause = CHECKER
+            evidence = f"nsfw_content_detected[{index}] is True: the safety checker replaced the image with zeros"
+            if not black:
+                evidence += " (yet it is not black: these images did not come from that pipeline call as returned)"
+        elif nan_fraction:
+            cause = NAN
+            evidence = f"{nan_fraction:.0%} of the values are NaN (overflow, e.g. a float16 VAE); VAE dtype {_dtype(vae)}"
+        elif not black:
+            cause, evidence = NOT_BLACK, f"brightest 8-bit value is {int(eight_bit.max())}"
+        elif hides_nan and decodes_fp16:
+            cause = NAN
+            evidence = (
+                "black, not flagged, and the VAE decodes in float16 with no upcast: NaN from an overflow becomes 0 "
+                "in the 8-bit cast (inferred: PIL images cannot show NaN; call with output_type='np' to see it)"
+            )
+        else:
+            flag_note = "no safety checker ran" if flags is None else "not flagged by the safety checker"
+            cause = UNEXPLAINED
+            evidence = f"black, {flag_note}, no NaN, VAE decodes in {'float32 (upcast)' if upcasts and vae.dtype == torch.float16 else _dtype(vae)}"
+        verdicts.append(Verdict(index, black, cause, nan_fraction, evidence))
+    return verdicts
+
+
+def _dtype(vae) -> str:
+    return str(vae.dtype).removeprefix("torch.")
+
+
+def _unpack(output):
+    if isinstance(output, (tuple, list)) and not isinstance(output, str):
+        if not output:
+            raise ValueError("why_black(output): an empty tuple holds no images")
+        images = output[0]
+        flags = output[1] if len(output) > 1 else None
+    elif hasattr(output, "images"):
+        images = output.images
+        flags = getattr(output, "nsfw_content_detected", None)
+    else:
+        raise TypeError(
+            f"why_black(output=...) takes what a pipeline returned: an output with `.images` or the tuple of "
+            f"return_dict=False; got {type(output).__name__}"
+        )
+    if images is None or (hasattr(images, "__len__") and len(images) == 0):
+        raise ValueError("why_black(output): the output holds no images")
+    if flags is not None and not (isinstance(flags, (list, tuple)) and all(isinstance(f, (bool, np.bool_)) for f in flags)):
+        raise TypeError(f"why_black(output): nsfw_content_detected must be None or a list of bools, got {flags!r}")
+    return images, flags
+
+
+def _as_arrays(images) -> tuple[list[np.ndarray], bool]:
+    """Float arrays (H, W, C) in [0, 1] space, and whether the output type hid NaN (PIL)."""
+    if isinstance(images, torch.Tensor):
+        if images.ndim != 4:
+            raise ValueError(f"why_black(output): a tensor of images must be 4-d (batch, channels, h, w), got {tuple(images.shape)}")
+        if images.shape[1] not in (1, 3):
+            raise ValueError(
+                f"why_black(output): {images.shape[1]} channels look like latents (output_type='latent'), not an image; "
+                "decode them first or call the pipeline with output_type 'pil', 'np' or 'pt'"
+            )
+        return list(images.detach().cpu().float().permute(0, 2, 3, 1).numpy()), False
+    if isinstance(images, np.ndarray):
+        if images.ndim != 4 or images.shape[-1] not in (1, 3):
+            raise ValueError(f"why_black(output): a numpy batch must be (batch, h, w, 1 or 3), got {images.shape}")
+        return list(images.astype(np.float32)), False
+    if isinstance(images, (list, tuple)) and all(isinstance(image, PIL.Image.Image) for image in images):
+        return [np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0 for image in images], True
+    raise TypeError(
+        "why_black(output): images must be a list of PIL images, a numpy array or a torch tensor "
+        f"(output_type 'pil', 'np' or 'pt'); got {type(images).__name__}"
+    )
