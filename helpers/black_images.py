@@ -49,7 +49,7 @@ def tiny_safety_checker(image_size: int = 32, width: int = 16, seed: int = 0) ->
         if not isinstance(value, int) or isinstance(value, bool) or value < 4:
             raise ValueError(f"tiny_safety_checker({name}={value!r}): give an int >= 4")
     if image_size % 4:
-        raise ValueError(f"tiny_safety_checker(image_size={image_size}): must be a multiple of 4 (4x4 patches)")
+        raise ValueError(f"tiny_safety_checker(image_size={image_size}): give a multiple of 4 (4x4 patches)")
     vision = CLIPVisionConfig(
         hidden_size=width,
         intermediate_size=width,
@@ -59,7 +59,8 @@ def tiny_safety_checker(image_size: int = 32, width: int = 16, seed: int = 0) ->
         patch_size=image_size // 4,
     )
     # the text half of CLIPConfig is never built by the checker; keep it small all the same
-    text = {"hidden_size": width, "intermediate_size": width, "num_attention_heads": 2, "num_hidden_layers": 1}
+    text = {"hidden_size": width, "intermediate_size": width, "num_attention_heads": 2}
+    text["num_hidden_layers"] = 1
     config = CLIPConfig(text_config=text, vision_config=vision.to_dict(), projection_dim=width)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -75,7 +76,7 @@ def image_embeddings(checker: StableDiffusionSafetyChecker, clip_input: torch.Te
     """
     _check_checker(checker)
     if not isinstance(clip_input, torch.Tensor) or clip_input.ndim != 4:
-        raise TypeError("clip_input must be the feature extractor's pixel_values, a 4-d tensor (batch, 3, H, W)")
+        raise TypeError("clip_input must be the feature extractor's pixel_values: a 4-d tensor (batch, 3, h, w)")
     with torch.no_grad():
         pooled = checker.vision_model(clip_input)[1]
         return checker.visual_projection(pooled)
@@ -137,10 +138,14 @@ def set_concepts(
         if values is None:
             continue
         if not isinstance(values, dict):
-            raise TypeError(f"set_concepts({name}=...) takes a dict {{concept index: value}}, got {type(values).__name__}")
+            raise TypeError(
+                f"set_concepts({name}=...) takes a dict {{concept index: value}}, got {type(values).__name__}"
+            )
         for index, value in values.items():
             if not isinstance(index, int) or not 0 <= index < parameter.shape[0]:
-                raise ValueError(f"set_concepts({name}): index {index!r} is not in 0..{parameter.shape[0] - 1}")
+                raise ValueError(
+                    f"set_concepts({name}): index {index!r} is not in 0..{parameter.shape[0] - 1}"
+                )
             if is_vector:
                 if not isinstance(value, torch.Tensor) or value.numel() != parameter.shape[1]:
                     raise ValueError(
@@ -202,7 +207,7 @@ def decide(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> l
 
 
 def cosines(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(concept cosines, special-care cosines), float32 arrays (images x concepts), as forward computes them."""
+    """(concept cosines, special-care cosines) as forward computes them: float32, images x concepts."""
     embeds = image_embeddings(checker, clip_input)
     concept = cosine_distance(embeds, checker.concept_embeds).cpu().float().numpy()
     special = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
@@ -268,7 +273,9 @@ def peak_activations(vae: AutoencoderKL, latents: torch.Tensor) -> dict[str, flo
     return peaks
 
 
-def overflowing_vae(vae: AutoencoderKL, latents: torch.Tensor, headroom: float = 4.0) -> tuple[AutoencoderKL, float]:
+def overflowing_vae(
+    vae: AutoencoderKL, latents: torch.Tensor, headroom: float = 4.0
+) -> tuple[AutoencoderKL, float]:
     """A copy of `vae` whose decoder's first convolution outputs `headroom` x 65504 on `latents`.
 
     The weights and bias of `decoder.conv_in` are multiplied by one factor, chosen from a float32
@@ -323,55 +330,60 @@ def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
     Order of causes: a True flag in nsfw_content_detected is the safety checker (the flagged image
     is zeros); NaN in the pixels is overflow; a black PIL image, unflagged, from a VAE that decodes
     in float16 is overflow inferred (NaN was cast away); any other black image is unexplained.
+    Everything is checked before any image is judged; bad input raises TypeError or ValueError.
     """
     if not isinstance(pipe, DiffusionPipeline):
-        raise TypeError(f"why_black(pipe=...) takes the DiffusionPipeline that made the output, got {type(pipe).__name__}")
+        raise TypeError(
+            f"why_black(pipe=...) takes the DiffusionPipeline that made the output, got {type(pipe).__name__}"
+        )
     vae = getattr(pipe, "vae", None)
     if not isinstance(vae, torch.nn.Module):
-        raise ValueError(f"why_black(pipe=...): {type(pipe).__name__} has no `vae`; the causes told apart here need one")
+        raise ValueError(f"why_black(pipe=...): {type(pipe).__name__} has no `vae`; the causes told apart need one")
     images, flags = _unpack(output)
     arrays, hides_nan = _as_arrays(images)
     if flags is not None and len(flags) != len(arrays):
         raise ValueError(f"why_black(output): {len(flags)} nsfw flags for {len(arrays)} images")
+    # SDXL-style pipelines decode a float16 VAE in float32 when its config says force_upcast
     upcasts = hasattr(type(pipe), "upcast_vae") and bool(getattr(vae.config, "force_upcast", False))
-    decodes_fp16 = vae.dtype == torch.float16 and not upcasts
+    fp16 = vae.dtype == torch.float16
+    decoder = "float32 (upcast from float16)" if fp16 and upcasts else str(vae.dtype).removeprefix("torch.")
     verdicts = []
     for index, array in enumerate(arrays):
-        nan = np.isnan(array)
-        nan_fraction = None if hides_nan else float(nan.mean())
-        eight_bit = np.round(np.clip(np.where(nan, 0.0, array), 0.0, 1.0) * 255)
-        black = bool(eight_bit.max() == 0)
-        flagged = bool(flags[index]) if flags is not None else False
-        if flagged:
-            cause = CHECKER
-            evidence = f"nsfw_content_detected[{index}] is True: the safety checker replaced the image with zeros"
-            if not black:
-                evidence += " (yet it is not black: these images did not come from that pipeline call as returned)"
-        elif nan_fraction:
-            cause = NAN
-            evidence = f"{nan_fraction:.0%} of the values are NaN (overflow, e.g. a float16 VAE); VAE dtype {_dtype(vae)}"
-        elif not black:
-            cause, evidence = NOT_BLACK, f"brightest 8-bit value is {int(eight_bit.max())}"
-        elif hides_nan and decodes_fp16:
-            cause = NAN
-            evidence = (
-                "black, not flagged, and the VAE decodes in float16 with no upcast: NaN from an overflow becomes 0 "
-                "in the 8-bit cast (inferred: PIL images cannot show NaN; call with output_type='np' to see it)"
-            )
-        else:
-            flag_note = "no safety checker ran" if flags is None else "not flagged by the safety checker"
-            cause = UNEXPLAINED
-            evidence = f"black, {flag_note}, no NaN, VAE decodes in {'float32 (upcast)' if upcasts and vae.dtype == torch.float16 else _dtype(vae)}"
-        verdicts.append(Verdict(index, black, cause, nan_fraction, evidence))
+        flag = None if flags is None else bool(flags[index])
+        verdicts.append(_verdict(index, array, flag, hides_nan, fp16 and not upcasts, decoder))
     return verdicts
 
 
-def _dtype(vae) -> str:
-    return str(vae.dtype).removeprefix("torch.")
+def _verdict(index: int, array: np.ndarray, flag: bool | None, hides_nan: bool, decodes_fp16: bool, decoder: str):
+    nan = np.isnan(array)
+    nan_fraction = None if hides_nan else float(nan.mean())
+    # the conversion numpy_to_pil makes: NaN casts to 0, the rest rounds to 8 bits
+    eight_bit = np.round(np.clip(np.where(nan, 0.0, array), 0.0, 1.0) * 255)
+    black = bool(eight_bit.max() == 0)
+    if flag:
+        cause = CHECKER
+        evidence = f"nsfw_content_detected[{index}] is True: the safety checker replaced the image with zeros"
+        if not black:
+            evidence += " (yet it is not black: these are not the images that call returned)"
+    elif nan_fraction:
+        cause = NAN
+        evidence = f"{nan_fraction:.0%} of the values are NaN (an overflow, e.g. in a float16 VAE); VAE: {decoder}"
+    elif not black:
+        cause, evidence = NOT_BLACK, f"brightest 8-bit value is {int(eight_bit.max())}"
+    elif hides_nan and decodes_fp16:
+        cause = NAN
+        evidence = (
+            "black, not flagged, and the VAE decodes in float16 with no upcast: an overflow's NaN becomes 0 in "
+            "the 8-bit cast (inferred: PIL images cannot show NaN; call with output_type='np' to see it)"
+        )
+    else:
+        checked = "no safety checker ran" if flag is None else "not flagged by the safety checker"
+        cause, evidence = UNEXPLAINED, f"black, {checked}, no NaN; VAE: {decoder}"
+    return Verdict(index, black, cause, nan_fraction, evidence)
 
 
 def _unpack(output):
-    if isinstance(output, (tuple, list)) and not isinstance(output, str):
+    if isinstance(output, (tuple, list)):
         if not output:
             raise ValueError("why_black(output): an empty tuple holds no images")
         images = output[0]
@@ -381,13 +393,14 @@ def _unpack(output):
         flags = getattr(output, "nsfw_content_detected", None)
     else:
         raise TypeError(
-            f"why_black(output=...) takes what a pipeline returned: an output with `.images` or the tuple of "
+            "why_black(output=...) takes what a pipeline returned: an output with `.images` or the tuple of "
             f"return_dict=False; got {type(output).__name__}"
         )
     if images is None or (hasattr(images, "__len__") and len(images) == 0):
         raise ValueError("why_black(output): the output holds no images")
-    if flags is not None and not (isinstance(flags, (list, tuple)) and all(isinstance(f, (bool, np.bool_)) for f in flags)):
-        raise TypeError(f"why_black(output): nsfw_content_detected must be None or a list of bools, got {flags!r}")
+    if flags is not None:
+        if not isinstance(flags, (list, tuple)) or not all(isinstance(f, (bool, np.bool_)) for f in flags):
+            raise TypeError(f"why_black(output): nsfw_content_detected must be None or a list of bools, got {flags!r}")
     return images, flags
 
 
@@ -395,11 +408,13 @@ def _as_arrays(images) -> tuple[list[np.ndarray], bool]:
     """Float arrays (H, W, C) in [0, 1] space, and whether the output type hid NaN (PIL)."""
     if isinstance(images, torch.Tensor):
         if images.ndim != 4:
-            raise ValueError(f"why_black(output): a tensor of images must be 4-d (batch, channels, h, w), got {tuple(images.shape)}")
+            raise ValueError(
+                f"why_black(output): a tensor of images must be 4-d (batch, channels, h, w), got {tuple(images.shape)}"
+            )
         if images.shape[1] not in (1, 3):
             raise ValueError(
-                f"why_black(output): {images.shape[1]} channels look like latents (output_type='latent'), not an image; "
-                "decode them first or call the pipeline with output_type 'pil', 'np' or 'pt'"
+                f"why_black(output): {images.shape[1]} channels look like latents (output_type='latent'), not an "
+                "image; decode them first or call the pipeline with output_type 'pil', 'np' or 'pt'"
             )
         return list(images.detach().cpu().float().permute(0, 2, 3, 1).numpy()), False
     if isinstance(images, np.ndarray):
