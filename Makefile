@@ -41,7 +41,7 @@ test: venv browser
 # chapter opens as a notebook on a double-click (jupytext), runs on this venv's python3 kernel, and a
 # save leaves it unchanged (notebooks/jupytext.toml; tools/normalize_chapters.py keeps them in that form)
 lab: venv
-	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" JUPYTER_PREFER_ENV_PATH=1 \
 	  $(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: venv

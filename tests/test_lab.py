@@ -38,6 +38,7 @@ CHAPTERS = sorted(NOTEBOOKS.glob("*.md"))
 # The project's Jupyter config folder, which `make lab` puts on JUPYTER_CONFIG_PATH.
 CONFIG = ROOT / "jupyter"
 STARTUP_SECONDS = 120
+DECOY_KERNEL = "a user-level python3 of another Python"
 
 
 def _load_normalizer():
@@ -95,6 +96,7 @@ def lab(tmp_path_factory):
     env = {
         **{k: v for k, v in os.environ.items() if k != STATIC_ENV},  # a reader's kernel is live
         "JUPYTER_CONFIG_PATH": str(CONFIG),
+        "JUPYTER_PREFER_ENV_PATH": "1",
         # The venv's sys-prefix config (jupytext's extension) and the project's still apply; the user's does not.
         "JUPYTER_CONFIG_DIR": str(home / "config"),
         "JUPYTER_DATA_DIR": str(home / "data"),
@@ -103,6 +105,12 @@ def lab(tmp_path_factory):
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "PROFILE": "tiny",
     }
+    # A user-level `python3` kernelspec for another Python, as many machines have: `make lab` must not pick it.
+    decoy = home / "data" / "kernels" / "python3"
+    decoy.mkdir(parents=True)
+    (decoy / "kernel.json").write_text(json.dumps({
+        "argv": ["/nonexistent/python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": DECOY_KERNEL, "language": "python"}))
     token = secrets.token_hex(16)
     port = _free_port()
     jupyter = Path(sys.executable).with_name("jupyter")
@@ -172,11 +180,12 @@ def test_lab_uses_the_projects_settings_and_the_venvs_kernel(lab):
     _, page = lab.request("GET", "/lab")
     config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S).group(1))
     assert Path(config["appSettingsDir"]) == CONFIG / "lab" / "settings", config["appSettingsDir"]
-    # ... and the only kernel is this venv's python3, which is the one the chapters name. The
-    # normaliser writes the kernelspec a save writes, taken from the same place.
+    # ... and the chapters' kernel python3 is this venv's, not the user-level one of the same name.
+    # The normaliser writes the kernelspec a save writes, looked up in the same place.
     status, specs = lab.request("GET", "/api/kernelspecs")
     assert status == 200 and set(specs["kernelspecs"]) == {"python3"}, specs
     spec = specs["kernelspecs"]["python3"]["spec"]
+    assert spec["display_name"] != DECOY_KERNEL and spec["argv"][0] == "python", spec
     assert normalizer.lab_kernelspec() == {"name": "python3", "display_name": spec["display_name"], "language": spec["language"]}
 
 

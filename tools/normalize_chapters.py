@@ -56,8 +56,8 @@ def lab_config(folder: Path) -> JupytextConfiguration:
 def lab_kernelspec(name: str = "python3") -> dict:
     """The kernelspec metadata JupyterLab writes into a notebook running kernel `name`.
 
-    Looked up as jupyter/jupyter_lab_config.py makes `make lab` look it up: in this venv's kernels
-    only. JupyterLab sets {name, display_name, language} in that order; jupytext keeps the order.
+    Looked up in this venv's kernelspecs, which `make lab` (JUPYTER_PREFER_ENV_PATH=1) puts before
+    the user's. JupyterLab sets {name, display_name, language} in that order; jupytext keeps it.
     """
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
