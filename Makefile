@@ -14,7 +14,7 @@ venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[book,test,parity]'
+	$(BIN)/pip install --quiet -e '.[book,test,parity,prompts]'
 	$(BIN)/pip install --quiet --no-deps k-diffusion==0.1.1.post1
 	touch $@
 

@@ -22,8 +22,8 @@ def test_python_versions_agree():
 
 
 def test_conda_installs_the_package_with_the_same_extras_as_make():
-    assert "-e .[book,test,parity]" in pip_section()
-    assert "'.[book,test,parity]'" in (ROOT / "Makefile").read_text()
+    assert "-e .[book,test,parity,prompts]" in pip_section()
+    assert "'.[book,test,parity,prompts]'" in (ROOT / "Makefile").read_text()
 
 
 def test_torch_pin_agrees_everywhere():
