@@ -1,0 +1,69 @@
+"""helpers.validate: each check names the argument, refuses what would be misread, and returns the canonical form."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers import validate as v
+
+
+@pytest.mark.parametrize("bad, error", [(True, TypeError), (3.0, TypeError), ("3", TypeError), (0, ValueError), (-2, ValueError)])
+def test_positive_int_refuses(bad, error):
+    with pytest.raises(error, match=r"^steps must be an int >= 1"):
+        v.positive_int("steps", bad)
+
+
+def test_positive_int_accepts_numpy_ints():
+    assert v.positive_int("steps", np.int64(4)) == 4 and type(v.positive_int("steps", np.int64(4))) is int
+
+
+@pytest.mark.parametrize("bad, error", [(float("nan"), ValueError), (float("inf"), ValueError), (False, TypeError), (None, TypeError), (1.5, ValueError)])
+def test_number_refuses(bad, error):
+    with pytest.raises(error, match="strength"):
+        v.number("strength", bad, minimum=0.0, maximum=1.0)
+
+
+def test_number_exclusive_minimum():
+    with pytest.raises(ValueError, match=r"> 0"):
+        v.number("scale", 0.0, minimum=0.0, exclusive_minimum=True)
+    assert v.number("scale", torch.tensor(2.0), minimum=0.0, exclusive_minimum=True) == 2.0
+
+
+def test_one_of_suggests_the_close_name():
+    with pytest.raises(ValueError, match=r"timestep_spacing='Trailing' is not accepted \(did you mean 'trailing'\?\)"):
+        v.one_of("timestep_spacing", "Trailing", ["leading", "linspace", "trailing"])
+    with pytest.raises(TypeError, match="must be a string"):
+        v.one_of("timestep_spacing", 3, ["leading"])
+    assert v.one_of("x", "a", ["a", "b"]) == "a"
+
+
+def test_monotonic_refuses_a_reversed_schedule_and_names_the_entry():
+    with pytest.raises(ValueError, match=r"sigmas must be strictly decreasing .* entry 1"):
+        v.monotonic("sigmas", [1.0, 2.0, 3.0], decreasing=True)
+    assert v.monotonic("sigmas", [3.0, 2.0, 0.0], decreasing=True).dtype == torch.float64
+    with pytest.raises(ValueError, match="at least 2"):
+        v.monotonic("sigmas", [1.0], decreasing=True)
+    with pytest.raises(ValueError, match="finite"):
+        v.monotonic("timesteps", [1.0, float("nan")], decreasing=False)
+
+
+def test_image_array_refuses_what_would_be_misread():
+    with pytest.raises(ValueError, match="channel-first"):
+        v.image_array("image", np.zeros((3, 32, 32)))
+    with pytest.raises(ValueError, match=r"values in \[0, 255\].*divide"):
+        v.image_array("image", np.full((8, 8, 3), 255.0) * np.linspace(0, 1, 8)[:, None, None])
+    with pytest.raises(ValueError, match="NaN"):
+        v.image_array("image", np.full((4, 4, 3), np.nan))
+    with pytest.raises(TypeError, match="torch tensor"):
+        v.image_array("image", torch.zeros(4, 4, 3))
+    with pytest.raises(ValueError, match=r"\(H, W, C\)"):
+        v.image_array("image", np.zeros((4, 4)))
+
+
+def test_image_array_canonical_forms_agree():
+    pixels = (np.arange(48, dtype=np.uint8).reshape(4, 4, 3) * 5)
+    as_uint8 = v.image_array("image", pixels)
+    assert np.allclose(as_uint8, pixels / 255.0)
+    assert np.allclose(v.image_array("image", Image.fromarray(pixels)), as_uint8)
+    assert np.allclose(v.image_array("image", pixels / 255.0), as_uint8)
