@@ -1,0 +1,337 @@
+"""Speed and memory settings for a diffusers pipeline, applied through diffusers' and torch's APIs.
+
+`optimize(pipe, ctx, goal, **options)` starts from a recipe (`RECIPES[goal]`), lets keyword options
+override it, checks the whole combination first, then applies it and returns a `Report` of what
+it applied. Nothing is applied when a check fails. An option that cannot take effect here (no CUDA,
+an incompatible pair, a setting the pipeline has no code path for) is an `OptionError` naming the
+option and the reason: a setting is never accepted and then silently ignored.
+
+Sources (diffusers v0.42.1, `src/diffusers/`):
+- offload: `pipelines/pipeline_utils.py` L1174-L1268 (model), L1293-L1359 (sequential),
+  L1361-L1486 (group), L2225-L2245 (group offload refuses the other two);
+  `hooks/group_offloading.py` L670-L676 (streams need an accelerator).
+- VAE slicing and tiling: `models/autoencoders/vae.py` L898-L929 (`AutoencoderMixin`); the
+  pipeline-level `enable_vae_slicing`/`enable_vae_tiling` no longer exist on the SD and SDXL
+  pipelines of 0.42.1 (they were deprecated earlier and are gone).
+- fused QKV: `pipelines/pipeline_utils.py` L2311-L2336; the fp16 VAE upcast:
+  `pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py` L1264-L1294.
+- attention backends: `models/modeling_utils.py` L608-L667 (`set_attention_backend` only
+  reaches processors that have an `_attention_backend` attribute; the UNet's `AttnProcessor2_0`
+  has none, so on SD/SDXL it would change nothing).
+- regional compilation: `models/modeling_utils.py` L1664-L1697 (`compile_repeated_blocks`).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import torch
+
+from .runtime import Context
+
+GOALS = ("vanilla", "speed", "memory", "balanced")
+
+# What each goal turns on. "vanilla" is the 1.0x baseline of the benchmark: SDPA and nothing else.
+RECIPES: dict[str, dict] = {
+    "vanilla": {"attention": "sdpa"},
+    "speed": {
+        "attention": "sdpa",
+        "tf32": True,
+        "channels_last": True,
+        "fuse_qkv": True,
+        "compile": {"mode": "reduce-overhead", "fullgraph": True},
+    },
+    "memory": {
+        "attention": "sdpa",
+        "group_offload": {"offload_type": "leaf_level", "use_stream": True},
+        "vae_slicing": True,
+        "vae_tiling": True,
+    },
+    "balanced": {
+        "attention": "sdpa",
+        "tf32": True,
+        "channels_last": True,
+        "model_offload": True,
+        "vae_tiling": True,
+    },
+}
+
+ATTENTION = ("sdpa", "eager")  # besides these, any name of diffusers' AttentionBackendName
+COMPILE_KEYS = {"mode": (str, type(None)), "fullgraph": bool, "backend": str, "dynamic": (bool, type(None)),
+                "regional": bool}  # fmt: skip
+GROUP_KEYS = {"offload_type": str, "num_blocks_per_group": (int, type(None)), "use_stream": bool}
+OPTIONS: dict[str, tuple] = {
+    "attention": (str,),
+    "channels_last": (bool,),
+    "fuse_qkv": (bool,),
+    "compile": (bool, dict),
+    "vae_slicing": (bool,),
+    "vae_tiling": (bool,),
+    "vae_force_upcast": (bool,),
+    "model_offload": (bool,),
+    "sequential_offload": (bool,),
+    "group_offload": (bool, dict),
+    "tf32": (bool,),
+}
+OFFLOADS = ("model_offload", "sequential_offload", "group_offload")
+
+
+class OptionError(ValueError):
+    """An option that cannot take effect on this pipeline, device or combination."""
+
+    def __init__(self, option: str, reason: str):
+        self.option = option
+        super().__init__(f"optimize(): option {option!r} cannot apply: {reason}")
+
+
+class CompileCounter:
+    """Graphs Dynamo has compiled since this counter was made (`torch._dynamo.utils.counters`).
+
+    The counter is process-wide: compile nothing else in between if the count is to mean one model.
+    A new input shape that the guards reject compiles a new graph; with `dynamic=None` (torch's
+    default) the second shape compiles a dynamic-shape graph that later shapes reuse.
+    """
+
+    def __init__(self):
+        self.start = self._now()
+
+    @staticmethod
+    def _now() -> int:
+        from torch._dynamo.utils import counters
+
+        return int(counters["stats"]["unique_graphs"])
+
+    @property
+    def graphs(self) -> int:
+        return self._now() - self.start
+
+
+@dataclass
+class Report:
+    """What `optimize` applied: option -> value, in the order applied, plus notes worth reading."""
+
+    goal: str
+    applied: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    compile_counter: CompileCounter | None = None
+
+    def table(self) -> str:
+        rows = [f"{name:<18} {value}" for name, value in self.applied.items()]
+        return "\n".join([f"goal: {self.goal}", *rows, *(f"note: {n}" for n in self.notes)])
+
+
+def denoiser_name(pipe) -> str:
+    """'unet' or 'transformer' (or 'prior'/'decoder'): the module the denoising loop calls."""
+    for name in ("unet", "transformer", "prior", "decoder"):
+        if isinstance(getattr(pipe, name, None), torch.nn.Module):
+            return name
+    raise TypeError(f"{type(pipe).__name__} has no unet, transformer, prior or decoder module to optimise")
+
+
+def placement(pipe) -> dict[str, str]:
+    """Where each model component's first parameter lives now: 'cpu', 'cuda:0', 'meta'
+    (sequential offload keeps weights off every device between calls)."""
+    where = {}
+    for name, component in pipe.components.items():
+        if isinstance(component, torch.nn.Module):
+            first = next(component.parameters(), None)
+            where[name] = "none" if first is None else str(first.device)
+    return where
+
+
+def _validate(goal, options: dict) -> dict:
+    if not isinstance(goal, str) or goal not in GOALS:
+        raise ValueError(f"goal must be one of {', '.join(GOALS)}; got {goal!r}")
+    for name, value in options.items():
+        if name not in OPTIONS:
+            close = difflib.get_close_matches(name, OPTIONS, n=2)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise ValueError(f"unknown option {name!r}.{hint} Accepted: {', '.join(OPTIONS)}")
+        kinds = OPTIONS[name]
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            accepted = " or ".join(k.__name__ for k in kinds)
+            raise TypeError(f"option {name!r} must be {accepted}, got {type(value).__name__} ({value!r})")
+    chosen = {**RECIPES[goal], **options}
+    for name, keys in (("compile", COMPILE_KEYS), ("group_offload", GROUP_KEYS)):
+        if isinstance(chosen.get(name), dict):
+            for key, value in chosen[name].items():
+                if key not in keys:
+                    raise ValueError(f"option {name!r}: unknown key {key!r}; accepted: {', '.join(keys)}")
+                if isinstance(value, bool) and keys[key] in (int, (int, type(None))) or not isinstance(value, keys[key]):
+                    raise TypeError(f"option {name!r}: {key} has the wrong type {type(value).__name__}")
+    # False means "off" (drop it, so the report lists only what was applied), except for
+    # vae_force_upcast, where False is a setting: decode in float16 without the upcast
+    return {name: value for name, value in chosen.items() if value is not False or name == "vae_force_upcast"}
+
+
+def _check(pipe, ctx: Context, chosen: dict) -> None:
+    """Every reason the combination cannot apply, raised before anything is changed."""
+    cuda = ctx.device.type == "cuda"
+    offloads = [name for name in OFFLOADS if name in chosen]
+    if len(offloads) > 1:
+        raise OptionError(
+            offloads[1],
+            f"it cannot be combined with {offloads[0]!r}: each replaces the other's hooks "
+            "(enable_model_cpu_offload and enable_sequential_cpu_offload call remove_all_hooks; group "
+            "offloading refuses accelerate hooks and they refuse it, pipeline_utils.py L2225-L2245)",
+        )
+    for name in offloads:
+        if not cuda:
+            raise OptionError(name, f"offloading moves weights to an accelerator; the context's device is "
+                              f"{ctx.device.type} (diffusers raises 'requires accelerator' on the CPU)")
+    if "tf32" in chosen and not cuda:
+        raise OptionError("tf32", f"TF32 matmul is a CUDA setting; on {ctx.device.type} it would change nothing")
+    compile_options = chosen.get("compile")
+    if compile_options is not None:
+        options = {} if compile_options is True else compile_options
+        if "sequential_offload" in chosen:
+            raise OptionError("compile", "sequential offload puts an accelerate hook on every leaf module, moving "
+                              "weights inside forward: torch.compile breaks the graph at each one")
+        mode = options.get("mode")
+        if mode in ("reduce-overhead", "max-autotune") and not cuda:
+            raise OptionError("compile", f"mode {mode!r} records CUDA graphs; the device is {ctx.device.type}")
+        if mode is not None and options.get("backend", "inductor") != "inductor":
+            raise OptionError("compile", f"mode {mode!r} is an inductor setting; backend is {options['backend']!r}")
+        if options.get("regional") and not getattr(getattr(pipe, denoiser_name(pipe)), "_repeated_blocks", None):
+            raise OptionError("compile", "regional compilation needs the denoiser's _repeated_blocks; it has none")
+    group = chosen.get("group_offload")
+    if isinstance(group, dict) and group.get("use_stream") and not cuda:
+        raise OptionError("group_offload", "use_stream needs CUDA streams (hooks/group_offloading.py L670-L676)")
+    for name in ("vae_slicing", "vae_tiling"):
+        if name in chosen and not hasattr(getattr(pipe, "vae", None), "enable_" + name[4:]):
+            raise OptionError(name, f"{type(pipe).__name__} has no VAE with enable_{name[4:]}()")
+    if "vae_force_upcast" in chosen:
+        if not hasattr(pipe, "upcast_vae"):
+            raise OptionError("vae_force_upcast", f"{type(pipe).__name__} has no fp16 VAE upcast path")
+        if pipe.vae.dtype != torch.float16:
+            raise OptionError("vae_force_upcast", f"the VAE is {pipe.vae.dtype}; the upcast path runs only for "
+                              "float16 (pipeline_stable_diffusion_xl.py L1264)")
+    attention = chosen.get("attention")
+    if attention is not None:
+        _check_attention(pipe, attention)
+        if "fuse_qkv" in chosen and attention != "sdpa":
+            raise OptionError("fuse_qkv", f"it installs FusedAttnProcessor2_0 (SDPA) and would undo attention="
+                              f"{attention!r}")
+    if "fuse_qkv" in chosen and not hasattr(getattr(pipe, denoiser_name(pipe)), "fuse_qkv_projections"):
+        raise OptionError("fuse_qkv", f"the {denoiser_name(pipe)} has no fuse_qkv_projections()")
+
+
+def _check_attention(pipe, attention: str) -> None:
+    from diffusers.models.attention_dispatch import AttentionBackendName
+
+    backends = {member.value for member in AttentionBackendName}
+    if attention in ATTENTION:
+        return
+    if attention not in backends:
+        raise ValueError(f"option 'attention': unknown {attention!r}; accepted: {', '.join(ATTENTION)} or one of "
+                         f"diffusers' backends: {', '.join(sorted(backends))}")
+    model = getattr(pipe, denoiser_name(pipe))
+    processors = getattr(model, "attn_processors", {})
+    if not any(hasattr(p, "_attention_backend") for p in processors.values()):
+        raise OptionError("attention", f"set_attention_backend({attention!r}) would change nothing: the "
+                          f"{type(model).__name__}'s attention processors have no _attention_backend "
+                          "(models/modeling_utils.py L656-L662); use 'sdpa' or 'eager'")
+
+
+def _set_tf32(report: Report) -> None:
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):  # torch >= 2.9; allow_tf32 is the older spelling
+        matmul.fp32_precision = "tf32"
+        torch.backends.cudnn.conv.fp32_precision = "tf32"
+    else:
+        matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    report.notes.append("tf32 is process-wide and only changes float32 matmuls and convolutions")
+
+
+def _set_attention(pipe, name: str, attention: str) -> None:
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+
+    for module_name in (name, "vae"):
+        module = getattr(pipe, module_name, None)
+        if module is None or not hasattr(module, "set_attn_processor"):
+            continue
+        if attention == "sdpa":
+            module.set_attn_processor(AttnProcessor2_0())
+        elif attention == "eager":
+            module.set_attn_processor(AttnProcessor())
+        elif module_name == name:
+            module.set_attention_backend(attention)
+
+
+def _compile(pipe, name: str, options: dict, report: Report) -> None:
+    model = getattr(pipe, name)
+    options = dict(options)
+    regional = options.pop("regional", False)
+    options = {key: value for key, value in options.items() if value is not None}
+    report.compile_counter = CompileCounter()
+    # in place (nn.Module.compile): pipe.unet stays a UNet2DConditionModel, so hooks and
+    # set_attn_processor keep working on it
+    if regional:
+        model.compile_repeated_blocks(**options)
+    else:
+        model.compile(**options)
+
+
+def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
+    """Apply the recipe `goal` (one of GOALS; see RECIPES), with `options` overriding it.
+
+    Options (name: type): attention: 'sdpa' | 'eager' | a diffusers backend name; channels_last,
+    fuse_qkv, vae_slicing, vae_tiling, vae_force_upcast, model_offload, sequential_offload, tf32:
+    bool; compile: bool or dict(mode, fullgraph, backend, dynamic, regional); group_offload: bool or
+    dict(offload_type, num_blocks_per_group, use_stream). `False` removes an option of the recipe.
+
+    Guarantees: arguments are validated (ValueError/TypeError naming the argument and what is
+    accepted) and the combination is checked (`OptionError`) before the pipeline is touched.
+    Refuses: offloading and tf32 off CUDA; two offload modes together; compile with sequential
+    offload; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
+    backend the denoiser's processors ignore.
+    """
+    if not isinstance(ctx, Context):
+        raise TypeError(f"optimize() needs the Context returned by helpers.setup(), got {type(ctx).__name__}")
+    if not hasattr(pipe, "components"):
+        raise TypeError(f"optimize() needs a diffusers pipeline, got {type(pipe).__name__}")
+    chosen = _validate(goal, options)
+    name = denoiser_name(pipe)
+    _check(pipe, ctx, chosen)
+    report = Report(goal=goal)
+    order = ("tf32", "attention", "fuse_qkv", "channels_last", "vae_slicing", "vae_tiling", "vae_force_upcast",
+             "model_offload", "sequential_offload", "group_offload", "compile")  # fmt: skip
+    for option in order:
+        if option not in chosen:
+            continue
+        value = chosen[option]
+        if option == "tf32":
+            _set_tf32(report)
+        elif option == "attention":
+            _set_attention(pipe, name, value)
+        elif option == "fuse_qkv":
+            if hasattr(pipe, "fuse_qkv_projections") and name == "unet":
+                pipe.fuse_qkv_projections()  # the UNet's and the VAE's, with FusedAttnProcessor2_0
+            else:
+                getattr(pipe, name).fuse_qkv_projections()
+        elif option == "channels_last":
+            getattr(pipe, name).to(memory_format=torch.channels_last)
+        elif option == "vae_slicing":
+            pipe.vae.enable_slicing()
+        elif option == "vae_tiling":
+            pipe.vae.enable_tiling()
+        elif option == "vae_force_upcast":
+            pipe.vae.register_to_config(force_upcast=value)
+        elif option == "model_offload":
+            pipe.enable_model_cpu_offload(device=ctx.device)
+        elif option == "sequential_offload":
+            pipe.enable_sequential_cpu_offload(device=ctx.device)
+        elif option == "group_offload":
+            settings = {"offload_type": "block_level", "num_blocks_per_group": 1}
+            settings.update({} if value is True else value)
+            if settings["offload_type"] == "leaf_level":
+                settings.pop("num_blocks_per_group", None)
+            pipe.enable_group_offload(onload_device=ctx.device, offload_device=torch.device("cpu"), **settings)
+            value = settings
+        elif option == "compile":
+            value = {} if value is True else value
+            _compile(pipe, name, value, report)
+        report.applied[option] = value
+    return report

@@ -1,0 +1,102 @@
+"""helpers.gpu: validation, refusals and what optimize applies, on the tiny SD 1.5 pipeline (CPU)."""
+
+import pytest
+import torch
+
+import helpers
+from helpers import gpu, pipelines
+
+
+@pytest.fixture
+def ctx(process_state):
+    return helpers.setup(profile="tiny", seed=0, device="cpu")
+
+
+@pytest.fixture
+def pipe(ctx):
+    return pipelines.load("sd15", ctx)
+
+
+def image(pipe, ctx, size=16):
+    return pipe("a", num_inference_steps=2, height=size, width=size, generator=ctx.generator(),
+                output_type="np").images
+
+
+def test_validation(pipe, ctx):
+    with pytest.raises(ValueError, match="goal must be one of vanilla, speed, memory, balanced"):
+        gpu.optimize(pipe, ctx, goal="fast")
+    with pytest.raises(ValueError, match="unknown option 'channel_last'.*Did you mean 'channels_last'"):
+        gpu.optimize(pipe, ctx, goal="vanilla", channel_last=True)
+    with pytest.raises(TypeError, match="option 'fuse_qkv' must be bool"):
+        gpu.optimize(pipe, ctx, goal="vanilla", fuse_qkv=1)
+    with pytest.raises(ValueError, match="option 'compile': unknown key 'modes'"):
+        gpu.optimize(pipe, ctx, goal="vanilla", compile={"modes": "default"})
+    with pytest.raises(TypeError, match="Context"):
+        gpu.optimize(pipe, None)
+    with pytest.raises(ValueError, match="option 'attention': unknown 'xla'"):
+        gpu.optimize(pipe, ctx, goal="vanilla", attention="xla")
+
+
+@pytest.mark.parametrize(
+    ("options", "option", "reason"),
+    [
+        ({"goal": "speed"}, "tf32", "CUDA setting"),
+        ({"goal": "memory"}, "group_offload", "accelerator"),
+        ({"goal": "balanced", "tf32": False}, "model_offload", "accelerator"),
+        ({"goal": "vanilla", "model_offload": True, "group_offload": True}, "group_offload", "cannot be combined"),
+        ({"goal": "vanilla", "compile": {"mode": "reduce-overhead"}}, "compile", "CUDA graphs"),
+        ({"goal": "vanilla", "compile": {"mode": "default", "backend": "eager"}}, "compile", "inductor setting"),
+        ({"goal": "vanilla", "vae_force_upcast": False}, "vae_force_upcast", "no fp16 VAE upcast path"),
+        ({"goal": "vanilla", "attention": "native"}, "attention", "would change nothing"),
+        ({"goal": "vanilla", "attention": "eager", "fuse_qkv": True}, "fuse_qkv", "would undo"),
+    ],
+)
+def test_refusals_leave_the_pipeline_untouched(pipe, ctx, options, option, reason):
+    before = type(next(iter(pipe.unet.attn_processors.values()))).__name__
+    with pytest.raises(gpu.OptionError, match=reason) as caught:
+        gpu.optimize(pipe, ctx, **options)
+    assert caught.value.option == option
+    assert type(next(iter(pipe.unet.attn_processors.values()))).__name__ == before
+    assert not pipe.vae.use_slicing and not pipe.vae.use_tiling
+
+
+def test_sdpa_vae_and_fused_qkv_match_the_baseline(pipe, ctx):
+    baseline = image(pipe, ctx, 32)
+    report = gpu.optimize(pipe, ctx, goal="vanilla", fuse_qkv=True, channels_last=True,
+                          vae_slicing=True, vae_tiling=True)
+    assert list(report.applied) == ["attention", "fuse_qkv", "channels_last", "vae_slicing", "vae_tiling"]
+    assert pipe.vae.use_slicing and pipe.vae.use_tiling
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"FusedAttnProcessor2_0"}
+    assert abs(image(pipe, ctx, 32) - baseline).max() < 1e-4
+
+
+def test_placement_under_sequential_offload_on_the_cpu(pipe, ctx):
+    # the call enable_sequential_cpu_offload makes for each model (pipeline_utils.py L1359),
+    # with the CPU as execution device: weights sit on `meta` between calls
+    from accelerate import cpu_offload
+
+    baseline = image(pipe, ctx)
+    cpu_offload(pipe.unet, "cpu", offload_buffers=True)
+    assert gpu.placement(pipe)["unet"] == "meta"
+    assert (image(pipe, ctx) == baseline).all()
+    assert gpu.placement(pipe)["unet"] == "meta"
+
+
+def test_pipeline_sequential_offload_fails_on_the_cpu(pipe, ctx):
+    # diffusers refuses only when no device is given (L1325-L1327); with device="cpu" the hooks go
+    # on, and accelerate 1.15's post-forward fails on the text encoder (accelerate/utils/modeling.py)
+    pipe.enable_sequential_cpu_offload(device="cpu")
+    assert set(gpu.placement(pipe).values()) == {"meta"}
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
+        image(pipe, ctx)
+
+
+def test_compile_counts_graphs(pipe, ctx):
+    torch._dynamo.reset()
+    report = gpu.optimize(pipe, ctx, goal="vanilla", compile={"backend": "eager", "regional": True})
+    counts = []
+    for size in (16, 24, 32):
+        image(pipe, ctx, size)
+        counts.append(report.compile_counter.graphs)
+    assert counts == [1, 2, 2]
+    torch._dynamo.reset()
