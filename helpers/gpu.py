@@ -169,6 +169,9 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
     """Every reason the combination cannot apply, raised before anything is changed."""
     cuda = ctx.device.type == "cuda"
     offloads = [name for name in OFFLOADS if name in chosen]
+    if "compile" in chosen and "sequential_offload" in chosen:
+        raise OptionError("compile", "sequential offload puts an accelerate hook on every leaf module, moving "
+                          "weights inside forward: torch.compile breaks the graph at each one")
     if len(offloads) > 1:
         raise OptionError(
             offloads[1],
@@ -185,9 +188,6 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
     compile_options = chosen.get("compile")
     if compile_options is not None:
         options = {} if compile_options is True else compile_options
-        if "sequential_offload" in chosen:
-            raise OptionError("compile", "sequential offload puts an accelerate hook on every leaf module, moving "
-                              "weights inside forward: torch.compile breaks the graph at each one")
         mode = options.get("mode")
         if mode in ("reduce-overhead", "max-autotune") and not cuda:
             raise OptionError("compile", f"mode {mode!r} records CUDA graphs; the device is {ctx.device.type}")

@@ -49,6 +49,7 @@ def test_validation(pipe, ctx):
         ({"goal": "vanilla", "vae_force_upcast": False}, "vae_force_upcast", "no fp16 VAE upcast path"),
         ({"goal": "vanilla", "attention": "native"}, "attention", "would change nothing"),
         ({"goal": "vanilla", "attention": "eager", "fuse_qkv": True}, "fuse_qkv", "would undo"),
+        ({"goal": "vanilla", "sequential_offload": True, "compile": True}, "compile", "breaks the graph"),
     ],
 )
 def test_refusals_leave_the_pipeline_untouched(pipe, ctx, options, option, reason):
