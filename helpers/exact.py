@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import validate
+
 PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
 STARTS = ("scheduler", "k-diffusion")
 
@@ -95,14 +97,16 @@ class GaussianMixture:
         The defaults give clusters on the scale of Stable Diffusion latents (unit variance overall)
         that are well separated, so "which component did a sample land in" is meaningful.
         """
-        for name, value in (("dim", dim), ("components", components)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        low, high = std_range
-        if not 0 < low <= high:
+        dim = validate.positive_int("dim", dim)
+        components = validate.positive_int("components", components)
+        seed = validate.integer("seed", seed, minimum=0)
+        spread = validate.number("spread", spread, minimum=0.0, exclusive_minimum=True)
+        if not isinstance(std_range, (tuple, list)) or len(std_range) != 2:
+            raise TypeError(f"std_range must be a pair (low, high), got {std_range!r}")
+        low = validate.number("std_range[0]", std_range[0], minimum=0.0, exclusive_minimum=True)
+        high = validate.number("std_range[1]", std_range[1], minimum=0.0, exclusive_minimum=True)
+        if not low <= high:
             raise ValueError(f"std_range must be (low, high) with 0 < low <= high, got {std_range!r}")
-        if not spread > 0:
-            raise ValueError(f"spread must be > 0, got {spread!r}")
         rng = np.random.default_rng(seed)
         means = rng.normal(0.0, spread, size=(components, dim))
         stds = rng.uniform(low, high, size=components)
@@ -119,8 +123,8 @@ class GaussianMixture:
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """`n` exact draws (float64, shape (n, d)) and their component labels."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive int, got {n!r}")
+        n = validate.positive_int("n", n)
+        _check_generator(generator)
         labels = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         noise = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
         return self.means[labels] + self.stds[labels, None] * noise, labels
@@ -133,8 +137,8 @@ class GaussianMixture:
         sigma = _as_float64(torch.as_tensor(sigma, dtype=torch.float64), "sigma").reshape(-1, 1)
         if sigma.shape[0] not in (1, x.shape[0]):
             raise ValueError(f"sigma must be a scalar or hold one value per sample ({x.shape[0]}), got {sigma.shape[0]}")
-        if not bool((sigma >= 0).all()):
-            raise ValueError("sigma must be >= 0")
+        if not bool(torch.isfinite(sigma).all()) or not bool((sigma >= 0).all()):
+            raise ValueError(f"sigma must be finite and >= 0, got {sigma.flatten().tolist()[:4]}")
         return x, sigma
 
     def _posterior(self, x: torch.Tensor, sigma: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -195,8 +199,7 @@ class MixtureModel:
     def __init__(self, mixture: GaussianMixture, alphas_cumprod, prediction_type: str = "epsilon"):
         if not isinstance(mixture, GaussianMixture):
             raise TypeError(f"mixture must be a GaussianMixture, got {type(mixture).__name__}")
-        if prediction_type not in PREDICTION_TYPES:
-            raise ValueError(f"unsupported prediction_type {prediction_type!r}; accepted: {', '.join(PREDICTION_TYPES)}")
+        validate.one_of("prediction_type", prediction_type, PREDICTION_TYPES)
         self.mixture = mixture
         self.prediction_type = prediction_type
         self.log_sigmas = training_sigmas(alphas_cumprod).log()
@@ -284,18 +287,34 @@ class Run(NamedTuple):
     nfe: int
 
 
-def check_steps(steps) -> int:
-    """`steps` as an int; ValueError unless it is a positive integer."""
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    return int(steps)
+def _check_mixture(mixture) -> None:
+    if not isinstance(mixture, GaussianMixture):
+        raise TypeError(f"mixture must be a GaussianMixture, got {type(mixture).__name__}")
+
+
+def _check_results(results, needed=("label", "steps", "median_error", "stochastic")) -> None:
+    needed = set(needed)
+    if not isinstance(results, pd.DataFrame):
+        raise TypeError(f"results must be the DataFrame sweep returns, got {type(results).__name__}")
+    if not needed <= set(results.columns):
+        raise ValueError(f"results must have the columns sweep returns ({', '.join(sorted(needed))}); missing {sorted(needed - set(results.columns))}")
+
+
+def check_steps(steps, name: str = "steps") -> int:
+    """`steps` as an int >= 1 (`validate.positive_int`): TypeError for a non-int, ValueError below 1."""
+    return validate.positive_int(name, steps)
+
+
+def _check_generator(generator) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
 
 
 def _check_scheduler(scheduler) -> None:
     missing = [m for m in ("set_timesteps", "step", "scale_model_input") if not hasattr(scheduler, m)]
     if missing or not hasattr(scheduler, "alphas_cumprod"):
         raise TypeError(
-            f"run needs a diffusers scheduler with a DDPM noise schedule (alphas_cumprod, set_timesteps, "
+            f"scheduler must be a diffusers scheduler with a DDPM noise schedule (alphas_cumprod, set_timesteps, "
             f"scale_model_input, step), got {type(scheduler).__name__}"
         )
 
@@ -325,17 +344,24 @@ def run(
         raise TypeError(f"mixture must be a GaussianMixture, got {type(mixture).__name__}")
     if not isinstance(z, torch.Tensor) or not torch.is_floating_point(z) or z.ndim != 2 or z.shape[1] != mixture.dim:
         raise ValueError(f"z must be a float tensor of shape (n, {mixture.dim}), got {getattr(z, 'shape', type(z).__name__)}")
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z holds NaN or infinite values")
     if isinstance(steps, (list, tuple, np.ndarray, torch.Tensor)):
         custom = [float(t) for t in steps]
-        if not custom or any(t != int(t) or t < 0 for t in custom):
-            raise ValueError(f"custom timesteps must be a non-empty list of non-negative integers, got {list(steps)!r}")
+        if not custom or any(not math.isfinite(t) or t != int(t) or t < 0 for t in custom):
+            raise ValueError(f"steps: custom timesteps must be a non-empty list of non-negative integers, got {list(steps)!r}")
         if "timesteps" not in inspect.signature(scheduler.set_timesteps).parameters:
-            raise ValueError(f"{type(scheduler).__name__}.set_timesteps takes no custom timesteps; pass a step count")
+            raise ValueError(f"steps: {type(scheduler).__name__}.set_timesteps takes no custom timesteps; pass a step count")
+        if len(custom) > 1:  # a reversed list samples from low noise to high: plausible numbers, all wrong
+            validate.monotonic("steps (custom timesteps)", custom, decreasing=True)
+        last = int(scheduler.config.num_train_timesteps) - 1
+        if custom[0] > last:
+            raise ValueError(f"steps: custom timesteps must lie in [0, {last}], got {int(custom[0])}")
         plan = {"timesteps": [int(t) for t in custom]}
     else:
         plan = {"num_inference_steps": check_steps(steps)}
-    if start not in STARTS:
-        raise ValueError(f"start must be one of {', '.join(STARTS)}, got {start!r}")
+    validate.one_of("start", start, STARTS)
+    _check_generator(generator)
     prediction_type = getattr(scheduler.config, "prediction_type", "epsilon")
     model = MixtureModel(mixture, scheduler.alphas_cumprod, prediction_type)
     takes_generator = "generator" in inspect.signature(scheduler.step).parameters
@@ -360,6 +386,7 @@ def keeps_ve_state(scheduler) -> bool:
 
     Probed on a fresh copy at its first timestep, so the caller's scheduler state does not matter.
     """
+    _check_scheduler(scheduler)
     probe = copy.deepcopy(scheduler)
     with quiet_diffusers():
         probe.set_timesteps(2)
@@ -391,9 +418,12 @@ def reference(
     z = _as_float64(z, "z")
     if z.ndim != 2 or z.shape[1] != mixture.dim:
         raise ValueError(f"z must have shape (n, {mixture.dim}), got {tuple(z.shape)}")
-    for name, value in (("sigma_max", sigma_max), ("sigma_min", sigma_min)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z holds NaN or infinite values")
+    sigma_max = validate.number("sigma_max", sigma_max, minimum=0.0)
+    sigma_min = validate.number("sigma_min", sigma_min, minimum=0.0)
+    rtol = validate.number("rtol", rtol, minimum=0.0, exclusive_minimum=True)
+    atol = validate.number("atol", atol, minimum=0.0, exclusive_minimum=True)
     if not sigma_max > sigma_min:
         raise ValueError(f"sigma_max ({sigma_max}) must be larger than sigma_min ({sigma_min})")
     n = z.shape[0]
@@ -432,6 +462,7 @@ def compare(sample, ref, mixture: GaussianMixture) -> dict:
     - `spread`: mean of |x - mu_c|^2 / (d s_c^2) over samples, c the sample's component: 1 for
       exact draws (up to sampling noise), below 1 for over-smoothed samples, above for noisy ones.
     """
+    _check_mixture(mixture)
     sample = _as_float64(sample, "sample")
     ref = _as_float64(ref, "ref")
     if sample.shape != ref.shape:
@@ -449,8 +480,14 @@ def compare(sample, ref, mixture: GaussianMixture) -> dict:
 
 def spread(sample, mixture: GaussianMixture, labels: torch.Tensor | None = None) -> float:
     """Mean of |x - mu_c|^2 / (d s_c^2) over samples (c: each sample's component); 1 for exact draws."""
+    _check_mixture(mixture)
     sample = _as_float64(sample, "sample")
-    labels = mixture.component(sample) if labels is None else labels
+    if labels is None:
+        labels = mixture.component(sample)
+    elif not isinstance(labels, torch.Tensor) or labels.shape != (sample.shape[0],) or torch.is_floating_point(labels):
+        raise ValueError(f"labels must be an integer tensor of shape ({sample.shape[0]},), got {getattr(labels, 'shape', labels)!r}")
+    elif int(labels.min()) < 0 or int(labels.max()) >= mixture.components:
+        raise ValueError(f"labels must lie in [0, {mixture.components - 1}], the mixture's components")
     deviation = (sample - mixture.means[labels]).square().sum(1) / (mixture.dim * mixture.stds[labels] ** 2)
     return float(deviation.mean())
 
@@ -465,6 +502,9 @@ def a1111_timesteps(steps: int, num_train_timesteps: int = 1000) -> list[int]:
     At 10 steps (and any steps where (T - 1) / (steps - 1) is whole) the grid is exact.
     """
     steps = check_steps(steps)
+    num_train_timesteps = validate.integer("num_train_timesteps", num_train_timesteps, minimum=2)
+    if steps > num_train_timesteps:
+        raise ValueError(f"steps ({steps}) cannot exceed num_train_timesteps ({num_train_timesteps})")
     return np.linspace(num_train_timesteps - 1, 0, steps).round().astype(int).tolist()
 
 
@@ -478,6 +518,17 @@ class Case:
     stochastic: bool = False
     start: str = "scheduler"
     timesteps: Callable[[int], list[int]] | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.label, str) or not self.label:
+            raise TypeError(f"label must be a non-empty string, got {self.label!r}")
+        if not callable(self.build):
+            raise TypeError(f"build must be a callable returning a scheduler (e.g. lambda: make(...)), got {self.build!r}")
+        if not isinstance(self.stochastic, (bool, np.bool_)):
+            raise TypeError(f"stochastic must be True or False, got {self.stochastic!r}")
+        validate.one_of("start", self.start, STARTS)
+        if self.timesteps is not None and not callable(self.timesteps):
+            raise TypeError(f"timesteps must be None or a callable steps -> list of timesteps, got {self.timesteps!r}")
 
 
 # A1111 names of the convergence study; "DEIS" is diffusers-only. Stochastic samplers are drawn
@@ -507,8 +558,12 @@ def default_cases(base_config=None) -> list[Case]:
     DPM++ 2M Karras appears again with k-diffusion's start noise, and DPM++ 2M with k-diffusion's
     start on A1111's timestep grid (`A1111_GRID`).
     """
+    from collections.abc import Mapping
+
     from . import schedulers
 
+    if base_config is not None and not isinstance(base_config, Mapping):
+        raise TypeError(f"base_config must be a scheduler config (a dict) or None, got {type(base_config).__name__}")
     base = dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
 
     def factory(name: str) -> Callable[[], object]:
@@ -540,11 +595,22 @@ def sweep(
     Stochastic samplers get a fresh generator seeded with `seed` for every run."""
     from tqdm.auto import tqdm
 
+    if isinstance(cases, Case) or not isinstance(cases, Sequence) or not all(isinstance(c, Case) for c in cases):
+        raise TypeError(f"cases must be a list of exact.Case, got {type(cases).__name__}")
     if not cases:
-        raise ValueError("sweep needs at least one Case")
-    steps = [check_steps(s) for s in steps]
+        raise ValueError("cases: sweep needs at least one Case")
+    _check_mixture(mixture)
+    if isinstance(steps, (int, np.integer)) or not isinstance(steps, Sequence):
+        raise TypeError(f"steps must be a list of step counts such as [10, 20], got {steps!r}")
+    steps = [check_steps(s, "steps[]") for s in steps]
     if not steps:
-        raise ValueError("sweep needs at least one step count")
+        raise ValueError("steps: sweep needs at least one step count")
+    seed = validate.integer("seed", seed, minimum=0)
+    z = _as_float64(z, "z") if isinstance(z, np.ndarray) else z
+    if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != mixture.dim:
+        raise ValueError(f"z must be a float tensor of shape (n, {mixture.dim}), got {getattr(z, 'shape', type(z).__name__)}")
+    if ref is not None and (not isinstance(ref, torch.Tensor) or ref.shape != z.shape):
+        raise ValueError(f"ref must be a tensor of z's shape {tuple(z.shape)}, got {getattr(ref, 'shape', type(ref).__name__)}")
     labels = [c.label for c in cases]
     if len(set(labels)) != len(labels):
         raise ValueError(f"case labels must be unique, got {labels}")
@@ -571,8 +637,8 @@ def sweep(
 def fit_orders(results: pd.DataFrame, last: int = 3) -> pd.Series:
     """The empirical order of each deterministic sampler: minus the slope of log(median error)
     against log(steps), least squares over its `last` largest step counts."""
-    if last < 2:
-        raise ValueError(f"fitting an order needs at least 2 points, got last={last}")
+    _check_results(results)
+    last = validate.integer("last", last, minimum=2)
     orders = {}
     for label, group in results[~results["stochastic"]].groupby("label", sort=False):
         tail = group.sort_values("steps").tail(last)
@@ -591,6 +657,7 @@ def plot_convergence(results: pd.DataFrame, title: str | None = None, stochastic
     """
     import matplotlib.pyplot as plt
 
+    _check_results(results, ("label", "steps", "nfe", "median_error", "stochastic"))
     shown = results if stochastic else results[~results["stochastic"].astype(bool)]
     if shown.empty:
         raise ValueError("no rows to plot (only stochastic samplers? pass stochastic=True)")

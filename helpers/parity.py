@@ -26,10 +26,11 @@ import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import torch
 
-from . import exact
+from . import exact, validate
 
 # Imported by k_diffusion's training, evaluation and config modules only (augmentation.py, config.py,
 # evaluation.py, utils.py image helpers, layers.py DCT loss); never by sampling.py or external.py.
@@ -204,10 +205,26 @@ KSAMPLERS: dict[str, KSampler] = dict(
 )
 
 
-def _check_name(name: str) -> KSampler:
+def _check_name(name: str, argument: str = "name") -> KSampler:
+    if not isinstance(name, str):
+        raise TypeError(f"{argument} must be an A1111 sampler name (a string such as 'Euler'), got {type(name).__name__} {name!r}")
     if name not in KSAMPLERS:
-        raise ValueError(f"no k-diffusion sampler for {name!r}; known: {', '.join(KSAMPLERS)}")
+        try:
+            validate.one_of(argument, name, KSAMPLERS)
+        except ValueError as error:  # keep validate's did-you-mean, lead with what is missing
+            hint = str(error).split(" is not accepted")[1].split(";")[0]
+            raise ValueError(f"{argument}: no k-diffusion sampler for {name!r}{hint}; known: {', '.join(KSAMPLERS)}") from None
     return KSAMPLERS[name]
+
+
+def _check_alphas(alphas_cumprod) -> torch.Tensor:
+    """alphas_cumprod as float32, refused unless 1-d, in (0, 1) and decreasing (noise grows with t)."""
+    if not isinstance(alphas_cumprod, (torch.Tensor, list, tuple)) and not hasattr(alphas_cumprod, "__array__"):
+        raise TypeError(f"alphas_cumprod must be a 1-d tensor (scheduler.alphas_cumprod), got {type(alphas_cumprod).__name__}")
+    values = validate.monotonic("alphas_cumprod", alphas_cumprod, decreasing=True, strict=False)
+    if not bool(((values > 0) & (values < 1)).all()):
+        raise ValueError("alphas_cumprod must lie in (0, 1) (a zero-terminal-SNR schedule has no finite sigma_max)")
+    return values.float()
 
 
 def a1111_sigmas(name: str, steps: int, alphas_cumprod) -> torch.Tensor:
@@ -219,8 +236,8 @@ def a1111_sigmas(name: str, steps: int, alphas_cumprod) -> torch.Tensor:
     """
     spec = _check_name(name)
     steps = exact.check_steps(steps)
+    alphas_cumprod = _check_alphas(alphas_cumprod)
     k = import_k_diffusion()
-    alphas_cumprod = torch.as_tensor(alphas_cumprod, dtype=torch.float32)
     schedule = k.external.DiscreteSchedule(((1 - alphas_cumprod) / alphas_cumprod) ** 0.5, quantize=False)
     n = steps + 1 if spec.discard_next_to_last_sigma else steps
     if spec.schedule == "karras":
@@ -240,9 +257,12 @@ def diffusers_sigmas(scheduler, steps: int) -> torch.Tensor:
     repeats are dropped. Alpha-based schedulers (DDIM, PNDM) have none: ValueError."""
     from . import schedulers
 
-    _, sigmas = schedulers.schedule(scheduler, exact.check_steps(steps))
+    steps = exact.check_steps(steps)
+    if not hasattr(scheduler, "set_timesteps") or not hasattr(scheduler, "config"):
+        raise TypeError(f"scheduler must be a diffusers scheduler, got {type(scheduler).__name__}")
     if not hasattr(scheduler, "sigmas"):
-        raise ValueError(f"{type(scheduler).__name__} has no sigmas: it is not a k-diffusion style sampler")
+        raise ValueError(f"scheduler: {type(scheduler).__name__} has no sigmas: it is not a k-diffusion style sampler")
+    _, sigmas = schedulers.schedule(scheduler, steps)
     return torch.unique_consecutive(torch.from_numpy(sigmas).float())
 
 
@@ -280,21 +300,36 @@ def k_sample(
     k-diffusion's Brownian tree with `seed`, as A1111 seeds it with the image seed.
     """
     spec = _check_name(name)
-    k = import_k_diffusion()
     noise = spec.noise if noise is None else noise
     if noise not in ("none", "randn", "brownian"):
         raise ValueError(f"noise must be 'none', 'randn' or 'brownian', got {noise!r}")
     if spec.noise == "none" and noise != "none":
-        raise ValueError(f"{name!r} is deterministic: it takes no noise")
-    alphas_cumprod = torch.as_tensor(alphas_cumprod, dtype=torch.float32)
+        raise ValueError(f"noise: {name!r} is deterministic: it takes no noise")
+    exact._check_mixture(mixture)
+    if not isinstance(z, torch.Tensor) or not torch.is_floating_point(z) or z.ndim != 2 or z.shape[1] != mixture.dim:
+        raise ValueError(f"z must be a float tensor of shape (n, {mixture.dim}), got {getattr(z, 'shape', type(z).__name__)}")
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z holds NaN or infinite values")
+    if x_start is not None and (not isinstance(x_start, torch.Tensor) or x_start.shape != z.shape):
+        raise ValueError(f"x_start must be None or a tensor of z's shape {tuple(z.shape)}, got {getattr(x_start, 'shape', x_start)!r}")
+    # k-diffusion steps from sigmas[i] to sigmas[i + 1]; flipped sigmas give all-NaN samples, not an error
+    sigmas = validate.monotonic("sigmas", sigmas, decreasing=True).float()
+    if float(sigmas[-1]) < 0:
+        raise ValueError(f"sigmas must be >= 0 (the last one usually 0), got {float(sigmas[-1])}")
+    alphas_cumprod = _check_alphas(alphas_cumprod)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    seed = validate.integer("seed", seed, minimum=0)
+    if not isinstance(quantize, (bool, np.bool_)):
+        raise TypeError(f"quantize must be True or False, got {quantize!r}")
+    k = import_k_diffusion()
     network = exact.MixtureModel(mixture, alphas_cumprod, "epsilon")
     denoiser = k.external.DiscreteEpsDDPMDenoiser(network, alphas_cumprod, quantize=quantize)
-    sigmas = torch.as_tensor(sigmas, dtype=torch.float32)
     x = z.float() * sigmas[0] if x_start is None else x_start.float()
     extra = {}
     if noise == "randn":
         if generator is None:
-            raise ValueError("noise='randn' needs a torch.Generator to draw from (the one the start noise came from)")
+            raise ValueError("generator: noise='randn' needs a torch.Generator to draw from (the one the start noise came from)")
         extra["noise_sampler"] = _Noise(x, generator)
     elif noise == "brownian":
         positive = sigmas[sigmas > 0]
@@ -462,6 +497,16 @@ def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).abs().max())
 
 
+def _check_counts(steps, samples, seed) -> tuple[int, int, int]:
+    return exact.check_steps(steps), validate.positive_int("samples", samples), validate.integer("seed", seed, minimum=0)
+
+
+def _check_base(base_config, schedulers) -> dict:
+    if base_config is not None and not isinstance(base_config, Mapping):
+        raise TypeError(f"base_config must be a scheduler config (a dict) or None, got {type(base_config).__name__}")
+    return dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
+
+
 def parity_row(
     name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None, scheduler=None
 ) -> dict:
@@ -473,12 +518,15 @@ def parity_row(
     from . import schedulers
 
     spec = _check_name(name)
-    base = dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
+    steps, samples, seed = _check_counts(steps, samples, seed)
+    base = _check_base(base_config, schedulers)
+    if mixture is not None:
+        exact._check_mixture(mixture)
     mixture = exact.GaussianMixture.random(seed=seed) if mixture is None else mixture
-    shape = (int(samples), mixture.dim)
+    shape = (samples, mixture.dim)
     custom = scheduler is not None
-    if custom and not hasattr(scheduler, "set_timesteps"):
-        raise TypeError(f"scheduler must be a diffusers scheduler, got {type(scheduler).__name__}")
+    if custom and (not hasattr(scheduler, "set_timesteps") or not hasattr(scheduler, "sigmas")):
+        raise TypeError(f"scheduler must be a k-diffusion style diffusers scheduler (with sigmas), got {type(scheduler).__name__}")
     scheduler = schedulers.make(name, base) if scheduler is None else scheduler
     alphas = scheduler.alphas_cumprod
     ours = diffusers_sigmas(scheduler, steps)
@@ -546,10 +594,18 @@ def parity_table(
 
     if names is None:
         names = [n for n, s in schedulers.SAMPLERS.items() if s.scheduler_class is not None and n in KSAMPLERS]
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-        raise ValueError(f"samples must be a positive int, got {samples!r}")
+    if isinstance(names, str):
+        raise TypeError(f"names must be a list of A1111 names, got the string {names!r}: write [{names!r}]")
+    if not isinstance(names, Sequence) or not names:
+        raise TypeError(f"names must be a non-empty list of A1111 names, got {names!r}")
     for name in names:
-        _check_name(name)
+        _check_name(name, "names[]")
+    steps, samples, seed = _check_counts(steps, samples, seed)
+    _check_base(base_config, schedulers)
+    if mixture is not None:
+        exact._check_mixture(mixture)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {progress!r}")
     import_k_diffusion()
     rows = {}
     with exact.quiet_diffusers(), exact.one_thread():

@@ -23,6 +23,7 @@ import copy
 import difflib
 import inspect
 import logging
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -48,7 +49,7 @@ from diffusers import (
 from diffusers.configuration_utils import ConfigMixin
 from diffusers.utils import is_torchsde_available
 
-from . import tiny
+from . import tiny, validate
 
 # The scheduler_config.json of stable-diffusion-v1-5 (the PNDM/PLMS scheduler SD 1.5 ships with),
 # key for key. `clip_sample` is not a PNDM argument; diffusers keeps it as a hidden key.
@@ -213,6 +214,12 @@ def a1111_name(sampler: str, schedule_type: str = "Automatic") -> str:
     schedule type, a schedule type no SAMPLERS name carries (pass its SCHEDULE_TYPES settings to
     `make` instead), or a combination SAMPLERS does not hold.
     """
+    if not isinstance(sampler, str):
+        raise TypeError(f"sampler must be a string such as 'DPM++ 2M', got {type(sampler).__name__} {sampler!r}")
+    if not isinstance(schedule_type, str):
+        raise TypeError(
+            f"schedule_type must be a string, one of {', '.join(SCHEDULE_TYPES)}, got {type(schedule_type).__name__}"
+        )
     if sampler not in AUTOMATIC:
         raise ValueError(f"sampler {sampler!r} takes no A1111 schedule type; samplers that do: {', '.join(AUTOMATIC)}")
     resolved = AUTOMATIC[sampler] if schedule_type == "Automatic" else schedule_type
@@ -275,13 +282,13 @@ def _quiet_diffusers():
 def lookup(name: str) -> Sampler:
     """The `Sampler` row for an A1111 name; a ValueError with close matches and all names otherwise."""
     if not isinstance(name, str):
-        raise TypeError(f"a sampler name is a string such as 'DPM++ 2M Karras', got {type(name).__name__}")
+        raise TypeError(f"name must be a sampler name (a string such as 'DPM++ 2M Karras'), got {type(name).__name__} {name!r}")
     if name in SAMPLERS:
         return SAMPLERS[name]
     folded = {key.casefold(): key for key in SAMPLERS}
     close = difflib.get_close_matches(name.casefold(), folded, n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(repr(folded[c]) for c in close)}? " if close else ""
-    raise ValueError(f"unknown sampler {name!r}; {hint}valid names (as Automatic1111 writes them): {', '.join(SAMPLERS)}")
+    raise ValueError(f"name: unknown sampler {name!r}; {hint}valid names (as Automatic1111 writes them): {', '.join(SAMPLERS)}")
 
 
 def accepted_keys(cls: type) -> set[str]:
@@ -292,6 +299,62 @@ def accepted_keys(cls: type) -> set[str]:
         for key, p in parameters.items()
         if key != "self" and p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
     }
+
+
+# Values a setting takes when the class's signature does not spell them out as a Literal. Checked
+# in `make` because diffusers accepts any string at construction and fails only later:
+# timestep_spacing in set_timesteps, prediction_type in the first step().
+DEFAULT_VALUES = {
+    "prediction_type": ("epsilon", "v_prediction", "sample"),
+    "timestep_spacing": ("linspace", "leading", "trailing"),
+    "final_sigmas_type": ("zero", "sigma_min"),
+}
+# Keys whose Literal annotation is the whole truth. algorithm_type and solver_type are left out:
+# their annotations are narrower than what __init__ converts ("deis" into DPM-Solver, "logrho"),
+# and __init__ itself refuses the rest.
+CHECKED_VALUES = ("prediction_type", "timestep_spacing", "final_sigmas_type", "timestep_type")
+
+
+def setting_values(cls: type, key: str) -> tuple[str, ...] | None:
+    """The string values `cls` accepts for the setting `key`: the `Literal[...]` of its `__init__`
+    annotation, else `DEFAULT_VALUES[key]`; None when the key is not one `make` checks by value."""
+    if key not in CHECKED_VALUES or key not in accepted_keys(cls):
+        return None
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # an annotation diffusers cannot resolve: fall back to the table
+        hints = {}
+    hint = hints.get(key)
+    if typing.get_origin(hint) is typing.Literal:
+        return tuple(typing.get_args(hint))
+    return DEFAULT_VALUES.get(key)
+
+
+def check_settings(cls: type, settings: Mapping) -> None:
+    """Refuse, before diffusers does it late or never, a setting whose value `cls` does not accept.
+
+    A string setting `setting_values` knows must be one of them ("Trailing" and "eps" are not); a
+    setting whose default is a bool must be a bool, an int default an int, a float default a number.
+    ValueError/TypeError naming the setting and the accepted values.
+    """
+    defaults = _defaults_of(cls)
+    for key, value in settings.items():
+        values = setting_values(cls, key)
+        if values is not None:
+            if not isinstance(value, str) or value not in values:
+                try:
+                    validate.one_of(key, value, values)
+                except (TypeError, ValueError) as error:
+                    raise type(error)(f"{cls.__name__}: {error}") from None
+            continue
+        default = defaults.get(key, inspect.Parameter.empty)
+        if isinstance(default, bool):
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{cls.__name__}: {key} must be True or False, got {type(value).__name__} {value!r}")
+        elif isinstance(default, int) and not isinstance(value, (list, tuple, np.ndarray)):
+            validate.integer(f"{cls.__name__}: {key}", value)
+        elif isinstance(default, float):
+            validate.number(f"{cls.__name__}: {key}", value)
 
 
 def _config_of(base) -> Mapping:
@@ -351,7 +414,10 @@ def make(name: str, base_config, **overrides):
     - every carried setting and override is explicit in the result, so `from_config(result.config)`
       gives the same scheduler again;
     - ValueError for an unknown name, a name without an equivalent, an override the class does not
-      take, a config edit `from_config` would drop, or settings the class rejects.
+      take, a config edit `from_config` would drop, or settings the class rejects; a string setting
+      outside the class's accepted values (`timestep_spacing="Trailing"`, `prediction_type="eps"`)
+      or a setting of the wrong type (`use_karras_sigmas="yes"`) is refused here, not at the first
+      `set_timesteps` or `step` (`check_settings`).
     `base_config` may be a scheduler or its config (`pipe.scheduler.config`).
     """
     sampler = lookup(name)
@@ -383,6 +449,7 @@ def make(name: str, base_config, **overrides):
     used_defaults = set(config.get("_use_default_values", ()))
     carried = {k: config[k] for k in MODEL_KEYS if k in config and k not in used_defaults}
     settings = {**copy.deepcopy(sampler.kwargs), **overrides}
+    check_settings(cls, {**{k: v for k, v in carried.items() if k in accepted}, **settings})
     try:
         with _quiet_diffusers():
             return cls.from_config(carried, **settings)
@@ -397,7 +464,7 @@ def swap(pipe, name: str, **overrides):
     """
     current = getattr(pipe, "scheduler", None)
     if not isinstance(current, ConfigMixin):
-        raise TypeError(f"swap needs a diffusers pipeline with a scheduler, got {type(pipe).__name__}")
+        raise TypeError(f"pipe must be a diffusers pipeline with a scheduler (swap), got {type(pipe).__name__}")
     pipe.scheduler = make(name, current.config, **overrides)
     return pipe
 
@@ -412,7 +479,7 @@ def explain(scheduler, target: type | None = None) -> pd.DataFrame:
     own class. The kept/dropped column comes from diffusers' own `extract_init_dict`.
     """
     if not isinstance(scheduler, ConfigMixin):
-        raise TypeError(f"explain needs a diffusers scheduler, got {type(scheduler).__name__}")
+        raise TypeError(f"scheduler must be a diffusers scheduler (explain), got {type(scheduler).__name__}")
     target = target or type(scheduler)
     if not (isinstance(target, type) and issubclass(target, ConfigMixin)):
         raise TypeError(f"target must be a diffusers scheduler class, got {target!r}")
@@ -446,9 +513,8 @@ def schedule(scheduler, steps: int) -> Schedule:
     sqrt((1 - alpha_bar_t) / alpha_bar_t) at each timestep (same length as `timesteps`).
     """
     if not isinstance(scheduler, ConfigMixin) or not hasattr(scheduler, "set_timesteps"):
-        raise TypeError(f"schedule needs a diffusers scheduler, got {type(scheduler).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+        raise TypeError(f"scheduler must be a diffusers scheduler (schedule), got {type(scheduler).__name__}")
+    steps = validate.positive_int("steps", steps)
     if steps > scheduler.config.num_train_timesteps:
         raise ValueError(f"steps ({steps}) cannot exceed the {scheduler.config.num_train_timesteps} training timesteps")
     work = copy.deepcopy(scheduler)
