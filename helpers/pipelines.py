@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import inspect
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -22,7 +24,7 @@ import diffusers
 import torch
 import transformers
 
-from . import tiny
+from . import tiny, validate
 from .runtime import Context, OfflineProfileError
 
 CACHE_ENV = "FIELDNOTES_CACHE"
@@ -123,7 +125,13 @@ PAG_FAMILIES = ("sd15", "sdxl", "pixart-sigma")
 
 
 def family(name: str) -> Family:
-    """The registry entry for `name`; an unknown name is a ValueError that lists the valid ones."""
+    """The registry entry for `name`.
+
+    Refuses: a `name` that is not a str (TypeError), an unknown name (ValueError with the closest
+    names and the valid ones).
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a pipeline family name (a str), one of {', '.join(NAMES)}; got {type(name).__name__} {name!r}")
     if name not in FAMILIES:
         close = difflib.get_close_matches(str(name), NAMES, n=3)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
@@ -167,13 +175,21 @@ def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -
     - name: a family with a tiny folder of its own (not "wuerstchen"); ValueError otherwise.
     - model_id: "org/name"; defaults to the family's real model id (MODEL_IDS).
     An existing snapshot of the same content is reused.
+
+    Refuses (before building anything): an unknown `name` or "wuerstchen", a `root` that is not a
+    str/Path (TypeError) or is an existing file, a `model_id` that is not "org/name".
     """
-    source_folder = tiny_dir(name)  # validates `name`
-    model_id = family(name).model_id if model_id is None else model_id
-    if not isinstance(model_id, str) or model_id.count("/") != 1 or not all(model_id.split("/")):
-        raise ValueError(f"model_id must look like 'org/name' (a Hub model id), got {model_id!r}")
+    fam = family(name)
+    if fam.build is None:
+        raise ValueError(f"name={name!r} is assembled from other families and has no folder of its own")
     if not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a folder path (str or Path), got {type(root).__name__}")
+    if Path(root).exists() and not Path(root).is_dir():
+        raise ValueError(f"root must be a folder, got the file {str(root)!r}")
+    model_id = fam.model_id if model_id is None else model_id
+    if not isinstance(model_id, str) or not HUB_ID.fullmatch(model_id):
+        raise ValueError(f"model_id must look like 'org/name' (a Hub model id), got {model_id!r}")
+    source_folder = tiny_dir(name)
     root = Path(root)
     storage = root / ("models--" + model_id.replace("/", "--"))
     files = sorted(p for p in source_folder.rglob("*") if p.is_file())
@@ -210,10 +226,13 @@ def cache_root() -> Path:
 
 
 def tiny_dir(name: str) -> Path:
-    """The tiny folder of `name`, built and saved on first use (safe against concurrent builders)."""
+    """The tiny folder of `name`, built and saved on first use (safe against concurrent builders).
+
+    Refuses: an unknown `name`, and "wuerstchen" (assembled from two folders; ValueError).
+    """
     fam = family(name)
     if fam.build is None:
-        raise ValueError(f"{name!r} is assembled from other families and has no folder of its own")
+        raise ValueError(f"name={name!r} is assembled from other families and has no folder of its own")
     target = cache_root() / name
     if (target / "model_index.json").exists():
         return target
@@ -235,7 +254,15 @@ def tiny_dir(name: str) -> Path:
 
 
 def write_hub_layout(folder: Path, fam: Family) -> None:
-    """Rewrite a saved folder's index and scheduler configs as the real checkpoint has them."""
+    """Rewrite a saved folder's index and scheduler configs as the real checkpoint has them.
+
+    Refuses: a `fam` that is not a Family (TypeError), a `folder` without model_index.json.
+    """
+    if not isinstance(fam, Family):
+        raise TypeError(f"fam must be a pipelines.Family (e.g. pipelines.family('sd15')), got {type(fam).__name__}")
+    if not isinstance(folder, (str, os.PathLike)) or not (Path(folder) / "model_index.json").is_file():
+        raise ValueError(f"folder must be a saved pipeline folder holding model_index.json, got {folder!r}")
+    folder = Path(folder)
     index_path = folder / "model_index.json"
     index = json.loads(index_path.read_text())
     index.update(fam.hub_components)
@@ -246,11 +273,148 @@ def write_hub_layout(folder: Path, fam: Family) -> None:
         (folder / component / "scheduler_config.json").write_text(json.dumps(shipped, indent=2, sort_keys=True) + "\n")
 
 
+HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+# what `DiffusionPipeline.from_pretrained` reads from **kwargs itself, read from the installed source
+# so that the list cannot fall behind diffusers; component names are added per pipeline class
+LOADING_OPTIONS = frozenset(re.findall(r'kwargs\.pop\("(\w+)"', inspect.getsource(diffusers.DiffusionPipeline.from_pretrained)))
+
+
+def check_context(ctx) -> Context:
+    """`ctx` if it is the Context that helpers.setup() returns; TypeError otherwise."""
+    if not isinstance(ctx, Context):
+        raise TypeError(
+            f"ctx must be the Context returned by helpers.setup(), got {type(ctx).__name__} {ctx!r:.60}"
+        )
+    return ctx
+
+
+def _looks_like_folder(model_id: str) -> bool:
+    return (
+        Path(model_id).is_dir()
+        or model_id.startswith(("/", ".", "~"))
+        or "\\" in model_id
+        or os.sep in model_id and not HUB_ID.fullmatch(model_id)
+    )
+
+
+def check_model_id(name: str, model_id) -> str | None:
+    """`model_id` as a str (None stays None): an existing folder, or a Hub id "org/name".
+
+    Refuses: a value that is not a str or Path (TypeError), a path that does not exist or is not a
+    folder, a string that is neither a folder nor "org/name", and a folder whose model_index.json
+    names a pipeline class that does not fit the family `name` (e.g. an SDXL folder for "sd15").
+    """
+    if model_id is None:
+        return None
+    if not isinstance(model_id, (str, os.PathLike)):
+        raise TypeError(f"model_id must be a local folder or a Hub id 'org/name' (a str), got {type(model_id).__name__} {model_id!r}")
+    model_id = os.fspath(model_id)
+    if _looks_like_folder(model_id):
+        folder = Path(model_id).expanduser()
+        if not folder.exists():
+            raise ValueError(f"model_id={model_id!r}: the folder does not exist (pass an existing pipeline folder or a Hub id 'org/name')")
+        if not folder.is_dir():
+            raise ValueError(f"model_id={model_id!r} is a file; pass the pipeline folder that holds model_index.json")
+        check_folder_family(name, folder)
+        return str(folder)
+    if not HUB_ID.fullmatch(model_id):
+        raise ValueError(f"model_id={model_id!r} is neither an existing folder nor a Hub id of the form 'org/name'")
+    return model_id
+
+
+def check_folder_family(name: str, folder: Path) -> None:
+    """Refuse a pipeline folder whose model_index.json `_class_name` belongs to another family.
+
+    A class fits when it is the family's own or expects the same components (an img2img folder
+    loads as its text-to-image class); StableDiffusionPipeline around an SDXL UNet would drop
+    text_encoder_2 and fail only at the first call, inside the UNet.
+    """
+    index = Path(folder) / "model_index.json"
+    if not index.is_file():
+        raise ValueError(f"model_id={str(folder)!r} holds no model_index.json: it is not a saved diffusers pipeline folder")
+    try:
+        class_name = json.loads(index.read_text()).get("_class_name")
+    except (ValueError, AttributeError) as error:
+        raise ValueError(f"model_id={str(folder)!r}: model_index.json is not a JSON object ({error})") from None
+    wanted = family(name).pipeline_class
+    if class_name == wanted:
+        return
+    found = getattr(diffusers, str(class_name), None)
+    expected = getattr(diffusers, wanted)
+    if found is not None and _components(found) == _components(expected):
+        return
+    owner = [n for n, f in FAMILIES.items() if f.pipeline_class == class_name]
+    hint = f" (family {owner[0]!r})" if owner else ""
+    raise ValueError(
+        f"model_id={str(folder)!r} holds a {class_name}{hint}, which does not fit family {name!r} "
+        f"({wanted}); pass a {wanted} folder or load it as its own family"
+    )
+
+
+def _components(pipeline_class) -> set[str]:
+    return set(pipeline_class._get_signature_keys(pipeline_class)[0])
+
+
+def check_overrides(name: str, overrides: dict) -> dict:
+    """`overrides` for `from_pretrained` of family `name`, checked; returns a copy.
+
+    Accepted: the loading options `DiffusionPipeline.from_pretrained` reads (LOADING_OPTIONS:
+    dtype, variant, use_safetensors, ...) and the pipeline class's components and init options
+    (scheduler=, safety_checker=None, requires_safety_checker=...); "prior_model_id" for "wuerstchen".
+    Refuses: any other keyword, which diffusers would only log and ignore (ValueError, with the
+    closest accepted name); `dtype`/`torch_dtype` both given, or not a torch.dtype (or a dict of
+    them); a `variant` that is not a str; a component given as a str or number (a model id where an
+    object is expected).
+    """
+    overrides = dict(overrides)
+    names = [family(name).pipeline_class] if name != "wuerstchen" else [
+        FAMILIES["wuerstchen-prior"].pipeline_class, FAMILIES["wuerstchen-decoder"].pipeline_class]
+    components, options = set(), set()
+    for class_name in names:
+        cls = getattr(diffusers, class_name)
+        expected, optional = cls._get_signature_keys(cls)
+        components |= set(expected)
+        options |= set(optional)
+    accepted = LOADING_OPTIONS | components | options | ({"prior_model_id"} if name == "wuerstchen" else set())
+    for key in overrides:
+        if key not in accepted:
+            close = difflib.get_close_matches(key, sorted(accepted), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"load({name!r}) got the keyword {key}={overrides[key]!r:.40}, which from_pretrained would ignore{hint}; "
+                f"accepted: the components {', '.join(sorted(components))}, init options {sorted(options)}, "
+                "and from_pretrained's loading options (dtype, variant, use_safetensors, revision, ...)"
+            )
+    if "torch_dtype" in overrides:
+        if "dtype" in overrides:
+            raise ValueError("pass dtype= or torch_dtype= (deprecated), not both")
+        overrides["dtype"] = overrides.pop("torch_dtype")
+    if "dtype" in overrides:
+        dtype = overrides["dtype"]
+        values = dtype.values() if isinstance(dtype, dict) else [dtype]
+        if not all(isinstance(d, torch.dtype) for d in values):
+            raise TypeError(f"dtype must be a torch.dtype (e.g. torch.float16) or a dict of them per component, got {dtype!r}")
+    if "variant" in overrides and not isinstance(overrides["variant"], (str, type(None))):
+        raise TypeError(f"variant must be a str such as 'fp16', got {type(overrides['variant']).__name__} {overrides['variant']!r}")
+    for key in components & set(overrides):
+        if isinstance(overrides[key], (str, bytes, int, float, os.PathLike)):
+            raise TypeError(
+                f"{key} must be a loaded component object (or None to leave it out), got {type(overrides[key]).__name__} "
+                f"{overrides[key]!r}; load it first, e.g. with its class's from_pretrained"
+            )
+    return overrides
+
+
 def source(name: str, ctx: Context, model_id: str | None = None) -> str:
     """What `from_pretrained` receives: a local folder in tiny, a model id (or folder) in full.
 
     In full, a model id found under $FIELDNOTES_MODEL_MIRROR is loaded from there.
+    Refuses: an unknown `name`, a `ctx` that is not a Context (TypeError), a `model_id` as
+    `check_model_id` refuses it, and in tiny a Hub id (OfflineProfileError: it would download).
     """
+    family(name)
+    check_context(ctx)
+    model_id = check_model_id(name, model_id)
     if model_id is None:
         if ctx.tiny:
             return str(tiny_dir(name))
@@ -259,17 +423,26 @@ def source(name: str, ctx: Context, model_id: str | None = None) -> str:
         raise OfflineProfileError(f"load({name!r}, model_id={model_id!r}) would download {model_id!r}")
     mirror = os.environ.get(MIRROR_ENV)
     if not ctx.tiny and mirror and (Path(mirror) / model_id / "model_index.json").exists():
-        return str(Path(mirror) / model_id)
+        folder = Path(mirror) / model_id
+        check_folder_family(name, folder)
+        return str(folder)
     return model_id
 
 
 def from_pretrained(name: str, ctx: Context, model_id: str | None = None, **overrides):
+    """`<family class>.from_pretrained(source(...), dtype=ctx.dtype, use_safetensors=True, **overrides)`.
+
+    An override of `dtype` or `use_safetensors` replaces the context's value.
+    Refuses: what `source` and `check_overrides` refuse, before anything is loaded.
+    """
     fam = family(name)
+    check_context(ctx)
+    overrides = check_overrides(name, overrides)
+    where = source(name, ctx, model_id)
     register_legacy_pipeline_modules()
     pipeline_class = getattr(diffusers, fam.pipeline_class)
-    return pipeline_class.from_pretrained(
-        source(name, ctx, model_id), dtype=ctx.dtype, use_safetensors=True, **overrides
-    )
+    options = {"dtype": ctx.dtype, "use_safetensors": True, **overrides}
+    return pipeline_class.from_pretrained(where, **options)
 
 
 def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
@@ -278,13 +451,25 @@ def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
     - name: one of NAMES (ValueError with the valid names otherwise).
     - model_id: a Hub id or local folder to use instead of the profile's default; in the tiny
       profile only a local folder is accepted (OfflineProfileError otherwise).
-    - overrides: passed to `from_pretrained` (e.g. `scheduler=...`, `variant="fp16"`). For
-      "wuerstchen", `prior_model_id=` picks the prior's source.
+    - overrides: passed to `from_pretrained` (e.g. `scheduler=...`, `variant="fp16"`); `dtype=`
+      replaces `ctx.dtype` (the pipeline then runs in that dtype). For "wuerstchen",
+      `prior_model_id=` picks the prior's source.
 
     In the tiny profile the progress bar is off: four-step runs would only clutter the page.
+
+    Refuses, before loading anything: an unknown `name` (with a did-you-mean), a `ctx` that is not
+    the Context from helpers.setup() (TypeError), a `model_id` folder that does not exist or holds
+    another family's pipeline (its model_index.json `_class_name`), a Hub id in the tiny profile
+    (OfflineProfileError), keywords from_pretrained would ignore, and ill-typed dtype/variant or
+    component overrides (see `check_overrides`).
     """
-    if not isinstance(ctx, Context):
-        raise TypeError(f"load() needs the Context returned by helpers.setup(), got {type(ctx).__name__}")
+    family(name)
+    check_context(ctx)
+    prior_id = overrides.get("prior_model_id")
+    overrides = check_overrides(name, overrides)
+    check_model_id(name if name != "wuerstchen" else "wuerstchen-decoder", model_id)
+    if name == "wuerstchen":
+        check_model_id("wuerstchen-prior", prior_id)
     if ctx.tiny:
         quiet_loading()
     if name == "wuerstchen":
@@ -310,7 +495,14 @@ def combine_wuerstchen(ctx: Context, decoder_id: str | None, prior_id: str | Non
 
     The Hub's `warp-ai/wuerstchen` finds its prior through a model-card link, which a local folder
     does not have; joining the two pipelines works the same for both profiles.
+
+    Refuses: a `ctx` that is not a Context, `overrides` that is not a dict, and what
+    `from_pretrained` refuses for either stage.
     """
+    check_context(ctx)
+    if not isinstance(overrides, dict):
+        raise TypeError(f"overrides must be a dict of from_pretrained keywords, got {type(overrides).__name__}")
+    check_overrides("wuerstchen", overrides)
     prior = from_pretrained("wuerstchen-prior", ctx, prior_id, **overrides)
     decoder = from_pretrained("wuerstchen-decoder", ctx, decoder_id, **overrides)
     return diffusers.WuerstchenCombinedPipeline(
@@ -327,8 +519,12 @@ def combine_wuerstchen(ctx: Context, decoder_id: str | None, prior_id: str | Non
 
 
 def default_call_kwargs(name: str, ctx: Context) -> dict:
-    """Call arguments that suit the profile: few steps and small sizes in tiny, the usual in full."""
+    """Call arguments that suit the profile: few steps and small sizes in tiny, the usual in full.
+
+    Refuses: an unknown `name`, a `ctx` that is not a Context (TypeError).
+    """
     fam = family(name)
+    check_context(ctx)
     return dict(fam.tiny_call if ctx.tiny else fam.full_call)
 
 
@@ -338,16 +534,27 @@ def with_pag(pipe, layers: str | list[str] | None = None):
     `layers` selects the self-attention layers to perturb: each entry is a regular expression that
     `re.search` looks for in the self-attention modules' names ("mid", "down_blocks.1", or a list);
     None keeps the pipeline's default. The copy keeps `pipe`'s progress-bar setting.
+
+    Refuses: `layers` that is not a string or a non-empty list of strings (TypeError), an empty
+    string (it would match every layer) or an invalid regular expression (ValueError), and a
+    `pipe` that is not SD 1.5, SDXL or PixArt-Σ (ValueError naming the supported classes).
     """
     if layers is not None:
         listed = [layers] if isinstance(layers, str) else layers
         if not isinstance(listed, list) or not listed or not all(isinstance(layer, str) for layer in listed):
             raise TypeError(f"layers must be a string or a non-empty list of strings, got {layers!r}")
+        for layer in listed:
+            if not layer.strip():
+                raise ValueError(f"layers: an empty pattern matches every self-attention layer; got {layers!r}")
+            try:
+                re.compile(layer)
+            except re.error as error:
+                raise ValueError(f"layers: {layer!r} is not a valid regular expression ({error})") from None
     supported = {FAMILIES[n].pipeline_class for n in PAG_FAMILIES}
     if type(pipe).__name__ not in supported:
         raise ValueError(
             f"with_pag() supports {', '.join(sorted(supported))} (families {', '.join(PAG_FAMILIES)}); "
-            f"got {type(pipe).__name__}"
+            f"got pipe={type(pipe).__name__}"
         )
     extra = {} if layers is None else {"pag_applied_layers": layers}
     made = diffusers.AutoPipelineForText2Image.from_pipe(pipe, enable_pag=True, **extra)

@@ -20,11 +20,14 @@ code is this project's own.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+
+from . import validate
 
 SOURCES = ("cpu", "gpu", "nv")
 SCHEMES = ("diffusers", "a1111")
@@ -49,9 +52,26 @@ def _check_seed(seed, name: str = "seed") -> int:
 
 
 def _check_count(n, name: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return int(n)
+    return validate.positive_int(name, n)
+
+
+def _check_device(device, name: str = "device") -> torch.device:
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be a device string such as 'cpu' or 'cuda:0', or a torch.device, got {type(device).__name__} {device!r}")
+    try:
+        return torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(f"{name}={device!r} is not a torch device ({error}); use 'cpu', 'cuda', 'cuda:0', ...") from None
+
+
+def _check_words(name: str, words) -> np.ndarray:
+    """`words` as a uint64 array of 32-bit unsigned integers (refusing floats, negatives and bools)."""
+    array = np.asarray(words)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.integer) or array.size == 0):
+        raise TypeError(f"{name} must hold 32-bit unsigned integers, got dtype {array.dtype}")
+    if array.size and (int(array.min()) < 0 or int(array.max()) > 0xFFFFFFFF):
+        raise ValueError(f"{name} words must be 32-bit unsigned integers in [0, 2^32 - 1], got values in [{int(array.min())}, {int(array.max())}]")
+    return array.astype(np.uint64)
 
 
 def _check_shape(shape, name: str = "shape") -> tuple[int, ...]:
@@ -72,17 +92,20 @@ def philox4x32_10(counter, key) -> np.ndarray:
 
     Each round multiplies words 0 and 2 by the Philox constants (64-bit products split into high
     and low halves) and mixes in the key; the key is bumped by the Weyl constants between rounds.
+
+    Refuses: non-integer or negative words, words of 2^32 or more, a counter without 4 rows or a
+    key without 2 rows, a key whose columns do not match the counter's.
     """
-    ctr = np.array(counter, dtype=np.uint64)
-    k = np.array(key, dtype=np.uint64)
+    ctr = _check_words("counter", counter)
+    k = _check_words("key", key)
     if ctr.ndim == 1:
         ctr = ctr[:, None]
     if k.ndim == 1:
         k = k[:, None]
     if ctr.shape[0] != 4 or k.shape[0] != 2:
         raise ValueError(f"counter must have 4 rows and key 2 rows (uint32 words), got {ctr.shape} and {k.shape}")
-    if int(ctr.max(initial=0)) > 0xFFFFFFFF or int(k.max(initial=0)) > 0xFFFFFFFF:
-        raise ValueError("counter and key words must be 32-bit unsigned integers")
+    if ctr.ndim != 2 or k.ndim != 2 or k.shape[1] not in (1, ctr.shape[1]):
+        raise ValueError(f"counter must be (4, n) and key (2,), (2, 1) or (2, n), got {ctr.shape} and {k.shape}")
     c0, c1, c2, c3 = (ctr[i].copy() for i in range(4))
     k0 = np.broadcast_to(k[0], c0.shape).copy()
     k1 = np.broadcast_to(k[1], c0.shape).copy()
@@ -104,7 +127,12 @@ def box_muller(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     The products are taken in float64 (numpy promotes uint32 x float32 so, as in A1111's code) and
     rounded to float32 at the end; CUDA computes in float32, hence agreement to float32 precision.
+
+    Refuses: x or y not integer words in [0, 2^32), and x and y of different shapes.
     """
+    x, y = _check_words("x", x), _check_words("y", y)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same shape (one pair of words per normal), got {x.shape} and {y.shape}")
     u = x.astype(np.uint32) * TWO_POW32_INV + TWO_POW32_INV / 2
     v = y.astype(np.uint32) * TWO_POW32_INV_2PI + TWO_POW32_INV_2PI / 2
     return (np.sqrt(-2.0 * np.log(u)) * np.sin(v)).astype(np.float32)
@@ -118,6 +146,9 @@ class PhiloxGenerator:
     word); words 0 and 1 of the output feed Box-Muller, 2 and 3 are discarded. Each draw moves
     `offset` on by one, as A1111 does (so only a seed's first draw is claimed to match CUDA). At most
     2^32 elements per draw.
+
+    Refuses: a seed that is not an int in [0, 2^64 - 1]; in `randn`, a shape that is not a tuple of
+    positive ints or holds more than 2^32 elements.
     """
 
     def __init__(self, seed: int):
@@ -149,11 +180,14 @@ def batch_generators(seed: int, n: int, scheme: str = "diffusers", device: str |
     scheme "diffusers": every generator seeded `seed` (all images start from the same noise);
     "a1111": generator i seeded `seed + i`, A1111's seeds for a batch (with its CPU source, and
     its GPU source when `device` is CUDA). CPU generators give the same numbers on every machine.
+
+    Refuses: a seed outside [0, 2^64 - 1] or not an int, n not an int >= 1, an unknown scheme
+    (with a did-you-mean), a device torch does not know, seed + n - 1 past the largest seed.
     """
     seed = _check_seed(seed)
     n = _check_count(n, "n")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(SCHEMES)}, got {scheme!r}")
+    validate.one_of("scheme", scheme, SCHEMES)
+    device = _check_device(device)
     if seed + n - 1 > MAX_SEED:
         raise ValueError(f"seed + n - 1 = {seed + n - 1} exceeds the largest seed 2^64 - 1")
     step = 1 if scheme == "a1111" else 0
@@ -166,7 +200,10 @@ def batch_generators(seed: int, n: int, scheme: str = "diffusers", device: str |
 def a1111_seeds(seed: int, n: int, subseed: int | None = None, subseed_strength: float = 0.0) -> tuple[list[int], list[int]]:
     """The seeds and variation seeds A1111 gives the `n` images of a generation
     (processing.py, `process_images_inner`): seed + i, unless a variation strength is set; then
-    every image keeps `seed` and the variation seed counts up instead, subseed + i."""
+    every image keeps `seed` and the variation seed counts up instead, subseed + i.
+
+    Refuses: seeds that are not ints in [0, 2^64 - 1], n not an int >= 1, a strength outside
+    [0, 1] or NaN."""
     seed = _check_seed(seed)
     n = _check_count(n, "n")
     strength = _check_strength(subseed_strength)
@@ -175,19 +212,32 @@ def a1111_seeds(seed: int, n: int, subseed: int | None = None, subseed_strength:
     return seeds, [sub + i for i in range(n)]
 
 
-def _check_strength(strength) -> float:
-    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.floating)):
-        raise TypeError(f"subseed_strength must be a number in [0, 1], got {type(strength).__name__}")
-    if not 0.0 <= float(strength) <= 1.0:
-        raise ValueError(f"subseed_strength must lie in [0, 1], got {strength}")
-    return float(strength)
+def _check_strength(strength, name: str = "subseed_strength") -> float:
+    return validate.number(name, strength, minimum=0, maximum=1)
 
 
 def a1111_slerp(val: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
     """A1111's `slerp` (modules/rng.py), applied to one image's (C, H, W) noise as A1111 applies it:
     norms and angles are taken along dim 1, so each (channel, column) vector of H values is
     interpolated on its own great circle; nearly parallel inputs (mean cosine > 0.9995) are
-    mixed linearly, weights `val` on `low` and `1 - val` on `high`, exactly as A1111 writes it."""
+    mixed linearly, weights `val` on `low` and `1 - val` on `high`, exactly as A1111 writes it.
+
+    Refuses: `val` outside [0, 1] or NaN, `low`/`high` that are not tensors of one shape with at
+    least 2 dimensions, NaN or infinite values, and a zero vector along dim 1 (its direction, and
+    so the result, is undefined: A1111 would return NaN).
+    """
+    val = validate.number("val", val, minimum=0, maximum=1)
+    for name, tensor in (("low", low), ("high", high)):
+        if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+            raise TypeError(f"{name} must be a float tensor (one image's (C, H, W) noise), got {type(tensor).__name__}")
+        if tensor.ndim < 2:
+            raise ValueError(f"{name} must have at least 2 dimensions ((C, H, W) noise), got shape {tuple(tensor.shape)}")
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} holds NaN or infinite values")
+        if bool((torch.norm(tensor, dim=1) == 0).any()):
+            raise ValueError(f"{name} has a zero vector along dim 1: its direction is undefined (A1111's slerp gives NaN)")
+    if low.shape != high.shape:
+        raise ValueError(f"low and high must have the same shape, got {tuple(low.shape)} and {tuple(high.shape)}")
     low_unit = low / torch.norm(low, dim=1, keepdim=True)
     high_unit = high / torch.norm(high, dim=1, keepdim=True)
     dot = (low_unit * high_unit).sum(1)
@@ -207,10 +257,12 @@ def _fresh_draw(seed: int, shape: tuple[int, ...], source: str, device) -> torch
 
 
 def _source_device(source: str, device) -> torch.device:
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(repr(s) for s in SOURCES)} (A1111's CPU, GPU, NV), got {source!r}")
+    if not isinstance(source, str) or source not in SOURCES:
+        close = difflib.get_close_matches(str(source).lower(), SOURCES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"source must be one of {', '.join(repr(s) for s in SOURCES)} (A1111's CPU, GPU, NV), got {source!r}{hint}")
     if source == "gpu":
-        chosen = torch.device("cuda" if device is None else device)
+        chosen = torch.device("cuda") if device is None else _check_device(device)
         if chosen.type != "cuda":
             raise ValueError(f"source 'gpu' draws on a CUDA device, got device={device!r}")
         if not torch.cuda.is_available():
@@ -243,7 +295,8 @@ def a1111_latents(
       (cropped when the old size is larger), so a picture keeps its composition when resized.
 
     Refuses (before drawing) negative or non-int seeds, a shape that is not (C, H, W) of positive
-    ints, an unknown source, a strength outside [0, 1], a resize size below 8 pixels.
+    ints, an unknown source, a strength outside [0, 1] or NaN, a resize size below 8 pixels, a
+    device with a source other than "gpu".
     """
     seed = _check_seed(seed)
     dims = _check_shape(shape)
@@ -282,19 +335,32 @@ class A1111Noise:
     of every image's own generator, which is what A1111's samplers get for `torch.randn_like`.
 
     With A1111's default "Eta noise seed delta" of 0 (other values are not modelled here).
+
+    Refuses (at construction, before drawing): `seeds` that is not a non-empty list of ints in
+    [0, 2^64 - 1], a shape that is not (C, H, W), subseeds that are not a list of such ints or
+    longer than `seeds`, a strength outside [0, 1], a bad `seed_resize_from`, an unknown source.
     """
 
     def __init__(self, seeds: Sequence[int], shape, source: str = "cpu", subseeds: Sequence[int] | None = None,
                  subseed_strength: float = 0.0, seed_resize_from: tuple[int, int] | None = None,
                  device: str | torch.device | None = None):
-        if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence) or not seeds:
+        if isinstance(seeds, (int, np.integer, str)) or not isinstance(seeds, Sequence) or not seeds:
             raise TypeError(f"seeds must be a non-empty list of ints (one per image), got {seeds!r}")
         self.seeds = [_check_seed(s, "seeds[i]") for s in seeds]
         self.shape = _check_shape(shape)
         if len(self.shape) != 3:
             raise ValueError(f"shape must be one image's latent shape (C, H, W), got {self.shape}")
+        if subseeds is not None:
+            if isinstance(subseeds, (int, np.integer, str)) or not isinstance(subseeds, Sequence):
+                raise TypeError(f"subseeds must be a list of ints (one per image) or None, got {subseeds!r}")
+            if len(subseeds) > len(self.seeds):
+                raise ValueError(f"subseeds has {len(subseeds)} entries for {len(self.seeds)} seeds; give at most one per image")
         self.subseeds = None if subseeds is None else [_check_seed(s, "subseeds[i]") for s in subseeds]
         self.strength = _check_strength(subseed_strength)
+        if seed_resize_from is not None:
+            size = _check_shape(seed_resize_from, "seed_resize_from")
+            if len(size) != 2 or min(size) < LATENT_FACTOR:
+                raise ValueError(f"seed_resize_from must be (height, width) in pixels, each >= {LATENT_FACTOR}, got {seed_resize_from!r}")
         self.resize = seed_resize_from
         self.source = source
         self.device = _source_device(source, device)
@@ -328,7 +394,9 @@ class A1111Noise:
 def recorded_draws(module):
     """Within the block, every `randn_tensor` call made by `module` (a diffusers scheduler module,
     which imports `randn_tensor` by name) is recorded: yields a list that fills with the drawn
-    tensors, in order. The draws themselves are unchanged."""
+    tensors, in order. The draws themselves are unchanged.
+
+    Refuses (TypeError): a `module` with no `randn_tensor` to wrap."""
     original = getattr(module, "randn_tensor", None)
     if original is None:
         raise TypeError(f"{getattr(module, '__name__', module)!r} does not draw noise through randn_tensor")

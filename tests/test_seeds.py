@@ -162,8 +162,8 @@ def test_nv_equals_cuda_randn():
 @pytest.mark.parametrize(
     "args,error,match",
     [
-        ((1, 0), ValueError, "n must be a positive int"),
-        ((1, 2, "comfy"), ValueError, "scheme must be one of"),
+        ((1, 0), ValueError, "n must be an int >= 1"),
+        ((1, 2, "comfy"), ValueError, "scheme=.comfy. is not accepted"),
         ((-1, 2), ValueError, "seed must lie"),
         (("1", 2), TypeError, "seed must be an int"),
         ((2**64 - 1, 2, "a1111"), ValueError, "exceeds the largest seed"),
