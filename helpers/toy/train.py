@@ -1,0 +1,167 @@
+"""Training of the toy Stable Diffusion pipeline: the VAE first, then UNet and text encoder.
+
+`train(out, ...)` makes the world's images (`world.make_dataset`), trains, and saves a pipeline
+folder in the Hub's layout (model_index.json and one subfolder per component, safetensors,
+weights stored as float16) plus `training.json` (settings, losses, times). It is not bit-
+reproducible across machines (threaded CPU kernels, CUDA): commit the weights, not a promise of
+identical retraining.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from . import models, world
+
+CAPTION_DROPOUT = 0.1  # the share of captions replaced by "" so that classifier-free guidance works
+
+
+def _lr(step: int, steps: int, peak: float, warmup: int = 100) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
+
+
+def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, device, kl_weight=1e-5) -> list[float]:
+    """Reconstruction (L1 + MSE) plus a small KL term; images in [-1, 1], NCHW."""
+    g = torch.Generator().manual_seed(seed)
+    vae.train().to(device)
+    opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
+    losses = []
+    for step in (bar := tqdm(range(steps), desc="vae", mininterval=2)):
+        for group in opt.param_groups:
+            group["lr"] = _lr(step, steps, 1e-3)
+        x = images[torch.randint(len(images), (batch,), generator=g)].to(device, non_blocking=True)
+        posterior = vae.encode(x).latent_dist
+        recon = vae.decode(posterior.sample()).sample
+        loss = F.l1_loss(recon, x) + F.mse_loss(recon, x) + kl_weight * posterior.kl().mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+    return losses
+
+
+def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, seed, device,
+               time_budget: float | None = None) -> list[float]:
+    """Epsilon prediction on SD 1.5's noise schedule; the text encoder trains with the UNet.
+
+    With `time_budget` (seconds), `steps` is cut after 30 timed steps to what fits the budget,
+    before the learning-rate schedule has gone far, so the schedule still ends at zero.
+    """
+    g = torch.Generator().manual_seed(seed + 1)
+    scheduler = models.noise_scheduler()
+    unet.train().to(device)
+    text_encoder.train().to(device)
+    ids = tokenizer(captions + [""], padding="max_length", max_length=tokenizer.model_max_length,
+                    truncation=True, return_tensors="pt").input_ids
+    empty = len(captions)
+    params = list(unet.parameters()) + list(text_encoder.parameters())
+    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
+    alphas = scheduler.alphas_cumprod
+    losses = []
+    bar = tqdm(total=steps, desc="unet", mininterval=2)
+    step, started = 0, None
+    while step < steps:
+        if step == 10:
+            started = time.perf_counter()
+        if time_budget is not None and step == 40:
+            per_step = (time.perf_counter() - started) / 30
+            steps = max(step + 1, min(steps, int(time_budget / per_step)))
+            bar.total = steps
+        for group in opt.param_groups:
+            group["lr"] = _lr(step, steps, 5e-4)
+        index = torch.randint(len(latents), (batch,), generator=g)
+        drop = torch.rand(batch, generator=g) < CAPTION_DROPOUT
+        token_rows = torch.where(drop, torch.full_like(index, empty), index)
+        mean, std = latents[index, 0], latents[index, 1]
+        z0 = mean + std * torch.randn(mean.shape, generator=g)
+        noise = torch.randn(z0.shape, generator=g)
+        t = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=g)
+        a = alphas[t].view(-1, 1, 1, 1)
+        zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
+        hidden = text_encoder(ids[token_rows].to(device))[0]
+        pred = unet(zt.to(device), t.to(device), encoder_hidden_states=hidden).sample
+        loss = F.mse_loss(pred, noise.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        losses.append(loss.item())
+        if step % 50 == 0:
+            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        bar.update(1)
+        step += 1
+    bar.close()
+    return losses
+
+
+@torch.no_grad()
+def encode_all(vae, images: torch.Tensor, device, chunk: int = 256) -> torch.Tensor:
+    """(n, 2, 4, 8, 8): the posterior's mean and std for every image, scaled by 1/overall std."""
+    vae.eval()
+    parts = []
+    for start in range(0, len(images), chunk):
+        dist = vae.encode(images[start:start + chunk].to(device)).latent_dist
+        parts.append(torch.stack([dist.mean, dist.std], 1).cpu())
+    return torch.cat(parts)
+
+
+def train(out, steps: int = 6000, vae_steps: int = 1500, batch: int = 64, n_images: int = 4000,
+          seed: int = 0, device: str = "cpu", threads: int = 2, time_budget: float | None = None) -> dict:
+    """Train both stages and save the pipeline in `out`; returns the training summary."""
+    for name, value in (("steps", steps), ("vae_steps", vae_steps), ("batch", batch), ("n_images", n_images)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {value!r}")
+    torch.set_num_threads(threads)
+    out = Path(out)
+    started = time.perf_counter()
+    images, captions, _ = world.make_dataset(n_images, seed)
+    x = torch.from_numpy(images).permute(0, 3, 1, 2) * 2 - 1
+    components = models.build(seed)
+    vae, unet, text_encoder = components["vae"], components["unet"], components["text_encoder"]
+    t0 = time.perf_counter()
+    vae_losses = train_vae(vae, x, vae_steps, batch, seed, device)
+    vae_seconds = time.perf_counter() - t0
+    latents = encode_all(vae, x, device)
+    scale = float(1.0 / latents[:, 0].std())
+    vae.register_to_config(scaling_factor=scale)
+    t0 = time.perf_counter()
+    unet_losses = train_unet(unet, text_encoder, components["tokenizer"], latents * scale, captions, steps,
+                             batch, seed, device, time_budget)
+    unet_seconds = time.perf_counter() - t0
+    summary = {
+        "seed": seed, "n_images": n_images, "batch": batch, "device": str(device), "threads": threads,
+        "vae_steps": vae_steps, "unet_steps": len(unet_losses), "caption_dropout": CAPTION_DROPOUT,
+        "vae_final_loss": float(np.mean(vae_losses[-100:])), "unet_final_loss": float(np.mean(unet_losses[-100:])),
+        "vae_seconds": round(vae_seconds, 1), "unet_seconds": round(unet_seconds, 1),
+        "total_seconds": round(time.perf_counter() - started, 1), "latent_scaling_factor": scale,
+        "torch": torch.__version__,
+        "vae_loss_curve": [float(np.mean(vae_losses[i:i + 100])) for i in range(0, len(vae_losses), 100)],
+        "unet_loss_curve": [float(np.mean(unet_losses[i:i + 100])) for i in range(0, len(unet_losses), 100)],
+    }
+    save(components, out)
+    (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def save(components: dict, out: Path) -> None:
+    """save_pretrained in float16 (safetensors), with SD 1.5's scheduler_config.json as shipped."""
+    from ..pipelines import family, write_hub_layout
+
+    for key in ("vae", "unet", "text_encoder"):
+        components[key].to("cpu", torch.float16).eval()
+    models.pipeline(components).save_pretrained(out, safe_serialization=True)
+    write_hub_layout(Path(out), family("sd15"))
+    for key in ("vae", "unet", "text_encoder"):
+        components[key].to(torch.float32)
