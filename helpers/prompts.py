@@ -24,6 +24,8 @@ from typing import NamedTuple
 
 import torch
 
+from . import validate
+
 ROUND = 1.1  # A1111: "(abc) - increases attention to abc by a multiplier of 1.1"
 SQUARE = 1 / 1.1
 COMMA_BACKTRACK = 20  # A1111's default for opts.comma_padding_backtrack
@@ -147,7 +149,13 @@ def parse(prompt: str) -> list[Run | Break]:
 
 
 def next_special(prompt: str, start: int) -> int | None:
-    """Index of the first bracket, colon or backslash at or after `start`, or None."""
+    """Index of the first bracket, colon or backslash at or after `start`, or None.
+
+    Refuses: a `prompt` that is not a str (TypeError), a `start` that is not an int >= 0.
+    """
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
+    validate.integer("start", start, minimum=0)
     for j in range(start, len(prompt)):
         if prompt[j] in SPECIAL:
             return j
@@ -165,7 +173,11 @@ def close(prompt, position, bracket, open_groups, multiply, factor) -> None:
 
 
 def merge(items: list) -> list[Run | Break]:
-    """Drop empty texts and merge neighbours of equal weight (A1111 merges; empties add no tokens)."""
+    """Drop empty texts and merge neighbours of equal weight (A1111 merges; empties add no tokens).
+
+    Refuses: `items` that are not a list of BREAK and (text, weight) pairs.
+    """
+    _check_runs("items", items)
     out: list[Run | Break] = []
     for item in items:
         if item is BREAK:
@@ -187,8 +199,25 @@ class Chunk:
     tokens: int  # prompt tokens in this chunk (without BOS, EOS and padding)
 
 
+def _check_runs(name: str, runs) -> None:
+    if isinstance(runs, (str, bytes)) or not isinstance(runs, (list, tuple)):
+        raise TypeError(f"{name} must be the list of runs from parse(prompt), got {type(runs).__name__}")
+    for i, run in enumerate(runs):
+        if run is BREAK:
+            continue
+        if not isinstance(run, (list, tuple)) or len(run) != 2 or not isinstance(run[0], str):
+            raise TypeError(f"{name}[{i}] must be a Run(text, weight) or BREAK, got {run!r:.60}")
+        validate.number(f"{name}[{i}].weight", run[1])
+
+
 def check_tokenizer(tokenizer) -> int:
-    """The chunk size, `model_max_length - 2`; refuses tokenizers without BOS/EOS/pad or a length."""
+    """The chunk size, `model_max_length - 2`; refuses tokenizers without BOS/EOS/pad or a length.
+
+    Refuses (ValueError naming the attribute): a `tokenizer` without bos/eos/pad ids, or whose
+    model_max_length is not an int in [3, 4096] (a tokenizer saved without one reports ~1e30).
+    """
+    if isinstance(tokenizer, (str, bytes)) or tokenizer is None:
+        raise TypeError(f"tokenizer must be a transformers tokenizer (e.g. pipe.tokenizer), got {type(tokenizer).__name__}")
     for name in ("bos_token_id", "eos_token_id", "pad_token_id"):
         if getattr(tokenizer, name, None) is None:
             raise ValueError(f"the tokenizer has no {name}; A1111 chunking needs BOS, EOS and padding ids (a CLIP tokenizer)")
@@ -211,12 +240,17 @@ def chunk(runs, tokenizer, comma_backtrack: int = COMMA_BACKTRACK, breaks: bool 
       chunk is full and its last comma is at most that many tokens back, the tokens after the comma
       move to the next chunk.
     Always returns at least one chunk; a trailing empty chunk is not emitted (as in A1111).
+
+    Refuses: the prompt string instead of its runs, runs that are not Run/BREAK, a tokenizer as
+    `check_tokenizer` refuses it, a `comma_backtrack` that is not an int in [0, size - 1] (bools
+    included), a `breaks` that is not a bool.
     """
-    size = check_tokenizer(tokenizer)
-    if not isinstance(comma_backtrack, int) or not 0 <= comma_backtrack < size:
-        raise ValueError(f"comma_backtrack must be an int in [0, {size - 1}], got {comma_backtrack!r}")
     if isinstance(runs, str):
         raise TypeError("chunk() takes the runs from parse(prompt), not the prompt string")
+    _check_runs("runs", runs)
+    size = check_tokenizer(tokenizer)
+    validate.integer("comma_backtrack", comma_backtrack, minimum=0, maximum=size - 1)
+    _check_bool("breaks", breaks)
     comma = tokenizer.convert_tokens_to_ids(",</w>")
     comma = comma if comma != tokenizer.unk_token_id else None
     chunks: list[Chunk] = []
@@ -259,13 +293,49 @@ def chunk(runs, tokenizer, comma_backtrack: int = COMMA_BACKTRACK, breaks: bool 
 
 
 def pad_chunks(chunks: list[Chunk], count: int, tokenizer) -> list[Chunk]:
-    """`chunks` followed by empty-prompt chunks up to `count` (A1111's `pad_cond_uncond`, compel's padding)."""
+    """`chunks` followed by empty-prompt chunks up to `count` (A1111's `pad_cond_uncond`, compel's padding).
+
+    Refuses: `chunks` that is not a non-empty list of Chunk, a `count` that is not an int or is
+    below len(chunks), chunks whose length differs from the tokenizer's.
+    """
+    _check_chunks(chunks)
+    count = validate.positive_int("count", count)
+    if any(len(piece.ids) != check_tokenizer(tokenizer) + 2 for piece in chunks):
+        raise ValueError("chunks were made with a tokenizer of another model_max_length than tokenizer")
     if count < len(chunks):
         raise ValueError(f"cannot pad {len(chunks)} chunks down to {count}")
     return chunks + chunk([Run("", 1.0)], tokenizer) * (count - len(chunks))
 
 
 @torch.no_grad()
+def _check_chunks(chunks) -> None:
+    if isinstance(chunks, Chunk) or not isinstance(chunks, (list, tuple)):
+        raise TypeError(f"chunks must be a list of Chunk (from chunk(...)), got {type(chunks).__name__}")
+    if not chunks:
+        raise ValueError("chunks must hold at least one Chunk, got an empty list")
+    for i, piece in enumerate(chunks):
+        if not isinstance(piece, Chunk):
+            raise TypeError(f"chunks[{i}] must be a Chunk (from chunk(...)), got {type(piece).__name__}")
+
+
+def _check_bool(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check_text_encoder(text_encoder) -> None:
+    if not isinstance(text_encoder, torch.nn.Module) or not hasattr(text_encoder, "device"):
+        raise TypeError(
+            f"text_encoder must be a transformers text model (e.g. pipe.text_encoder), got {type(text_encoder).__name__}"
+        )
+
+
+def _check_layer(layer) -> None:
+    if layer is not None:
+        validate.integer("layer", layer)
+
+
 def encode(chunks: list[Chunk], text_encoder, layer: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Encode each chunk on its own and concatenate: (`[1, 77*k, D]` hidden states, pooled).
 
@@ -274,9 +344,17 @@ def encode(chunks: list[Chunk], text_encoder, layer: int | None = None) -> tuple
       (SDXL uses -2, without the final layer norm).
     - pooled: the projected EOS embedding (`text_embeds`) of the first chunk when the encoder has a
       projection (SDXL's second encoder), else None. A1111 also takes the first chunk's.
+
+    Refuses: an empty or ill-typed `chunks`, a `text_encoder` that is not a torch text model, a
+    `layer` that is not an int (or None) or lies outside the encoder's hidden states.
     """
-    if not chunks:
-        raise ValueError("encode() needs at least one chunk")
+    _check_chunks(chunks)
+    _check_text_encoder(text_encoder)
+    _check_layer(layer)
+    if layer is not None:
+        layers = getattr(getattr(text_encoder, "config", None), "num_hidden_layers", None)
+        if isinstance(layers, int) and not -(layers + 1) <= layer <= layers:
+            raise ValueError(f"layer must index the {layers + 1} hidden states, in [{-(layers + 1)}, {layers}], got {layer}")
     device = text_encoder.device
     hidden, pooled = [], None
     for i, piece in enumerate(chunks):
@@ -293,6 +371,13 @@ def encode(chunks: list[Chunk], text_encoder, layer: int | None = None) -> tuple
 
 
 def weights_tensor(chunks: list[Chunk], like: torch.Tensor) -> torch.Tensor:
+    """The chunks' per-token weights, flattened, in `like`'s dtype and device.
+
+    Refuses: ill-typed `chunks`, a `like` that is not a tensor.
+    """
+    _check_chunks(chunks)
+    if not isinstance(like, torch.Tensor):
+        raise TypeError(f"like must be a tensor (the embeddings), got {type(like).__name__}")
     return torch.tensor([w for piece in chunks for w in piece.weights], dtype=like.dtype, device=like.device)
 
 
@@ -308,9 +393,18 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
     - "compel": `empty + (z - empty) * w` where `w != 1`, `z` elsewhere; `empty` is the encoding of
       the empty prompt, one chunk, repeated over the chunks (compel's `build_weighted_embedding_tensor`;
       its extra blend for weights below 1 is not reproduced here).
+
+    Refuses: an unknown method (with a did-you-mean), `z`/`weights` that are not tensors of shapes
+    [1, T, D] and [T], NaN or infinite values in either, a `chunk_length` that is not an int >= 1
+    or does not divide T, "compel" without `empty`, and an A1111 chunk whose weighted mean is 0.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown weighting method {method!r}; accepted: {', '.join(METHODS)}")
+    _check_method(method)
+    for name, tensor in (("z", z), ("weights", weights)):
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"{name} must be a tensor, got {type(tensor).__name__}")
+        if not torch.isfinite(tensor).all():
+            raise ValueError(f"{name} holds NaN or infinite values")
+    chunk_length = validate.positive_int("chunk_length", chunk_length)
     if z.ndim != 3 or weights.shape != (z.shape[1],):
         raise ValueError(f"z must be [1, T, D] and weights [T]; got {tuple(z.shape)} and {tuple(weights.shape)}")
     if z.shape[1] % chunk_length:
@@ -346,9 +440,26 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
     return torch.cat(pieces, dim=1)
 
 
+def _check_method(method) -> None:
+    if not isinstance(method, str) or method not in METHODS:
+        try:
+            validate.one_of("method", method, METHODS)
+        except ValueError as error:
+            raise ValueError(f"unknown weighting method: {error}") from None
+
+
 def encode_prompt(prompt: str, tokenizer, text_encoder, count: int | None = None, layer: int | None = None,
                   method: str = "a1111", comma_backtrack: int = COMMA_BACKTRACK, breaks: bool = True):
-    """parse + chunk (+ pad to `count` chunks) + encode + weight: (`[1, 77*k, D]`, pooled, chunks)."""
+    """parse + chunk (+ pad to `count` chunks) + encode + weight: (`[1, 77*k, D]`, pooled, chunks).
+
+    Refuses, before encoding: what parse, chunk, pad_chunks, encode and weight refuse (a
+    malformed prompt, a bad method, count, layer, comma_backtrack or breaks).
+    """
+    _check_method(method)
+    _check_text_encoder(text_encoder)
+    _check_layer(layer)
+    if count is not None:
+        validate.positive_int("count", count)
     chunks = chunk(parse(prompt), tokenizer, comma_backtrack=comma_backtrack, breaks=breaks)
     if count is not None:
         chunks = pad_chunks(chunks, count, tokenizer)
@@ -358,6 +469,7 @@ def encode_prompt(prompt: str, tokenizer, text_encoder, count: int | None = None
 
 
 def chunk_count(prompt: str, tokenizer, comma_backtrack: int = COMMA_BACKTRACK, breaks: bool = True) -> int:
+    """How many chunks `prompt` takes. Refuses what parse and chunk refuse."""
     return len(chunk(parse(prompt), tokenizer, comma_backtrack=comma_backtrack, breaks=breaks))
 
 
@@ -372,10 +484,22 @@ def prompt_embeds(pipe, prompt: str, negative_prompt: str = "", method: str = "a
     each weighted on its own; the pooled embedding is the second encoder's on the first chunk. An
     SDXL negative prompt of "" becomes zeros, as in diffusers (`force_zeros_for_empty_prompt`) and
     A1111 (`force_zero_negative_prompt`).
+
+    Refuses, before encoding: a `pipe` without tokenizer and text_encoder (TypeError), a prompt or
+    negative prompt that is not one str or is malformed, an unknown method, a bad comma_backtrack
+    or breaks.
     """
     for name, text in (("prompt", prompt), ("negative_prompt", negative_prompt)):
         if not isinstance(text, str):
             raise TypeError(f"{name} must be one str (batch by calling once per prompt), got {type(text).__name__}")
+        parse(text)
+    if getattr(pipe, "tokenizer", None) is None or getattr(pipe, "text_encoder", None) is None:
+        raise TypeError(
+            f"pipe must be a pipeline with a CLIP tokenizer and text_encoder (StableDiffusionPipeline or "
+            f"StableDiffusionXLPipeline), got {type(pipe).__name__}"
+        )
+    _check_method(method)
+    _check_bool("breaks", breaks)
     options = {"method": method, "comma_backtrack": comma_backtrack, "breaks": breaks}
     if getattr(pipe, "text_encoder_2", None) is None:
         pairs = [(pipe.tokenizer, pipe.text_encoder, None)]
