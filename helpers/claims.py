@@ -50,3 +50,37 @@ def still_true(quirk: str, changed_if_raises: type[Exception] | tuple[type[Excep
         raise AssertionError(f"{CHANGED}: {quirk}{detail}") from None
     except named as error:
         raise AssertionError(f"{CHANGED}: {quirk} (now raises {type(error).__name__}: {error})") from error
+
+
+def error_message(call, *args, expect: type[BaseException] | tuple = ValueError, **kwargs) -> str:
+    """Call `call(*args, **kwargs)`, expecting it to raise `expect`; return the error's message.
+
+    For a chapter that shows the message diffusers gives for a mistake. Guarantees the message
+    comes from an exception of a type in `expect` (a class or a tuple of classes):
+
+    - returning normally raises AssertionError naming the call ("... raised nothing");
+    - raising another type raises AssertionError naming the call and the type it raised (the
+      original is chained as the cause).
+
+    Refuses (before calling) a `call` that is not callable and an `expect` that is not an
+    exception class or a tuple of them.
+    """
+    if not callable(call):
+        raise TypeError(f"error_message(call=...) takes a callable, got {call!r}")
+    types = expect if isinstance(expect, tuple) else (expect,)
+    if not types or not all(isinstance(t, type) and issubclass(t, BaseException) for t in types):
+        raise TypeError(
+            f"error_message(expect=...) takes an exception class or a tuple of them "
+            f"(e.g. (ValueError, TypeError)), got {expect!r}"
+        )
+    name = getattr(call, "__qualname__", None) or repr(call)
+    wanted = " or ".join(t.__name__ for t in types)
+    try:
+        call(*args, **kwargs)
+    except types as error:
+        return str(error)
+    except Exception as error:
+        raise AssertionError(
+            f"{name} raised {type(error).__name__} ({error}), expected {wanted}"
+        ) from error
+    raise AssertionError(f"{name} raised nothing, expected {wanted}")

@@ -50,3 +50,42 @@ def test_the_claim_must_be_said_in_words(bad):
     with pytest.raises(ValueError, match=r"still_true\(quirk=...\) needs the claim in words"):
         with still_true(bad):
             pass
+
+
+def _refuse(value):
+    raise ValueError(f"bad value {value!r}")
+
+
+def test_error_message_returns_the_expected_errors_message():
+    from helpers.claims import error_message
+
+    assert error_message(_refuse, 3) == "bad value 3"
+    assert error_message(int, "x", expect=(TypeError, ValueError)).startswith("invalid literal")
+    assert error_message(_refuse, value=4, expect=Exception) == "bad value 4"  # a parent class
+
+
+def test_error_message_names_the_call_when_nothing_is_raised():
+    from helpers.claims import error_message
+
+    with pytest.raises(AssertionError, match=r"^abs raised nothing, expected ValueError$"):
+        error_message(abs, -1)
+
+
+def test_error_message_names_the_call_and_the_wrong_type():
+    from helpers.claims import error_message
+
+    wrong = r"^_refuse raised ValueError \(bad value 1\), expected TypeError$"
+    with pytest.raises(AssertionError, match=wrong) as info:
+        error_message(_refuse, 1, expect=TypeError)
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("call", "expect"),
+    [("not callable", ValueError), (abs, "ValueError"), (abs, ()), (abs, (ValueError, 3))],
+)
+def test_error_message_refuses_bad_arguments_before_calling(call, expect):
+    from helpers.claims import error_message
+
+    with pytest.raises(TypeError, match=r"error_message\((call|expect)=\.\.\.\)"):
+        error_message(call, expect=expect)
