@@ -112,23 +112,14 @@ def test_reset_forgets_counts_but_keeps_counting():
 
 
 def test_a_diffusers_unet_is_counted_per_call():
-    from diffusers import UNet2DConditionModel
+    from helpers import tiny
 
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(4, 8),
-        layers_per_block=1,
-        sample_size=8,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=8,
-        norm_num_groups=2,
-    )
+    # The book's own tiny SD 1.5 UNet (seeded): the model the chapters count calls on.
+    unet = tiny.build(tiny.build_sd15)["unet"]
+    text = torch.zeros(3, 2, tiny.TEXT_WIDTH)
     with torch.no_grad(), count_calls(unet) as counter:
-        unet(torch.zeros(3, 4, 8, 8), 10, encoder_hidden_states=torch.zeros(3, 2, 8))
-        unet(sample=torch.zeros(2, 4, 8, 8), timestep=torch.tensor([5, 5]), encoder_hidden_states=torch.zeros(2, 2, 8))
+        unet(torch.zeros(3, 4, 8, 8), 10, encoder_hidden_states=text)
+        unet(sample=torch.zeros(2, 4, 8, 8), timestep=torch.tensor([5, 5]), encoder_hidden_states=text[:2])
     assert counter.batch_sizes == [3, 2]
     assert counter.shapes[0] == torch.Size([3, 4, 8, 8])
     assert not unet._forward_hooks
