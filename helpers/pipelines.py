@@ -152,6 +152,7 @@ def register_legacy_pipeline_modules() -> None:
     is enough. It also decides what a pipeline built afterwards writes into `model_index.json`:
     without it, ["diffusers", "WuerstchenPrior"], which 0.42.1 cannot load back.
     `import diffusers.pipelines.unclip` still fails afterwards: only the attribute is added.
+    Takes no arguments; calling it twice changes nothing.
     """
     from diffusers import pipelines
     from diffusers.pipelines import deprecated
@@ -218,9 +219,14 @@ def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -
 
 
 def cache_root() -> Path:
-    """Where tiny pipelines are saved: $FIELDNOTES_CACHE, else ~/.cache/diffusers-field-notes."""
+    """Where tiny pipelines are saved: $FIELDNOTES_CACHE, else ~/.cache/diffusers-field-notes.
+
+    Takes no arguments. Refuses (ValueError): a $FIELDNOTES_CACHE that names an existing file.
+    """
     configured = os.environ.get(CACHE_ENV)
     root = Path(configured) if configured else Path.home() / ".cache" / "diffusers-field-notes"
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"${CACHE_ENV}={configured!r} is a file; it must name a folder for the tiny pipelines")
     versions = f"d{diffusers.__version__}-t{transformers.__version__}-torch{torch.__version__.split('+')[0]}"
     return root / f"tiny-v{TINY_FORMAT}-{versions}"
 
@@ -482,7 +488,10 @@ def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
 
 
 def quiet_loading() -> None:
-    """Hide the load/save progress bars: tiny folders load in a blink and the bars only add noise."""
+    """Hide the load/save progress bars: tiny folders load in a blink and the bars only add noise.
+
+    Takes no arguments.
+    """
     import huggingface_hub.utils
 
     diffusers.utils.logging.disable_progress_bar()

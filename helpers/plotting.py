@@ -141,8 +141,7 @@ def line_plot(series: dict, xlabel: str, ylabel: str, title: str | None = None, 
             raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
-    if not isinstance(logy, (bool, np.bool_)):
-        raise TypeError(f"logy must be True or False, got {type(logy).__name__} {logy!r}")
+    logy = validate.boolean("logy", logy)
     data = {}
     for label, pair in series.items():
         if not isinstance(label, str):

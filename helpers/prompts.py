@@ -250,7 +250,7 @@ def chunk(runs, tokenizer, comma_backtrack: int = COMMA_BACKTRACK, breaks: bool 
     _check_runs("runs", runs)
     size = check_tokenizer(tokenizer)
     validate.integer("comma_backtrack", comma_backtrack, minimum=0, maximum=size - 1)
-    _check_bool("breaks", breaks)
+    validate.boolean("breaks", breaks)
     comma = tokenizer.convert_tokens_to_ids(",</w>")
     comma = comma if comma != tokenizer.unk_token_id else None
     chunks: list[Chunk] = []
@@ -316,12 +316,6 @@ def _check_chunks(chunks) -> None:
     for i, piece in enumerate(chunks):
         if not isinstance(piece, Chunk):
             raise TypeError(f"chunks[{i}] must be a Chunk (from chunk(...)), got {type(piece).__name__}")
-
-
-def _check_bool(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return value
 
 
 def _check_text_encoder(text_encoder) -> None:
@@ -499,7 +493,7 @@ def prompt_embeds(pipe, prompt: str, negative_prompt: str = "", method: str = "a
             f"StableDiffusionXLPipeline), got {type(pipe).__name__}"
         )
     _check_method(method)
-    _check_bool("breaks", breaks)
+    validate.boolean("breaks", breaks)
     options = {"method": method, "comma_backtrack": comma_backtrack, "breaks": breaks}
     if getattr(pipe, "text_encoder_2", None) is None:
         pairs = [(pipe.tokenizer, pipe.text_encoder, None)]

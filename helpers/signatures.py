@@ -17,6 +17,7 @@ recomputed from the code on every run and cannot go stale.
 from __future__ import annotations
 
 import ast
+import difflib
 import inspect
 import re
 from dataclasses import dataclass
@@ -60,7 +61,12 @@ GROUP_OF = {name: group for group, names in _GROUP_OF.items() for name in names}
 
 
 def group_of(name: str) -> str:
-    """The group a parameter name belongs to; unknown names are 'model-specific'."""
+    """The group a parameter name belongs to; unknown names are 'model-specific'.
+
+    Refuses (TypeError): a `name` that is not a str.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a parameter name (a str), got {type(name).__name__} {name!r}")
     return GROUP_OF.get(name, "model-specific")
 
 
@@ -95,7 +101,7 @@ def _pipeline_class(pipeline) -> type:
             else f"{cls.__qualname__} {pipeline!r:.60}"
         )
         raise TypeError(
-            f"expected a diffusers pipeline (a DiffusionPipeline subclass such as "
+            f"pipeline: expected a diffusers pipeline (a DiffusionPipeline subclass such as "
             f"diffusers.StableDiffusionPipeline, or an instance of one); got {given}"
         )
     if not any("__call__" in vars(k) for k in cls.__mro__ if issubclass(k, DiffusionPipeline)):
@@ -148,7 +154,12 @@ def _docs(function) -> dict[str, tuple[str, str]]:
 
 
 def documented_default(spec: str) -> str:
-    """What a docstring's type spec says the default is ('' when it does not say)."""
+    """What a docstring's type spec says the default is ('' when it does not say).
+
+    Refuses (TypeError): a `spec` that is not a str.
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a docstring type spec (a str), got {type(spec).__name__}")
     match = re.search(r"defaults to:?\s*(.+?)\s*$", spec)
     return match.group(1).strip("`. ") if match else ""
 
@@ -167,6 +178,8 @@ def call_parameters(pipeline) -> list[CallParameter]:
     TypeError naming what was given. A `**kwargs` catch-all appears as a parameter named
     'kwargs' whose `shown` is '**kwargs' (such pipelines accept, and may silently ignore,
     keywords their signature does not list).
+
+    Refuses (TypeError): anything but a concrete DiffusionPipeline class or instance.
     """
     cls = _pipeline_class(pipeline)
     signature = inspect.signature(cls.__call__)
@@ -197,6 +210,9 @@ def compare(*pipelines) -> pd.DataFrame:
     Rows are indexed by (group, parameter), groups in the order of `GROUPS`, parameters within a
     group in the order they first appear in the pipelines' signatures. A cell holds the default's
     repr, 'required' when there is no default, '**kwargs' for a catch-all, or 'absent'.
+
+    Refuses: no pipelines, the same class twice (ValueError); anything that is not a pipeline
+    class or instance (TypeError).
     """
     if not pipelines:
         raise ValueError("compare() needs at least one pipeline class, e.g. compare(StableDiffusionPipeline)")
@@ -222,6 +238,8 @@ def diff(a, b) -> pd.DataFrame:
 
     'change' is 'only in <A>', 'only in <B>' or 'default differs'. Two identical signatures give
     an empty frame with the same columns.
+
+    Refuses: what `compare` refuses, including `a` and `b` of the same class.
     """
     table = compare(a, b)
     la, lb = table.columns
@@ -234,7 +252,10 @@ def diff(a, b) -> pd.DataFrame:
 
 
 def parameter_docs(pipeline) -> pd.DataFrame:
-    """One pipeline's parameters: group, default, documented default, type annotation and doc."""
+    """One pipeline's parameters: group, default, documented default, type annotation and doc.
+
+    Refuses (TypeError): anything but a pipeline class or instance.
+    """
     params = call_parameters(pipeline)
     return pd.DataFrame(
         {"group": [p.group for p in params], "default": [p.shown for p in params],
@@ -270,6 +291,8 @@ def doc_disagreements(*pipelines) -> pd.DataFrame:
     'an expression' when it describes a computed default (such as
     `self.unet.config.sample_size * self.vae_scale_factor`) that the signature writes as None.
     Parameters whose docstring names no default, or the signature's own, are left out.
+
+    Refuses: no pipelines (ValueError), anything but pipeline classes or instances (TypeError).
     """
     if not pipelines:
         raise ValueError("doc_disagreements() needs at least one pipeline class")
@@ -313,14 +336,30 @@ def computed_size(pipe, *args, **kwargs) -> tuple[int, int]:
 
     Text-to-image pipelines fill in the size (defaults, rounding, resolution binning) at the top
     of `__call__`, then pass it to `check_inputs`. This runs the call up to that point and returns
-    what it passes, so it works on models built on the meta device. Refuses, with a TypeError, a
-    pipeline instance whose `check_inputs` takes no height and width, and anything else; a call
+    what it passes, so it works on models built on the meta device. The size is then put to the
+    pipeline's own `check_inputs`: a size the real call would refuse is refused here too.
+
+    Refuses: with a TypeError, a `pipe` that is not a pipeline instance, or whose `check_inputs`
+    takes no height and width; with a ValueError, keywords `__call__` does not list (a pipeline
+    with `**kwargs` would silently ignore a typo such as `heigth=`), a height or width that is
+    not an int >= 1, and a computed size that `check_inputs` refuses (not divisible by 8). A call
     that returns without reaching `check_inputs` is a RuntimeError.
     """
     from diffusers import DiffusionPipeline
 
+    from . import validate
+
     if not isinstance(pipe, DiffusionPipeline):
-        raise TypeError(f"computed_size() needs a pipeline instance, got {type(pipe).__name__}")
+        raise TypeError(f"pipe: computed_size() needs a pipeline instance, got {type(pipe).__name__}")
+    listed = {p.name for p in call_parameters(pipe) if p.shown != VAR_KEYWORD}
+    for key in kwargs:
+        if key not in listed:
+            close = difflib.get_close_matches(key, sorted(listed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{type(pipe).__name__}.__call__ has no parameter {key!r}{hint}; it would be ignored")
+    for key in ("height", "width"):
+        if kwargs.get(key) is not None:
+            validate.positive_int(key, kwargs[key])
     check = getattr(pipe, "check_inputs", None)
     parameters = inspect.signature(check).parameters if callable(check) else {}
     if not {"height", "width"} <= set(parameters):
@@ -330,9 +369,18 @@ def computed_size(pipe, *args, **kwargs) -> tuple[int, int]:
         )
     signature = inspect.signature(check)
 
+    original = check
+
     def capture(*a, **k):
         bound = signature.bind(*a, **k).arguments
-        raise _SizeProbe(bound["height"], bound["width"])
+        height, width = bound["height"], bound["width"]
+        try:
+            original(*a, **k)
+        except ValueError as error:
+            # only the size matters here; other complaints (a missing prompt) are not this function's
+            if "height" in str(error) or "width" in str(error):
+                raise ValueError(f"height={height}, width={width}: {type(pipe).__name__} refuses this size: {error}") from None
+        raise _SizeProbe(height, width)
 
     pipe.check_inputs = capture  # an instance attribute: the class keeps its method
     try:
@@ -352,6 +400,8 @@ def full_size_on_meta(name: str):
     PIXART_SIGMA_TRANSFORMER_CONFIG; the scheduler is the checkpoint's, and the text encoders,
     tokenizers and safety checker are left out (None). Enough for everything a call computes before
     it encodes the prompt, such as `computed_size`; it cannot generate. About a second, no memory.
+
+    Refuses: a `name` that is not a str (TypeError) or not in META_FAMILIES (ValueError).
     """
     from diffusers import (
         DPMSolverMultistepScheduler,
@@ -365,8 +415,12 @@ def full_size_on_meta(name: str):
 
     from . import compute, tiny
 
+    if not isinstance(name, str):
+        raise TypeError(f"name must be one of {', '.join(META_FAMILIES)} (a str), got {type(name).__name__} {name!r}")
     if name not in META_FAMILIES:
-        raise ValueError(f"full_size_on_meta() builds {', '.join(META_FAMILIES)}; got {name!r}")
+        close = difflib.get_close_matches(name, META_FAMILIES, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"name: full_size_on_meta() builds {', '.join(META_FAMILIES)}; got {name!r}{hint}")
     vae = compute.build("sd15-vae-decoder")  # SD 1.5, SDXL and PixArt-Σ share this VAE network
     if name == "sd15":
         return StableDiffusionPipeline(

@@ -44,6 +44,8 @@ from transformers import (
 )
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
+from . import validate
+
 SEED = 0
 TEXT_WIDTH = 32  # hidden size of every tiny text encoder
 
@@ -95,20 +97,44 @@ def clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
 
     The special tokens take the two highest ids, as in CLIP's own vocabulary, so that
     CLIPTextModel's pooling (the position of the end-of-text token) is right.
+
+    Refuses: a `max_length` that is not an int >= 3 (BOS, one token, EOS).
     """
+    max_length = validate.integer("max_length", max_length, minimum=3)
     chars = list(bytes_to_unicode().values())
     tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
     return CLIPTokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[], model_max_length=max_length)
 
 
 def t5_tokenizer(max_length: int = 512) -> T5Tokenizer:
-    """A character-level T5 (Unigram) tokenizer made in memory, no sentencepiece file."""
+    """A character-level T5 (Unigram) tokenizer made in memory, no sentencepiece file.
+
+    Refuses: a `max_length` that is not an int >= 2 (one token and EOS).
+    """
+    max_length = validate.integer("max_length", max_length, minimum=2)
     specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
     chars = [(c, -3.0) for c in string.ascii_letters + string.digits + string.punctuation]
     return T5Tokenizer(vocab=specials + chars, extra_ids=0, model_max_length=max_length)
 
 
 def clip_text_config(tokenizer: CLIPTokenizer, **extra) -> CLIPTextConfig:
+    """A tiny CLIPTextConfig sized for `tokenizer` (vocabulary, context, special ids), plus `extra`.
+
+    Refuses: a `tokenizer` without bos/eos/pad ids or model_max_length (TypeError), and `extra`
+    keys that CLIPTextConfig does not define (it would store a typo such as `projection_dims`
+    silently) or that this function sets itself.
+    """
+    for attribute in ("bos_token_id", "eos_token_id", "pad_token_id", "model_max_length"):
+        if getattr(tokenizer, attribute, None) is None:
+            raise TypeError(f"tokenizer must be a CLIP tokenizer with {attribute} (e.g. clip_tokenizer()), got {type(tokenizer).__name__}")
+    known = set(CLIPTextConfig().to_dict())
+    fixed = {"vocab_size", "hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers",
+             "max_position_embeddings", "bos_token_id", "eos_token_id", "pad_token_id"}
+    for key in extra:
+        if key in fixed:
+            raise ValueError(f"clip_text_config sets {key} itself; got {key}={extra[key]!r}")
+        if key not in known:
+            raise ValueError(f"{key!r} is not a CLIPTextConfig setting; CLIPTextConfig would store it and ignore it")
     return CLIPTextConfig(
         vocab_size=len(tokenizer),
         hidden_size=TEXT_WIDTH,
@@ -124,6 +150,7 @@ def clip_text_config(tokenizer: CLIPTokenizer, **extra) -> CLIPTextConfig:
 
 
 def clip_vision_model() -> CLIPVisionModelWithProjection:
+    """A tiny CLIP image encoder with projection (32x32 images). Takes no arguments."""
     config = CLIPVisionConfig(
         hidden_size=TEXT_WIDTH,
         projection_dim=TEXT_WIDTH,
@@ -137,12 +164,19 @@ def clip_vision_model() -> CLIPVisionModelWithProjection:
 
 
 def clip_image_processor() -> CLIPImageProcessorPil:
+    """A CLIP image processor for 32x32 crops. Takes no arguments."""
     # the PIL flavour: the default one wants torchvision, which this CPU torch cannot import beside it
     return CLIPImageProcessorPil(crop_size=32, size=32)
 
 
 def vae(sample_size: int = 64) -> AutoencoderKL:
-    """A two-level KL autoencoder: 2x spatial compression, 4 latent channels."""
+    """A two-level KL autoencoder: 2x spatial compression, 4 latent channels.
+
+    Refuses: a `sample_size` that is not an even int >= 2 (one downsampling halves it).
+    """
+    sample_size = validate.integer("sample_size", sample_size, minimum=2)
+    if sample_size % 2:
+        raise ValueError(f"sample_size must be even (the VAE halves it once), got {sample_size}")
     return AutoencoderKL(
         block_out_channels=(16, 32),
         in_channels=3,
@@ -165,7 +199,14 @@ def refill_zero_parameters(module: torch.nn.Module, std: float = 0.05, below: fl
     so those weights end up near 1e-11. Trained checkpoints have moved all of them; random tiny
     models have not, and then Stage B ignores Stage C altogether. Refilling restores the dependence
     the chapters study.
+
+    Refuses: a `module` that is not a torch.nn.Module (TypeError), a `std` that is not a finite
+    number > 0, a `below` that is not a finite number >= 0.
     """
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    std = validate.number("std", std, minimum=0, exclusive_minimum=True)
+    below = validate.number("below", below, minimum=0)
     refilled = 0
     with torch.no_grad():
         for parameter in module.parameters():
@@ -176,6 +217,7 @@ def refill_zero_parameters(module: torch.nn.Module, std: float = 0.05, below: fl
 
 
 def build_sd15() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     tokenizer = clip_tokenizer()
     return {
         "unet": UNet2DConditionModel(
@@ -202,6 +244,7 @@ def build_sd15() -> dict:
 
 
 def build_sdxl() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     tokenizer = clip_tokenizer()
     time_embed_dim = 8
     return {
@@ -235,6 +278,7 @@ def build_sdxl() -> dict:
 
 
 def build_pixart_sigma() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     tokenizer = t5_tokenizer()
     return {
         "transformer": PixArtTransformer2DModel(
@@ -267,6 +311,7 @@ EFFNET_CHANNELS = 4  # Stage C latent channels (16 in the real model)
 
 
 def build_wuerstchen_prior() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     tokenizer = clip_tokenizer()
     prior = WuerstchenPrior(c_in=EFFNET_CHANNELS, c=32, c_cond=TEXT_WIDTH, c_r=8, depth=2, nhead=2, dropout=0.0)
     refill_zero_parameters(prior)
@@ -279,6 +324,7 @@ def build_wuerstchen_prior() -> dict:
 
 
 def build_wuerstchen_decoder() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     tokenizer = clip_tokenizer()
     decoder = WuerstchenDiffNeXt(
         c_in=4,
@@ -318,6 +364,7 @@ UNCLIP_TIME_EMBED = 128  # the decoder's block_out_channels[0] * 4
 
 
 def unclip_decoder() -> UNet2DConditionModel:
+    """Karlo's decoder UNet, tiny (learned variance). Takes no arguments."""
     return UNet2DConditionModel(
         sample_size=32,
         in_channels=3,
@@ -336,6 +383,7 @@ def unclip_decoder() -> UNet2DConditionModel:
 
 
 def unclip_super_res() -> UNet2DModel:
+    """Karlo's super-resolution UNet, tiny. Takes no arguments."""
     return UNet2DModel(
         sample_size=64,
         layers_per_block=1,
@@ -349,7 +397,7 @@ def unclip_super_res() -> UNet2DModel:
 
 
 def unclip_shared() -> dict:
-    """Components UnCLIPPipeline and UnCLIPImageVariationPipeline have in common."""
+    """Components UnCLIPPipeline and UnCLIPImageVariationPipeline have in common. Takes no arguments."""
     tokenizer = clip_tokenizer()
     return {
         "decoder": unclip_decoder(),
@@ -366,6 +414,7 @@ def unclip_shared() -> dict:
 
 
 def build_unclip() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     return {
         **unclip_shared(),
         "prior": PriorTransformer(num_attention_heads=2, attention_head_dim=12, embedding_dim=TEXT_WIDTH, num_layers=1),
@@ -376,10 +425,12 @@ def build_unclip() -> dict:
 
 
 def build_unclip_image_variation() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     return {**unclip_shared(), "feature_extractor": clip_image_processor(), "image_encoder": clip_vision_model()}
 
 
 def build_stable_unclip() -> dict:
+    """The keyword arguments of the family's pipeline class, tiny and random. Takes no arguments."""
     tokenizer = clip_tokenizer()
     return {
         "feature_extractor": clip_image_processor(),
@@ -421,7 +472,15 @@ def build(builder: Callable[[], dict]) -> dict:
     """Run a `build_*` function with the global RNG seeded and then restored.
 
     The weights are the same on every run, and building does not disturb the chapter's own seed.
+
+    Refuses: a `builder` that is not callable (TypeError, e.g. `build(build_sd15())` instead of
+    `build(build_sd15)`), and one that does not return a dict of components.
     """
+    if not callable(builder):
+        raise TypeError(f"builder must be a build_* function (pass build_sd15, not build_sd15()), got {type(builder).__name__}")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(SEED)
-        return builder()
+        components = builder()
+    if not isinstance(components, dict):
+        raise TypeError(f"builder {getattr(builder, '__name__', builder)!r} returned {type(components).__name__}, not a dict of components")
+    return components

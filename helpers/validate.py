@@ -40,6 +40,13 @@ def positive_int(name: str, value) -> int:
     return integer(name, value, minimum=1)
 
 
+def boolean(name: str, value) -> bool:
+    """`value` as a bool; NumPy bools are accepted, and ints, strings ("yes") and None refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
 def number(
     name: str,
     value,

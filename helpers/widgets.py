@@ -14,6 +14,7 @@ STATIC_ENV = "FIELDNOTES_STATIC"
 
 
 def is_static() -> bool:
+    """True when $FIELDNOTES_STATIC is set to anything but "" or "0". Takes no arguments."""
     return os.environ.get(STATIC_ENV, "") not in ("", "0")
 
 
@@ -21,8 +22,10 @@ def show(build: Callable[[], object]) -> None:
     """Build a widget with `build()` and display it once, unless this run is static (then build nothing).
 
     Returns None on purpose: the call is usually a cell's last line, and a returned widget would be
-    displayed a second time as the cell's result. Refuses (TypeError) a `build` that is not callable,
-    static run or not, and a `build()` that returns None (nothing to show).
+    displayed a second time as the cell's result.
+
+    Refuses (TypeError): a `build` that is not callable, static run or not (e.g. a widget itself:
+    pass `lambda: widget`), and a `build()` that returns None (nothing to show).
     """
     if not callable(build):
         raise TypeError(f"build: expected a function that returns a widget, got {type(build).__name__}")

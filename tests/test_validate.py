@@ -67,3 +67,13 @@ def test_image_array_canonical_forms_agree():
     assert np.allclose(as_uint8, pixels / 255.0)
     assert np.allclose(v.image_array("image", Image.fromarray(pixels)), as_uint8)
     assert np.allclose(v.image_array("image", pixels / 255.0), as_uint8)
+
+
+@pytest.mark.parametrize("bad", [1, 0, "yes", None, 1.0])
+def test_boolean_refuses_what_is_not_a_bool(bad):
+    with pytest.raises(TypeError, match=r"^breaks must be True or False"):
+        v.boolean("breaks", bad)
+
+
+def test_boolean_accepts_numpy_bools():
+    assert v.boolean("breaks", np.bool_(True)) is True and v.boolean("breaks", False) is False
