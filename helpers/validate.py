@@ -152,3 +152,33 @@ def _bounds_text(minimum, maximum, exclusive_minimum: bool = False) -> str:
     if maximum is not None:
         return f" <= {maximum}"
     return ""
+
+
+def tensor(name: str, value, *, ndim: int | Iterable[int] | None = None, finite: bool = True) -> torch.Tensor:
+    """`value` itself if it is a floating-point torch tensor with `ndim` dimensions (an int or a
+    collection of them) and, with `finite`, no NaN or infinity; a TypeError or ValueError otherwise."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    allowed = (ndim,) if isinstance(ndim, int) else None if ndim is None else tuple(ndim)
+    if allowed is not None and value.ndim not in allowed:
+        wanted = " or ".join(map(str, allowed))
+        raise ValueError(f"{name} must be a {wanted}-d tensor, got shape {tuple(value.shape)}")
+    if finite and not value.is_meta and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} holds NaN or infinite values ({int((~torch.isfinite(value)).sum())} of {value.numel()})")
+    return value
+
+
+def keywords(name: str, given, accepted: Iterable[str]) -> dict:
+    """`given` (keyword arguments) as a dict if every key is in `accepted`; a ValueError naming each
+    unknown key, with the closest accepted one when it looks like a typo ("num_inference_step")."""
+    accepted = sorted(accepted)
+    unknown = [key for key in given if key not in accepted]
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(key, accepted, n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(f"{name} does not take {', '.join(hints)}; accepted: {', '.join(accepted)}")
+    return dict(given)

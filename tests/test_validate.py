@@ -77,3 +77,22 @@ def test_boolean_refuses_what_is_not_a_bool(bad):
 
 def test_boolean_accepts_numpy_bools():
     assert v.boolean("breaks", np.bool_(True)) is True and v.boolean("breaks", False) is False
+
+
+def test_tensor_refuses_wrong_kind_dims_and_nan():
+    with pytest.raises(TypeError, match=r"^latents must be a torch tensor"):
+        v.tensor("latents", np.zeros(3))
+    with pytest.raises(TypeError, match="floating-point"):
+        v.tensor("latents", torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"latents must be a 4-d tensor, got shape \(3,\)"):
+        v.tensor("latents", torch.zeros(3), ndim=4)
+    with pytest.raises(ValueError, match="NaN"):
+        v.tensor("latents", torch.tensor([1.0, float("nan")]))
+    assert v.tensor("latents", torch.tensor([float("nan")]), finite=False).shape == (1,)
+    assert v.tensor("x", torch.zeros(2, 3, device="meta"), ndim=(2, 3)).is_meta
+
+
+def test_keywords_names_the_unknown_key_with_a_hint():
+    with pytest.raises(ValueError, match=r"call_kwargs does not take 'num_inference_step' \(did you mean 'num_inference_steps'\?\)"):
+        v.keywords("call_kwargs", {"num_inference_step": 2}, ["num_inference_steps", "guidance_scale"])
+    assert v.keywords("call_kwargs", {"guidance_scale": 2}, ["guidance_scale"]) == {"guidance_scale": 2}
