@@ -1,0 +1,59 @@
+"""The `toy` profile: trained toy weights where a family has them, tiny everywhere else.
+
+Only "sd15" has a toy model (`models/toy-sd` at the repository's top level, made by
+`python -m helpers.toy train`); the Würstchen-style and UnCLIP-style toys are not made yet.
+`load(name, ctx)` returns the toy pipeline for "sd15" and, for any other family, the tiny one
+with a UserWarning that says so. Until `helpers.runtime` knows the profile, `setup()` here
+returns a Context whose profile is "toy" with the tiny profile's process settings (Hub blocked,
+one thread, seeds).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+
+TOY_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-sd"
+TOY_FAMILIES = {"sd15": TOY_DIR}
+
+
+def setup(seed: int = 0, device: str | torch.device = "auto"):
+    """helpers.setup(profile="tiny", ...) with the Context's profile set to "toy"."""
+    import dataclasses
+
+    from ..runtime import setup as runtime_setup
+
+    ctx = runtime_setup(profile="tiny", seed=seed, device=device)
+    return dataclasses.replace(ctx, profile="toy")
+
+
+def toy_dir(name: str) -> Path:
+    """The folder of the toy model of `name`; ValueError if it has none or the folder is missing."""
+    if name not in TOY_FAMILIES:
+        raise ValueError(f"no toy model for {name!r}; toy models exist for: {', '.join(TOY_FAMILIES)}")
+    folder = TOY_FAMILIES[name]
+    if not (folder / "model_index.json").exists():
+        raise FileNotFoundError(f"the toy model of {name!r} is missing: no {folder / 'model_index.json'}")
+    return folder
+
+
+def load(name: str, ctx, **overrides):
+    """The toy pipeline of `name` in float32 on ctx.device, or the tiny one (with a warning)."""
+    from .. import pipelines
+
+    if name not in TOY_FAMILIES:
+        pipelines.family(name)  # an unknown name raises here, with the valid ones
+        warnings.warn(f"profile 'toy': {name!r} has no toy model yet; loading the tiny (random-weight) one",
+                      UserWarning, stacklevel=2)
+        tiny_ctx = ctx if ctx.profile == "tiny" else __import__("dataclasses").replace(ctx, profile="tiny")
+        return pipelines.load(name, tiny_ctx, **overrides)
+    from diffusers import StableDiffusionPipeline
+
+    pipelines.quiet_loading()
+    options = {"dtype": torch.float32, "use_safetensors": True, **overrides}
+    # the weights are stored as float16; dtype=float32 loads them back as float32
+    pipe = StableDiffusionPipeline.from_pretrained(toy_dir(name), **options).to(ctx.device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
