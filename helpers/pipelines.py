@@ -286,7 +286,10 @@ LOADING_OPTIONS = frozenset(re.findall(r'kwargs\.pop\("(\w+)"', inspect.getsourc
 
 
 def check_context(ctx) -> Context:
-    """`ctx` if it is the Context that helpers.setup() returns; TypeError otherwise."""
+    """`ctx` if it is the Context that helpers.setup() returns.
+
+    Refuses (TypeError): anything else, such as a device string or a profile name.
+    """
     if not isinstance(ctx, Context):
         raise TypeError(
             f"ctx must be the Context returned by helpers.setup(), got {type(ctx).__name__} {ctx!r:.60}"
@@ -334,6 +337,9 @@ def check_folder_family(name: str, folder: Path) -> None:
     A class fits when it is the family's own or expects the same components (an img2img folder
     loads as its text-to-image class); StableDiffusionPipeline around an SDXL UNet would drop
     text_encoder_2 and fail only at the first call, inside the UNet.
+
+    Refuses (ValueError naming both classes): a folder without model_index.json, an unreadable
+    one, and a `_class_name` of another family.
     """
     index = Path(folder) / "model_index.json"
     if not index.is_file():

@@ -163,6 +163,11 @@ def next_special(prompt: str, start: int) -> int | None:
 
 
 def close(prompt, position, bracket, open_groups, multiply, factor) -> None:
+    """Close the innermost open group with `bracket`, multiplying its runs' weights by `factor`.
+
+    A step of `parse`. Refuses (PromptSyntaxError): a bracket with nothing open, or one that
+    closes the other kind.
+    """
     if not open_groups:
         raise PromptSyntaxError(prompt, position, f"'{bracket}' closes nothing (escape it as '\\{bracket}')")
     opened, start, where = open_groups[-1]
