@@ -15,10 +15,12 @@ with the inputs its pipeline feeds it for a given image size, so that
 from __future__ import annotations
 
 import contextlib
+import difflib
 import importlib
+import inspect
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -26,6 +28,8 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch._C import DispatchKey
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode, flop_registry
+
+from . import validate
 
 # --- published configurations -------------------------------------------------------------------
 # Each dict is the model's config.json on the Hub, minus bookkeeping keys (_class_name,
@@ -114,7 +118,9 @@ class Cost:
 
 
 def count_params(model: torch.nn.Module) -> int:
-    """The number of parameter elements of `model` (shared parameters counted once)."""
+    """The number of parameter elements of `model` (shared parameters counted once).
+
+    Refuses: anything but a torch.nn.Module (a pipeline: pass pipe.unet, pipe.vae...)."""
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"count_params needs a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters())
@@ -281,11 +287,17 @@ def count_flops(
     - `model` (default: `fn` if it is a module, or the module of a bound method such as
       `vae.decode`): the parameters of its submodules that ran are reported as `params_used`,
       so a VAE decode counts the decoder and not the encoder.
+
+    Refuses: a `fn` that is not callable, `args` that is not a tuple or list, `kwargs` that is not
+    a dict, a `model` that is not a module, a `reference` that is not a bool.
     """
     if not callable(fn):
-        raise TypeError(f"count_flops needs a callable (a module or a function), got {type(fn).__name__}")
+        raise TypeError(f"fn: count_flops needs a callable (a module or a function), got {type(fn).__name__}")
     if not isinstance(args, (tuple, list)):
         raise TypeError(f"args must be a tuple of positional arguments, got {type(args).__name__}")
+    if kwargs is not None and not isinstance(kwargs, Mapping):
+        raise TypeError(f"kwargs must be a dict of keyword arguments or None, got {type(kwargs).__name__}")
+    reference = validate.boolean("reference", reference)
     if model is None:
         owner = fn if isinstance(fn, torch.nn.Module) else getattr(fn, "__self__", None)
         model = owner if isinstance(owner, torch.nn.Module) else None
@@ -333,7 +345,18 @@ def _no_weight_init(cls):
 
 
 def build_on_meta(cls: type, config: dict) -> torch.nn.Module:
-    """`cls(**config)` on the meta device, in eval mode: shapes only, no memory, no weights."""
+    """`cls(**config)` on the meta device, in eval mode: shapes only, no memory, no weights.
+
+    Refuses: a `cls` that is not a torch.nn.Module class, a `config` that is not a dict, and
+    config keys `cls.__init__` does not take (naming the closest one).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
+        raise TypeError(f"cls must be a torch.nn.Module class (e.g. diffusers.UNet2DConditionModel), got {cls!r:.80}")
+    if not isinstance(config, Mapping) or not all(isinstance(key, str) for key in config):
+        raise TypeError(f"config must be a dict of constructor arguments by name, got {type(config).__name__}")
+    parameters = inspect.signature(cls.__init__).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        validate.keywords("config", config, [name for name in parameters if name != "self"])
     with torch.device("meta"), _no_weight_init(cls):
         model = cls(**config)
     return model.eval()
@@ -376,6 +399,8 @@ def wuerstchen_latent_sizes(height: int, width: int) -> dict[str, tuple[int, int
 
     Stage C: ceil(side / resolution_multiple) (prior pipeline, 42.67); Stage B:
     int(stage_c * latent_dim_scale) (decoder pipeline, 10.67); Stage A upsamples Stage B by 4.
+
+    Refuses: height or width that are not ints >= 1.
     """
     _check_size("Würstchen", height, width, 1)
     multiple, scale = WUERSTCHEN_RESOLUTION_MULTIPLE, WUERSTCHEN_LATENT_DIM_SCALE
@@ -458,21 +483,32 @@ MODEL_NAMES = tuple(FULL_SIZE)
 
 def _check_size(what: str, height, width, multiple: int) -> None:
     for label, side in (("height", height), ("width", width)):
-        if not isinstance(side, int) or isinstance(side, bool) or side <= 0:
+        if not validate._is_int(side):
+            raise TypeError(f"{what}: {label} must be a positive int (pixels), got {type(side).__name__} {side!r}")
+        if side <= 0:
             raise ValueError(f"{what}: {label} must be a positive int, got {side!r}")
         if side % multiple:
             raise ValueError(f"{what}: {label} must be a multiple of {multiple}, got {side}")
 
 
 def spec(name: str) -> ModelSpec:
-    """The `ModelSpec` called `name`; a ValueError lists the valid names."""
+    """The `ModelSpec` called `name`; a ValueError lists the valid names.
+
+    Refuses: a name that is not a str (TypeError) or not in MODEL_NAMES (ValueError, with the
+    closest name when it looks like a typo)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {', '.join(MODEL_NAMES)}; got {type(name).__name__} {name!r:.60}")
     if name not in FULL_SIZE:
-        raise ValueError(f"unknown model {name!r}; accepted: {', '.join(MODEL_NAMES)}")
+        close = difflib.get_close_matches(name, MODEL_NAMES, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"name: unknown model {name!r}; accepted: {', '.join(MODEL_NAMES)}{hint}")
     return FULL_SIZE[name]
 
 
 def build(name: str) -> torch.nn.Module:
-    """The full-size model `name` on the meta device (about a second; no memory)."""
+    """The full-size model `name` on the meta device (about a second; no memory).
+
+    Refuses: what `spec` refuses."""
     return spec(name).build()
 
 
@@ -488,13 +524,41 @@ def forward_cost(
 
     Sizes default to the model's native resolution. Pass `model` (from `build(name)`) to reuse
     one built model across sizes. FLOPs are exact for the given shapes, and linear in `batch`.
+
+    Refuses: an unknown `name`; sizes that are not positive ints or not multiples of the
+    model's `size_multiple`; a `batch` that is not an int >= 1; a `model` that is not the class
+    `name` names or was built with another configuration (e.g. `build("sd15-unet")` passed for
+    "sdxl-unet": same class, other shapes); a `reference` that is not a bool.
     """
     entry = spec(name)
     height = entry.default_size if height is None else height
     width = height if width is None else width
     _check_size(name, height, width, entry.size_multiple)
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+    if not validate._is_int(batch):
+        raise TypeError(f"batch must be a positive int, got {type(batch).__name__} {batch!r}")
+    if batch < 1:
         raise ValueError(f"batch must be a positive int, got {batch!r}")
+    reference = validate.boolean("reference", reference)
+    if model is not None:
+        _check_model(name, entry, model)
     method, args, kwargs = entry.inputs(height, width, batch)
     model = build(name) if model is None else model
     return count_flops(getattr(model, method), args, kwargs, reference=reference)
+
+
+def _check_model(name: str, entry: ModelSpec, model) -> None:
+    """A model given to `forward_cost` must be what `build(name)` builds: same class, same config."""
+    cls = entry.model_class()
+    if not isinstance(model, cls):
+        raise TypeError(f"model must be a {cls.__name__} (build({name!r})), got {type(model).__name__}")
+    config = getattr(model, "config", {})
+    differs = [key for key, value in entry.config.items() if _plain(config.get(key)) != _plain(value)]
+    if differs:
+        raise ValueError(
+            f"model was built with another configuration than {name!r}: {', '.join(differs[:4])} differ "
+            f"(e.g. {differs[0]}={config.get(differs[0])!r}, expected {entry.config[differs[0]]!r}); pass build({name!r})"
+        )
+
+
+def _plain(value):
+    return list(value) if isinstance(value, (list, tuple)) else value

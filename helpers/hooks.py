@@ -13,10 +13,14 @@ carried it. Leaving the block removes the hook, so the module is exactly as it w
 from __future__ import annotations
 
 import inspect
+
+import numpy as np
 from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
+
+from . import validate
 
 __all__ = ["CallCounter", "count_calls"]
 
@@ -32,20 +36,30 @@ class CallCounter:
       an int picks a positional argument, a str a keyword argument (or, for a call that passed
       it positionally, the parameter of that name in `module.forward`). The batch size is that
       tensor's first dimension.
+
+    Refuses: a `module` that is not an nn.Module (a whole pipeline: pass pipe.unet), an
+    `argument` that is not None/int/str, a negative index, and a parameter name that
+    `module.forward` does not have (unless it takes **kwargs), naming the closest one.
     """
 
     def __init__(self, module: nn.Module, argument: int | str | None = None):
         if not isinstance(module, nn.Module):
-            raise TypeError(f"count_calls needs a torch.nn.Module, got {type(module).__name__}")
-        if argument is not None and (isinstance(argument, bool) or not isinstance(argument, (int, str))):
+            hint = " (a pipeline: count one of its models, e.g. pipe.unet)" if hasattr(module, "components") else ""
+            raise TypeError(f"module: count_calls needs a torch.nn.Module, got {type(module).__name__}{hint}")
+        if argument is not None and (isinstance(argument, (bool, np.bool_)) or not isinstance(argument, (int, np.integer, str))):
             raise TypeError(f"argument must be None, a positional index (int) or a parameter name (str), got {argument!r}")
-        if isinstance(argument, int) and argument < 0:
-            raise ValueError(f"argument must be a non-negative positional index, got {argument}")
+        if isinstance(argument, (int, np.integer)):
+            if argument < 0:
+                raise ValueError(f"argument must be a non-negative positional index, got {argument}")
+            argument = int(argument)
+        self._parameters = _parameter_names(module)
+        if isinstance(argument, str) and self._parameters and not _takes_any_keyword(module):
+            if argument not in self._parameters:
+                validate.one_of("argument", argument, self._parameters)
         self.module = module
         self.argument = argument
         self.shapes: list[torch.Size] = []
         self._handle = None
-        self._parameters = _parameter_names(module)
 
     @property
     def calls(self) -> int:
@@ -112,7 +126,9 @@ class CallCounter:
 
 
 def count_calls(module: nn.Module, argument: int | str | None = None) -> CallCounter:
-    """A `CallCounter` for `module`; use it in a `with` block. See `CallCounter` for `argument`."""
+    """A `CallCounter` for `module`; use it in a `with` block. See `CallCounter` for `argument`.
+
+    Refuses: what `CallCounter` refuses (a non-module, a bad or misspelt `argument`)."""
     return CallCounter(module, argument=argument)
 
 
@@ -122,3 +138,11 @@ def _parameter_names(module: nn.Module) -> list[str]:
         return list(inspect.signature(module.forward).parameters)
     except (TypeError, ValueError):
         return []
+
+
+def _takes_any_keyword(module: nn.Module) -> bool:
+    try:
+        parameters = inspect.signature(module.forward).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
