@@ -29,10 +29,34 @@ _MARK = "pag-selection-marker"
 
 def _entries(layers) -> list[str]:
     if isinstance(layers, str):
-        return [layers]
-    if isinstance(layers, (list, tuple)) and layers and all(isinstance(entry, str) for entry in layers):
-        return list(layers)
-    raise TypeError(f"layers must be a str or a non-empty list of str (as pag_applied_layers), got {layers!r:.80}")
+        entries = [layers]
+    elif isinstance(layers, (list, tuple)) and layers and all(isinstance(entry, str) for entry in layers):
+        entries = list(layers)
+    else:
+        raise TypeError(f"layers must be a str or a non-empty list of str (as pag_applied_layers), got {layers!r:.80}")
+    for entry in entries:
+        _pattern(entry, "layers")
+    return entries
+
+
+def _pattern(entry: str, name: str) -> re.Pattern:
+    # diffusers feeds each entry to re.search: "" matches every module, a broken pattern raises re.error
+    if not entry.strip():
+        raise ValueError(f"{name}: an empty entry {entry!r} would match every self-attention module; name a block (e.g. 'mid')")
+    try:
+        return re.compile(entry)
+    except re.error as error:
+        raise ValueError(f"{name}: {entry!r} is not a valid regular expression ({error}); diffusers uses re.search") from None
+
+
+def _check_denoiser(denoiser) -> None:
+    if isinstance(denoiser, torch.nn.Module):
+        return
+    parts = [part for part in ("unet", "transformer") if isinstance(getattr(denoiser, part, None), torch.nn.Module)]
+    hint = f"; this looks like a pipeline: pass pipe.{parts[0]}" if parts else ""
+    raise TypeError(
+        f"denoiser must be a torch.nn.Module (pipe.unet or pipe.transformer), got {type(denoiser).__name__}{hint}"
+    )
 
 
 def layer_matches(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
@@ -43,11 +67,22 @@ def layer_matches(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
     An entry that matches nothing maps to `[]` (the PAG call would raise
     "Cannot find PAG layer to set attention processor for: <entry>"). The model is left exactly
     as it was: every attention module keeps its processor object.
+
+    Refuses: a `denoiser` that is not a module (a pipeline gets the hint to pass `pipe.unet`) or
+    holds no diffusers `Attention` module (e.g. a transformers text encoder); `layers`
+    that is not a str or a non-empty list of str; empty entries (they match everything) and
+    entries that are not valid regular expressions.
     """
-    if not isinstance(denoiser, torch.nn.Module):
-        raise TypeError(f"denoiser must be a torch.nn.Module (pipe.unet or pipe.transformer), got {type(denoiser).__name__}")
+    _check_denoiser(denoiser)
     entries = _entries(layers)
+    from diffusers.models.attention_processor import Attention
     from diffusers.pipelines.pag.pag_utils import PAGMixin
+
+    if not any(isinstance(module, Attention) for module in denoiser.modules()):
+        raise ValueError(
+            f"denoiser ({type(denoiser).__name__}) holds no diffusers Attention module, so PAG has nothing to perturb; "
+            "pass the pipeline's unet or transformer"
+        )
 
     saved = {name: module.processor for name, module in denoiser.named_modules() if hasattr(module, "processor")}
     stand_in = types.SimpleNamespace(unet=denoiser, _pag_attn_processors=(_MARK, _MARK))
@@ -73,12 +108,17 @@ def layer_matches(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
 def longer_numbers(entry: str, names: list[str]) -> list[str]:
     """The names that `entry` matches only inside a longer number: with `"blocks.1"`,
     `transformer_blocks.12.attn1` (every match of the entry there is followed by another digit).
-    Such matches are almost never meant; anchor the entry (`r"blocks\\.1\\."`) to drop them."""
+    Such matches are almost never meant; anchor the entry (`r"blocks\\.1\\."`) to drop them.
+
+    Refuses: an `entry` that is not a non-empty str or not a valid regular expression, and
+    `names` that is not a list of str (a single str would be read letter by letter)."""
     if not isinstance(entry, str):
         raise TypeError(f"entry must be a str, got {type(entry).__name__}")
-    if not entry or not entry[-1].isdigit():
+    pattern = _pattern(entry, "entry")
+    if isinstance(names, str) or not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"names must be a list of module names (str), got {type(names).__name__} {names!r:.60}")
+    if not entry[-1].isdigit():
         return []
-    pattern = re.compile(entry)
     flagged = []
     for name in names:
         ends = [m.end() for m in pattern.finditer(name)]
@@ -92,6 +132,8 @@ def check_layers(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
 
     ValueError names every entry that matches nothing, and every entry that matches a module
     only inside a longer number (`"blocks.1"` -> `blocks.12`), with the matched names.
+
+    Refuses: what `layer_matches` refuses, then the selectors above.
     """
     report = layer_matches(denoiser, layers)
     empty = [entry for entry, names in report.items() if not names]
