@@ -16,8 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import inspect
+
 import numpy as np
 import torch
+
+from . import validate
 
 __all__ = [
     "Frames",
@@ -52,6 +56,9 @@ def _check_pair(a, b, name: str) -> None:
         raise TypeError(f"{name}() needs a and b of the same dtype, got {a.dtype} and {b.dtype}")
     if a.device != b.device:
         raise ValueError(f"{name}() needs a and b on the same device, got {a.device} and {b.device}")
+    for label, value in (("a", a), ("b", b)):
+        if not value.is_meta and not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name}(): {label} holds inf or nan values; every frame in between would too")
 
 
 def _work_dtype(device: torch.device) -> torch.dtype:
@@ -62,9 +69,9 @@ def _work_dtype(device: torch.device) -> torch.dtype:
 
 def _as_t(t, name: str) -> tuple[torch.Tensor, bool]:
     """`t` as a 1-D float64 CPU tensor, and whether the caller asked for a batch."""
-    if isinstance(t, bool):
+    if isinstance(t, (bool, np.bool_)):
         raise TypeError(f"{name}(): t must be a float in [0, 1] or a 1-D tensor of them, got a bool")
-    if isinstance(t, (int, float)):
+    if isinstance(t, (int, float, np.integer, np.floating)):
         values, batched = torch.tensor([float(t)], dtype=torch.float64), False
     elif isinstance(t, torch.Tensor):
         if t.ndim > 1:
@@ -97,6 +104,9 @@ def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     - Endpoints are exact: t=0 returns `a` and t=1 returns `b`, bit for bit.
     Between two vectors at an angle the path cuts the chord, so its norm dips below the norms
     of both ends; that dip is what `slerp` avoids.
+
+    Refuses: non-tensors, integer tensors, 0-d tensors, a and b of different shape, dtype or
+    device, NaN or infinite values, and any t outside [0, 1] (or NaN, or a bool).
     """
     _check_pair(a, b, "lerp")
     values, batched = _as_t(t, "lerp")
@@ -138,6 +148,9 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
       opposite vectors, for which any great circle is a shortest one, take a fixed one, so the
       result is finite and still has the interpolated length.
     - Computed in float64 (float32 on MPS) and returned in the inputs' dtype.
+
+    Refuses: what `lerp` refuses, plus vectors of fewer than 2 components and zero vectors (a
+    zero vector has no direction to rotate).
     """
     _check_pair(a, b, "slerp")
     if a.shape[-1] < 2:
@@ -168,6 +181,11 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     tt = _broadcast_t(values, batched, a_w)
     angle = tt * theta
     direction = torch.cos(angle) * unit_a + torch.sin(angle) * toward_b
+    # nearly parallel rows (angle below ~1e-8): the fixed orthogonal fallback would rotate away
+    # from b̂ by up to the angle itself; the normalised chord is within O(angle³) of the arc
+    parallel = (perp_norm <= tolerance) & ((unit_a * unit_b).sum(dim=-1, keepdim=True) > 0)
+    chord = (1 - tt) * unit_a + tt * unit_b
+    direction = torch.where(parallel, chord / chord.norm(dim=-1, keepdim=True), direction)
     result = ((1 - tt) * norm_a + tt * norm_b) * direction
     # the rotation reaches b̂ only up to rounding; the ends are returned as given
     result = torch.where(tt == 0, a_w, torch.where(tt == 1, b_w, result))
@@ -178,10 +196,18 @@ def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """The angle (radians, float64) between `a` and `b` along the last dimension, accurate near 0 and π.
 
     `a` and `b` broadcast against each other (e.g. one vector against a batch of them).
+
+    Refuses: non-tensors, integer or 0-d tensors, shapes that do not broadcast, NaN or infinite
+    values, and zero vectors (no direction, so no angle: the result would be NaN).
     """
     for label, value in (("a", a), ("b", b)):
         if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.ndim == 0:
             raise TypeError(f"angle_between() needs floating-point tensors of vectors, got {label}={value!r:.60}")
+        if not value.is_meta:
+            if not bool(torch.isfinite(value).all()):
+                raise ValueError(f"angle_between(): {label} holds NaN or infinite values")
+            if bool((value.norm(dim=-1) == 0).any()):
+                raise ValueError(f"angle_between(): {label} holds a zero vector, which has no direction (the angle would be NaN)")
     try:
         torch.broadcast_shapes(a.shape, b.shape)
     except RuntimeError:
@@ -224,19 +250,14 @@ def _pipeline_classes():
 
 
 def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n (the number of frames) must be an int >= 2, got {type(n).__name__}")
-    if n < 2:
-        raise ValueError(f"n (the number of frames) must be >= 2 to include both ends, got {n}")
-    return int(n)
+    # both ends are frames, so fewer than 2 cannot hold them
+    return validate.integer("n (the number of frames, both ends included)", n, minimum=2)
 
 
 def _check_batch_size(batch_size, n: int) -> int:
     if batch_size is None:
         return n
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int or None (all frames in one call), got {batch_size!r}")
-    return int(batch_size)
+    return validate.positive_int("batch_size (frames per call, or None for all in one call)", batch_size)
 
 
 def _check_generator(generator) -> torch.Generator:
@@ -263,6 +284,30 @@ def _check_reserved(call_kwargs: dict, reserved: set[str], name: str) -> None:
     clash = sorted(reserved & set(call_kwargs))
     if clash:
         raise ValueError(f"{name}() sets {', '.join(clash)} itself; leave them out of the call arguments")
+
+
+def _check_call_kwargs(pipe, call_kwargs: dict, output_types: tuple[str, ...]) -> None:
+    """Refuse what the pipeline would take silently or fail on late: unknown names, step counts its
+    scheduler cannot run, non-finite guidance, output types it would not honour."""
+    parameters = inspect.signature(type(pipe).__call__).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        validate.keywords(f"call_kwargs ({type(pipe).__name__})", call_kwargs, [n for n in parameters if n != "self"])
+    from diffusers import UnCLIPScheduler
+
+    for key, value in call_kwargs.items():
+        if key.endswith("num_inference_steps"):
+            scheduler = getattr(pipe, key.replace("num_inference_steps", "scheduler"), None)
+            # UnCLIPScheduler spaces steps by (T - 1) / (steps - 1): 1 divides by zero, and 0 gives no
+            # timesteps at all, so the frames would be the un-denoised starting noise
+            least = 2 if isinstance(scheduler, UnCLIPScheduler) else 1
+            validate.integer(key, value, minimum=least)
+        elif key.endswith("guidance_scale"):
+            validate.number(key, value)
+        elif key == "output_type":
+            validate.one_of("output_type", value, output_types)
+        elif key == "noise_level":
+            top = pipe.image_noising_scheduler.config.num_train_timesteps - 1
+            validate.integer("noise_level", value, minimum=0, maximum=top)
 
 
 def _concat(parts: list):
@@ -293,7 +338,11 @@ def encode_prompt(pipe, prompt: str) -> tuple[torch.Tensor, torch.Tensor, torch.
 
     This is the pipeline's own `_encode_prompt` without guidance: same tokenizer padding and
     truncation, text encoder called without the attention mask, mask returned as booleans.
+
+    Refuses: a `pipe` that is not an UnCLIPPipeline, a `prompt` that is not one str.
     """
+    _check_prompt_pipe(pipe, "encode_prompt")
+    _check_prompts(prompt=prompt)
     text_embeds, hidden, mask = pipe._encode_prompt(prompt, pipe._execution_device, 1, False)
     return text_embeds, hidden, mask
 
@@ -305,7 +354,12 @@ def encode_image(pipe, image) -> torch.Tensor:
     A PIL image goes through the pipeline's `feature_extractor`; a tensor is taken as its
     output (pixel values, (1, 3, H, W)), as the pipelines do. Stable unCLIP's noise augmentation
     is not applied here: the pipeline adds it to whatever `image_embeds` it is given.
+
+    Refuses: a `pipe` that is not UnCLIPImageVariationPipeline or StableUnCLIPImg2ImgPipeline; an
+    `image` that is not one PIL image or one (1, 3, H, W) float tensor without NaN.
     """
+    _check_image_pipe(pipe, "encode_image")
+    _check_images(image=image)
     if not isinstance(image, torch.Tensor):
         image = pipe.feature_extractor(images=image, return_tensors="pt").pixel_values
     encoder = pipe.image_encoder
@@ -323,7 +377,7 @@ def _check_prompt_pipe(pipe, name: str) -> None:
         takes_images = isinstance(pipe, (UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline))
         hint = " It takes images: use interpolate_images() / image_path()." if takes_images else ""
         raise TypeError(
-            f"{name}() needs an UnCLIPPipeline (Karlo; helpers.pipelines.load('unclip', ctx)), "
+            f"pipe: {name}() needs an UnCLIPPipeline (Karlo; helpers.pipelines.load('unclip', ctx)), "
             f"got {type(pipe).__name__}.{hint}"
         )
 
@@ -334,7 +388,7 @@ def _check_image_pipe(pipe, name: str) -> bool:
     if not isinstance(pipe, (UnCLIPImageVariationPipeline, StableUnCLIPImg2ImgPipeline)):
         hint = " It takes prompts: use interpolate_prompts() / prompt_path()." if isinstance(pipe, UnCLIPPipeline) else ""
         raise TypeError(
-            f"{name}() needs an UnCLIPImageVariationPipeline or a StableUnCLIPImg2ImgPipeline "
+            f"pipe: {name}() needs an UnCLIPImageVariationPipeline or a StableUnCLIPImg2ImgPipeline "
             "(helpers.pipelines.load('unclip-image-variation' or 'stable-unclip', ctx)), "
             f"got {type(pipe).__name__}.{hint}"
         )
@@ -352,8 +406,9 @@ def _check_images(**images) -> None:
 
     for label, image in images.items():
         if isinstance(image, torch.Tensor):
-            if image.ndim != 4 or image.shape[0] != 1:
+            if image.ndim != 4 or image.shape[0] != 1 or image.shape[1] != 3:
                 raise ValueError(f"{label} as a tensor must be one preprocessed image of shape (1, 3, H, W), got {tuple(image.shape)}")
+            validate.tensor(label, image)
         elif not isinstance(image, Image.Image):
             raise TypeError(f"{label} must be one PIL image or a (1, 3, H, W) pixel tensor, got {type(image).__name__}")
 
@@ -365,6 +420,9 @@ def prompt_path(pipe, prompt_a: str, prompt_b: str, t) -> dict:
     both prompts encoded as the pipeline does (`encode_prompt`), slerped per token, and the mask
     of `prompt_a` at t=0, of `prompt_b` at t=1, their union in between (a token that is padding
     for one prompt carries the other prompt's text there).
+
+    Refuses: a pipe that is not an UnCLIPPipeline, prompts that are not one str each, any t
+    outside [0, 1].
     """
     _check_prompt_pipe(pipe, "prompt_path")
     _check_prompts(prompt_a=prompt_a, prompt_b=prompt_b)
@@ -381,7 +439,9 @@ def prompt_path(pipe, prompt_a: str, prompt_b: str, t) -> dict:
 
 
 def image_path(pipe, image_a, image_b, t) -> torch.Tensor:
-    """The CLIP image embeddings (n, D) of frames at `t`: `encode_image` of both images, slerped."""
+    """The CLIP image embeddings (n, D) of frames at `t`: `encode_image` of both images, slerped.
+
+    Refuses: a pipe of another family, images `encode_image` refuses, any t outside [0, 1]."""
     _check_image_pipe(pipe, "image_path")
     _check_images(image_a=image_a, image_b=image_b)
     ts, _ = _as_t(t, "image_path")
@@ -406,6 +466,13 @@ def interpolate_prompts(
     - batch_size: frames per pipeline call (None: all n in one call).
     - call_kwargs: passed to every call (steps, guidance scales, output_type...), except the
       arguments this function sets (ValueError).
+
+    Refuses: a pipe that is not an UnCLIPPipeline (naming the image interpolator for image
+    pipelines); prompts that are not one str each; n < 2; batch_size < 1; a generator that is not
+    one torch.Generator; call arguments the pipeline does not take (with the closest name), step
+    counts below 2 (UnCLIPScheduler: 0 renders un-denoised noise, 1 divides by zero), non-finite
+    guidance scales, and an output_type other than "pil" or "np" (UnCLIP returns NumPy for any
+    other string).
     """
     _check_prompt_pipe(pipe, "interpolate_prompts")
     _check_prompts(prompt_a=prompt_a, prompt_b=prompt_b)
@@ -418,6 +485,7 @@ def interpolate_prompts(
          "decoder_latents", "super_res_latents"},
         "interpolate_prompts",
     )
+    _check_call_kwargs(pipe, call_kwargs, ("pil", "np"))
     from transformers.models.clip.modeling_clip import CLIPTextModelOutput
 
     ts = _frame_ts(n)
@@ -448,6 +516,12 @@ def interpolate_images(
 
     - image_a, image_b: one PIL image each, or one preprocessed pixel tensor (1, 3, H, W) each.
     - n, generator, batch_size, call_kwargs: as in `interpolate_prompts`.
+
+    Refuses: a pipe of another family (naming `interpolate_prompts` for UnCLIPPipeline); images
+    that are not one PIL image or one (1, 3, H, W) float tensor each; prompts for Karlo
+    variations (they take none) or prompts that are not one str; and what `interpolate_prompts`
+    refuses of n, batch_size, generator and call_kwargs (Stable unCLIP: steps >= 1, output_type
+    "pil", "np", "pt" or "latent", noise_level within its noising scheduler's range).
     """
     stable = _check_image_pipe(pipe, "interpolate_images")
     _check_images(image_a=image_a, image_b=image_b)
@@ -470,7 +544,8 @@ def interpolate_images(
                 raise TypeError(f"{key} must be one str (repeated for every frame), got {type(value).__name__}")
             texts[key] = value
     elif "prompt" in call_kwargs or "negative_prompt" in call_kwargs:
-        raise ValueError(f"{type(pipe).__name__} takes no prompt")
+        raise ValueError(f"call_kwargs: {type(pipe).__name__} takes no prompt (nor negative_prompt)")
+    _check_call_kwargs(pipe, call_kwargs, ("pil", "np", "pt", "latent") if stable else ("pil", "np"))
 
     ts = _frame_ts(n)
     embeds = image_path(pipe, image_a, image_b, ts)
