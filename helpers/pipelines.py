@@ -282,7 +282,15 @@ def write_hub_layout(folder: Path, fam: Family) -> None:
 HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 # what `DiffusionPipeline.from_pretrained` reads from **kwargs itself, read from the installed source
 # so that the list cannot fall behind diffusers; component names are added per pipeline class
-LOADING_OPTIONS = frozenset(re.findall(r'kwargs\.pop\("(\w+)"', inspect.getsource(diffusers.DiffusionPipeline.from_pretrained)))
+try:
+    _FROM_PRETRAINED_SOURCE = inspect.getsource(diffusers.DiffusionPipeline.from_pretrained)
+except (OSError, TypeError):  # an install without sources: the options of diffusers 0.42.1
+    _FROM_PRETRAINED_SOURCE = " ".join(f'kwargs.pop("{k}"' for k in (
+        "cache_dir force_download proxies local_files_only token revision torch_dtype dtype custom_pipeline "
+        "custom_revision provider sess_options provider_options device_map max_memory offload_folder "
+        "offload_state_dict low_cpu_mem_usage variant use_safetensors use_onnx load_connected_pipeline "
+        "quantization_config use_flashpack disable_mmap trust_remote_code").split())
+LOADING_OPTIONS = frozenset(re.findall(r'kwargs\.pop\("(\w+)"', _FROM_PRETRAINED_SOURCE))
 
 
 def check_context(ctx) -> Context:
