@@ -26,6 +26,8 @@ from diffusers import AutoencoderKL, DiffusionPipeline
 from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker, cosine_distance
 from transformers import CLIPConfig, CLIPVisionConfig
 
+from . import validate
+
 FP16_MAX = float(torch.finfo(torch.float16).max)  # 65504
 SPECIAL_CARE_ADJUSTMENT = 0.01  # safety_checker.py L77: added to every concept score after a special-care hit
 SCORE_DECIMALS = 3  # safety_checker.py L74/L82: scores are rounded before the "> 0" test
@@ -44,10 +46,13 @@ def tiny_safety_checker(image_size: int = 32, width: int = 16, seed: int = 0) ->
     `image_size` must equal the feature extractor's crop size (the checker sees its crops). The
     class always holds 17 concept and 3 special-care embeddings (safety_checker.py L44-L48); here
     they start as diffusers initialises them (ones), to be set by hand with `set_concepts`.
+
+    Refuses: image_size and width that are not ints >= 4 (TypeError for non-ints), an image_size
+    that is not a multiple of 4, a seed that is not an int >= 0.
     """
     for name, value in (("image_size", image_size), ("width", width)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 4:
-            raise ValueError(f"tiny_safety_checker({name}={value!r}): give an int >= 4")
+        validate.integer(f"tiny_safety_checker: {name}", value, minimum=4)
+    validate.integer("tiny_safety_checker: seed", seed, minimum=0)
     if image_size % 4:
         raise ValueError(f"tiny_safety_checker(image_size={image_size}): give a multiple of 4 (4x4 patches)")
     vision = CLIPVisionConfig(
@@ -73,17 +78,23 @@ def image_embeddings(checker: StableDiffusionSafetyChecker, clip_input: torch.Te
 
     Computed the way `forward` does (safety_checker.py L55-L56): pooled vision output, then the
     visual projection. Unnormalised, on the checker's device and dtype.
+
+    Refuses: a checker that is not a StableDiffusionSafetyChecker; a clip_input that is not a
+    float tensor (batch, 3, size, size) at the checker's image size, or that holds NaN.
     """
     _check_checker(checker)
-    if not isinstance(clip_input, torch.Tensor) or clip_input.ndim != 4:
-        raise TypeError("clip_input must be the feature extractor's pixel_values: a 4-d tensor (batch, 3, h, w)")
+    _check_clip_input(checker, clip_input)
     with torch.no_grad():
         pooled = checker.vision_model(clip_input)[1]
         return checker.visual_projection(pooled)
 
 
 def unit(vector: torch.Tensor) -> torch.Tensor:
-    """`vector` scaled to length 1 (float32), for use as a concept embedding."""
+    """`vector` scaled to length 1 (float32), for use as a concept embedding.
+
+    Refuses: a non-tensor (TypeError); a zero, NaN or infinite vector (no direction)."""
+    if not isinstance(vector, torch.Tensor):
+        raise TypeError(f"unit(): vector must be a torch tensor, got {type(vector).__name__}")
     vector = vector.detach().float().cpu().flatten()
     norm = vector.norm()
     if not torch.isfinite(norm) or norm == 0:
@@ -97,8 +108,20 @@ def orthogonal_direction(toward: torch.Tensor, away: list[torch.Tensor] | torch.
     A concept embedding set to it has cosine 0 (up to rounding) with every `away` embedding, and a
     positive cosine with `toward`, whatever the (random) embeddings are. ValueError when `toward`
     lies in the span of `away`.
+
+    Refuses: tensors of different sizes, an `away` that is not a tensor or a list of tensors, and
+    zero or NaN vectors (ValueError from `unit`).
     """
-    others = [away] if isinstance(away, torch.Tensor) else list(away)
+    if not isinstance(toward, torch.Tensor):
+        raise TypeError(f"orthogonal_direction(): toward must be a torch tensor, got {type(toward).__name__}")
+    others = [away] if isinstance(away, torch.Tensor) else list(away) if isinstance(away, (list, tuple)) else None
+    if others is None or not all(isinstance(other, torch.Tensor) for other in others):
+        raise TypeError(f"orthogonal_direction(): away must be a tensor or a list of tensors, got {type(away).__name__}")
+    for other in others:
+        if other.numel() != toward.numel():
+            raise ValueError(
+                f"orthogonal_direction(): every away vector must have toward's {toward.numel()} numbers, got {other.numel()}"
+            )
     basis: list[torch.Tensor] = []
     for other in others:
         residue = unit(other)
@@ -126,6 +149,10 @@ def set_concepts(
     The checker keeps a threshold per concept in `concept_embeds_weights` (and
     `special_care_embeds_weights`); a concept hits when round(cos - threshold + adjustment, 3) > 0.
     Modifies `checker` in place and returns it. Indices must exist (17 concepts, 3 special ones).
+
+    Refuses, before anything is written: values that are not dicts; indices that are not ints in
+    range (bools too); embeddings of the wrong size or holding NaN/inf (every cosine would be
+    NaN, which never flags; a zero embedding is fine: cosine 0); thresholds that are not finite numbers.
     """
     _check_checker(checker)
     targets = (
@@ -142,7 +169,7 @@ def set_concepts(
                 f"set_concepts({name}=...) takes a dict {{concept index: value}}, got {type(values).__name__}"
             )
         for index, value in values.items():
-            if not isinstance(index, int) or not 0 <= index < parameter.shape[0]:
+            if not validate._is_int(index) or not 0 <= index < parameter.shape[0]:
                 raise ValueError(
                     f"set_concepts({name}): index {index!r} is not in 0..{parameter.shape[0] - 1}"
                 )
@@ -152,8 +179,14 @@ def set_concepts(
                         f"set_concepts({name}[{index}]): give a tensor of {parameter.shape[1]} numbers "
                         "(the checker's projection_dim)"
                     )
-            elif not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise TypeError(f"set_concepts({name}[{index}]): a threshold is a number, got {value!r}")
+                if not bool(torch.isfinite(value).all()):
+                    # normalize() keeps NaN, so every cosine would be NaN and no score ever > 0
+                    raise ValueError(f"set_concepts({name}[{index}]): the embedding holds NaN or inf; give finite numbers")
+            else:
+                try:
+                    validate.number(f"set_concepts({name}[{index}])", value)
+                except TypeError:
+                    raise TypeError(f"set_concepts({name}[{index}]): a threshold is a number, got {value!r}") from None
     with torch.no_grad():
         for _, values, parameter, is_vector in targets:
             for index, value in (values or {}).items():
@@ -181,6 +214,8 @@ def decide(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> l
     It follows forward's loop line by line, including two details: the 0.01 adjustment is set
     by the first special-care hit and then also added to the later special-care scores, and a
     special-care hit alone never flags an image. The unit tests check it against `forward`.
+
+    Refuses: what `image_embeddings` refuses.
     """
     embeds = image_embeddings(checker, clip_input)
     special_cos = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
@@ -207,7 +242,9 @@ def decide(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> l
 
 
 def cosines(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """(concept cosines, special-care cosines) as forward computes them: float32, images x concepts."""
+    """(concept cosines, special-care cosines) as forward computes them: float32, images x concepts.
+
+    Refuses: what `image_embeddings` refuses."""
     embeds = image_embeddings(checker, clip_input)
     concept = cosine_distance(embeds, checker.concept_embeds).cpu().float().numpy()
     special = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
@@ -216,7 +253,19 @@ def cosines(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> 
 
 def _check_checker(checker) -> None:
     if not isinstance(checker, StableDiffusionSafetyChecker):
-        raise TypeError(f"expected a StableDiffusionSafetyChecker, got {type(checker).__name__}")
+        raise TypeError(f"checker: expected a StableDiffusionSafetyChecker, got {type(checker).__name__}")
+
+
+def _check_clip_input(checker, clip_input) -> None:
+    if not isinstance(clip_input, torch.Tensor) or clip_input.ndim != 4:
+        raise TypeError("clip_input must be the feature extractor's pixel_values: a 4-d tensor (batch, 3, h, w)")
+    validate.tensor("clip_input (pixel_values)", clip_input)
+    size = checker.vision_model.config.image_size
+    if tuple(clip_input.shape[1:]) != (3, size, size):
+        raise ValueError(
+            f"clip_input must be the feature extractor's pixel_values of shape (batch, 3, {size}, {size}) for this "
+            f"checker, got {tuple(clip_input.shape)}"
+        )
 
 
 @contextlib.contextmanager
@@ -225,7 +274,11 @@ def captured_logs(name: str = "diffusers"):
 
     diffusers' loggers do not propagate to the root logger, so pytest's caplog and a plain
     `logging` config miss them; a handler on the library's logger sees them all.
+
+    Refuses: a name that is not a non-empty str.
     """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a logger name such as 'diffusers', got {name!r}")
     messages: list[str] = []
 
     class Collect(logging.Handler):
@@ -249,9 +302,13 @@ def peak_activations(vae: AutoencoderKL, latents: torch.Tensor) -> dict[str, flo
 
     Keys are module names under `vae.decoder` in execution order; the top-level children only plus
     the ResNet blocks, which is where a float16 decoder overflows.
+
+    Refuses: a vae that is not an AutoencoderKL; latents that are not a finite float tensor
+    (batch, vae.config.latent_channels, h, w).
     """
     if not isinstance(vae, AutoencoderKL):
-        raise TypeError(f"peak_activations() needs an AutoencoderKL, got {type(vae).__name__}")
+        raise TypeError(f"vae: peak_activations() needs an AutoencoderKL, got {type(vae).__name__}")
+    _check_latents(vae, latents, "peak_activations")
     peaks: dict[str, float] = {}
     handles = []
     for name, module in vae.decoder.named_modules():
@@ -282,20 +339,35 @@ def overflowing_vae(
     decode of `latents` (already divided by the scaling factor). Every later block normalises its
     input first (GroupNorm is scale-invariant), so in float32 the copy still decodes to finite
     pixels; in float16 the first activation is already inf. Returns (copy, factor); `vae` is untouched.
+
+    Refuses: what `peak_activations` refuses; a headroom that is not a finite number > 1; latents
+    that are all zero (the first convolution's peak could be 0, and no factor reaches 65504).
     """
     if not isinstance(vae, AutoencoderKL):
-        raise TypeError(f"overflowing_vae() needs an AutoencoderKL, got {type(vae).__name__}")
-    if not isinstance(latents, torch.Tensor) or latents.ndim != 4:
-        raise TypeError("overflowing_vae(latents=...): give a 4-d tensor (batch, channels, h, w)")
-    if not headroom > 1:
-        raise ValueError(f"overflowing_vae(headroom={headroom}): must be > 1 to pass the float16 maximum")
+        raise TypeError(f"vae: overflowing_vae() needs an AutoencoderKL, got {type(vae).__name__}")
+    _check_latents(vae, latents, "overflowing_vae")
+    headroom = validate.number("overflowing_vae: headroom (must pass the float16 maximum)", headroom, minimum=1.0, exclusive_minimum=True)
     reference = copy.deepcopy(vae).float()
     peak = peak_activations(reference, latents.float())["conv_in"]
+    if not peak > 0:
+        raise ValueError("overflowing_vae: latents give conv_in a peak of 0, which no factor scales past 65504; pass real latents")
     factor = headroom * FP16_MAX / peak
     with torch.no_grad():
         reference.decoder.conv_in.weight.mul_(factor)
         reference.decoder.conv_in.bias.mul_(factor)
     return reference.to(vae.device), factor
+
+
+def _check_latents(vae: AutoencoderKL, latents, name: str) -> None:
+    if not isinstance(latents, torch.Tensor) or latents.ndim != 4:
+        raise TypeError(f"{name}(latents=...): give a 4-d tensor (batch, channels, h, w)")
+    validate.tensor(f"{name}: latents", latents)
+    channels = vae.config.latent_channels
+    if latents.shape[1] != channels:
+        raise ValueError(
+            f"{name}: latents must have the VAE's {channels} latent channels (batch, {channels}, h, w), "
+            f"got {tuple(latents.shape)}"
+        )
 
 
 # --- why_black -----------------------------------------------------------------------------------
@@ -331,6 +403,11 @@ def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
     is zeros); NaN in the pixels is overflow; a black PIL image, unflagged, from a VAE that decodes
     in float16 is overflow inferred (NaN was cast away); any other black image is unexplained.
     Everything is checked before any image is judged; bad input raises TypeError or ValueError.
+
+    Refuses: a pipe that is not a DiffusionPipeline with a `vae`; an output that is not a
+    pipeline output or its tuple; empty outputs; latents; tensors/arrays that are not a batch of
+    (h, w, 1 or 3) / (1 or 3, h, w) images; float pixels outside [0, 1] (a [-1, 1] decoder output
+    or a 0..255 array would be misjudged) or of an integer dtype; flags that are not one bool per image.
     """
     if not isinstance(pipe, DiffusionPipeline):
         raise TypeError(
@@ -416,14 +493,30 @@ def _as_arrays(images) -> tuple[list[np.ndarray], bool]:
                 f"why_black(output): {images.shape[1]} channels look like latents (output_type='latent'), not an "
                 "image; decode them first or call the pipeline with output_type 'pil', 'np' or 'pt'"
             )
-        return list(images.detach().cpu().float().permute(0, 2, 3, 1).numpy()), False
+        return _in_unit_range(list(images.detach().cpu().float().permute(0, 2, 3, 1).numpy()), images.dtype), False
     if isinstance(images, np.ndarray):
         if images.ndim != 4 or images.shape[-1] not in (1, 3):
             raise ValueError(f"why_black(output): a numpy batch must be (batch, h, w, 1 or 3), got {images.shape}")
-        return list(images.astype(np.float32)), False
+        return _in_unit_range(list(images.astype(np.float32)), images.dtype), False
     if isinstance(images, (list, tuple)) and all(isinstance(image, PIL.Image.Image) for image in images):
         return [np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0 for image in images], True
     raise TypeError(
         "why_black(output): images must be a list of PIL images, a numpy array or a torch tensor "
         f"(output_type 'pil', 'np' or 'pt'); got {type(images).__name__}"
     )
+
+
+def _in_unit_range(arrays: list[np.ndarray], dtype) -> list[np.ndarray]:
+    """The pipeline's 'np' and 'pt' outputs are floats in [0, 1] (NaN where a decode overflowed)."""
+    if not (np.issubdtype(np.dtype(dtype), np.floating) if isinstance(dtype, np.dtype) else dtype.is_floating_point):
+        raise TypeError(
+            f"why_black(output): images must be float pixels in [0, 1] as output_type 'np'/'pt' return, got dtype {dtype}"
+        )
+    for index, array in enumerate(arrays):
+        finite = array[~np.isnan(array)]
+        if finite.size and (finite.min() < 0 or finite.max() > 1):
+            raise ValueError(
+                f"why_black(output): image {index} has values in [{finite.min():.3g}, {finite.max():.3g}]; a pipeline's "
+                "'np'/'pt' output lies in [0, 1] (a [-1, 1] decoder output or a 0..255 array would be misjudged)"
+            )
+    return arrays

@@ -51,9 +51,10 @@ def test_tiny_checker_has_the_class_fixed_concept_counts(checker):
     assert checker.vision_model.config.image_size == 32
 
 
-@pytest.mark.parametrize("kwargs", [{"image_size": 30}, {"image_size": 2}, {"width": True}, {"width": "16"}])
+@pytest.mark.parametrize("kwargs", [{"image_size": 30}, {"image_size": 2}, {"width": True}, {"width": "16"}, {"seed": -1}])
 def test_tiny_checker_refuses_bad_sizes(kwargs):
-    with pytest.raises(ValueError, match="tiny_safety_checker"):
+    # a wrong kind of value (a bool, a str) is a TypeError, an int out of range a ValueError
+    with pytest.raises((TypeError, ValueError), match="tiny_safety_checker"):
         bi.tiny_safety_checker(**kwargs)
 
 
@@ -190,7 +191,7 @@ def test_captured_logs_sees_diffusers_messages_and_detaches():
 
 
 def test_overflowing_vae_overflows_in_float16_only():
-    vae = tiny.build(lambda: tiny.vae(32))
+    vae = tiny.build(lambda: {"vae": tiny.vae(32)})["vae"]  # tiny.build takes builders of component dicts
     latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
     original = copy.deepcopy(vae.state_dict())
     hot, factor = bi.overflowing_vae(vae, latents)
@@ -207,7 +208,7 @@ def test_overflowing_vae_overflows_in_float16_only():
 
 
 def test_overflowing_vae_refuses_bad_input():
-    vae = tiny.build(lambda: tiny.vae(32))
+    vae = tiny.build(lambda: {"vae": tiny.vae(32)})["vae"]  # tiny.build takes builders of component dicts
     with pytest.raises(TypeError, match="AutoencoderKL"):
         bi.overflowing_vae(torch.nn.Linear(2, 2), torch.ones(1, 4, 2, 2))
     with pytest.raises(TypeError, match="4-d"):
