@@ -117,7 +117,7 @@ def encode_all(vae, images: torch.Tensor, device, chunk: int = 256) -> torch.Ten
     return torch.cat(parts)
 
 
-def train(out, steps: int = 6000, vae_steps: int = 1500, batch: int = 64, n_images: int = 4000,
+def train(out, steps: int = 3697, vae_steps: int = 1500, batch: int = 256, n_images: int = 10000,
           seed: int = 0, device: str = "cpu", threads: int = 2, time_budget: float | None = None) -> dict:
     """Train both stages and save the pipeline in `out`; returns the training summary."""
     for name, value in (("steps", steps), ("vae_steps", vae_steps), ("batch", batch), ("n_images", n_images)):

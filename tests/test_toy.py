@@ -1,0 +1,211 @@
+"""helpers.toy: the world, the scorer, a training smoke test, and the committed weights."""
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from helpers.toy import evaluate, scorer, world
+from helpers.toy import profile as toy_profile
+from helpers.toy.__main__ import main as toy_main
+
+ROOT = Path(__file__).resolve().parent.parent
+CARD = ROOT / "models" / "toy-sd" / "README.md"
+# The model card's figures (models/toy-sd/README.md): scorer accuracy, all three attributes right,
+# over evaluate.eval_captions(32) with seeds 0..31, 20 steps, the shipped PNDM scheduler.
+CARD_ACCURACY = {1.0: 0.96875, 5.0: 0.4375}
+TOLERANCE = 2 / 32  # two samples: a sample near a scorer threshold may flip on another CPU
+
+
+@pytest.fixture(scope="module")
+def world_batch():
+    return world.make_dataset(400, seed=3)
+
+
+# --- the world ---------------------------------------------------------------------------------
+
+
+def test_world_is_deterministic_and_seeded():
+    a, captions_a, _ = world.make_dataset(20, seed=5)
+    b, captions_b, _ = world.make_dataset(20, seed=5)
+    c, captions_c, _ = world.make_dataset(20, seed=6)
+    assert np.array_equal(a, b) and captions_a == captions_b
+    assert not np.array_equal(a, c)
+    assert a.shape == (20, 32, 32, 3) and a.dtype == np.float32 and a.min() >= 0 and a.max() <= 1
+
+
+def test_captions_round_trip_and_cover_the_world():
+    captions = world.all_captions()
+    assert len(captions) == len(set(captions)) == 3 * 4 * 5
+    assert world.caption("red", "circle", "left") == "a red circle on the left"
+    assert all(world.caption(*world.parse_caption(c)) == c for c in captions)
+    with pytest.raises(ValueError, match="not a caption of the toy world"):
+        world.parse_caption("a purple circle on the left")
+
+
+def test_scene_and_dataset_refuse_bad_input():
+    with pytest.raises(ValueError, match="colour must be one of"):
+        world.Scene("purple", "circle", "left")
+    with pytest.raises(ValueError, match="half_size"):
+        world.Scene("red", "circle", "left", half_size=20)
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        world.make_dataset(0)
+
+
+# --- the scorer --------------------------------------------------------------------------------
+
+
+def test_scorer_reads_the_world_right(world_batch):
+    images, captions, _ = world_batch
+    result = scorer.accuracy(scorer.score(images, captions))
+    assert result["all"] >= 0.99, result
+
+
+def test_scorer_catches_a_wrong_caption(world_batch):
+    images, _, scenes = world_batch
+    wrong = [world.caption(s.colour, world.SHAPES[(world.SHAPES.index(s.shape) + 1) % 3], s.position)
+             for s in scenes[:50]]
+    result = scorer.accuracy(scorer.score(images[:50], wrong))
+    assert result["shape"] == 0.0 and result["colour"] == 1.0 and result["position"] == 1.0
+
+
+@pytest.mark.parametrize("kind", ["uniform", "gaussian", "shuffled"])
+def test_scorer_never_calls_noise_correct(world_batch, kind):
+    images, captions, _ = world_batch
+    rng = np.random.default_rng(0)
+    if kind == "uniform":
+        noise = rng.random((100, 32, 32, 3))
+    elif kind == "gaussian":
+        noise = np.clip(rng.normal(0.5, 0.25, (100, 32, 32, 3)), 0, 1)
+    else:  # the world's own pixels, scattered: right colours, no shape
+        noise = np.stack([im.reshape(-1, 3)[rng.permutation(1024)].reshape(32, 32, 3) for im in images[:100]])
+    verdicts = scorer.score(noise, captions[:100])
+    result = scorer.accuracy(verdicts)
+    # chance would be 1/60 for all three, 1/4 for colour: noise scores at chance or below
+    assert result["found"] == 0.0 and result["all"] == 0.0 and result["colour"] == 0.0, result
+    assert {v.reading.reason for v in verdicts} <= {"no plain background", "no single object"}
+
+
+def test_scorer_says_no_foreground_on_a_blank_image():
+    reading = scorer.read(np.zeros((1, 32, 32, 3)))[0]
+    assert not reading.found and reading.reason == "no foreground"
+
+
+def test_scorer_accepts_uint8_and_pil(world_batch):
+    images, captions, _ = world_batch
+    as_uint8 = (images[:10] * 255).round().astype(np.uint8)
+    pil = [Image.fromarray(im) for im in as_uint8]
+    assert [v.all for v in scorer.score(as_uint8, captions[:10])] == [True] * 10
+    assert [v.all for v in scorer.score(pil, captions[:10])] == [True] * 10
+    assert scorer.score(torch.from_numpy(images[:2]), captions[0:2])[0].all
+
+
+@pytest.mark.parametrize(
+    "images, message",
+    [
+        (np.zeros((2, 3, 32, 32)), "channels first"),
+        (np.zeros((32, 32, 3)), "without the batch axis"),
+        (np.zeros((2, 64, 64, 3)), r"\(N, 32, 32, 3\)"),
+        (np.full((1, 32, 32, 3), -0.5), r"\[-1, 1\]"),
+        (np.full((1, 32, 32, 3), 200.0), "0..255"),
+        (np.full((1, 32, 32, 3), np.nan), "NaN"),
+        ("picture.png", "list of PIL images"),
+    ],
+)
+def test_scorer_refuses_bad_images(images, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        scorer.score(images, world.caption("red", "circle", "left"))
+
+
+def test_scorer_refuses_bad_captions():
+    images = np.zeros((2, 32, 32, 3))
+    with pytest.raises(ValueError, match="2 images but 1 captions"):
+        scorer.score(images, ["a red circle on the left"])
+    with pytest.raises(ValueError, match="not a caption of the toy world"):
+        scorer.score(images, "a cat")
+    with pytest.raises(ValueError, match="at least one verdict"):
+        scorer.accuracy([])
+
+
+# --- training ----------------------------------------------------------------------------------
+
+
+def test_training_smoke(tmp_path, capsys):
+    out = tmp_path / "toy"
+    assert toy_main(["train", "--out", str(out), "--steps", "2", "--vae-steps", "2", "--images", "8",
+                     "--batch", "2"]) == 0
+    summary = json.loads((out / "training.json").read_text())
+    assert summary["unet_steps"] == 2 and summary["vae_steps"] == 2
+    assert np.isfinite(summary["unet_final_loss"]) and np.isfinite(summary["vae_final_loss"])
+    index = json.loads((out / "model_index.json").read_text())
+    assert index["unet"] == ["diffusers", "UNet2DConditionModel"] and index["vae"] == ["diffusers", "AutoencoderKL"]
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline.from_pretrained(out, dtype=torch.float32)
+    assert next(pipe.unet.parameters()).dtype == torch.float32
+    assert pipe.vae.config.scaling_factor == pytest.approx(summary["latent_scaling_factor"])
+
+
+def test_training_refuses_bad_settings(tmp_path):
+    from helpers.toy.train import train
+
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        train(tmp_path, steps=0)
+
+
+# --- the committed weights and the toy profile -------------------------------------------------
+
+
+def test_committed_weights_fit_the_budget():
+    files = [p for p in toy_profile.TOY_DIR.rglob("*") if p.is_file()]
+    assert sum(p.stat().st_size for p in files) <= 20 * 2**20
+    assert max(p.stat().st_size for p in files) <= 10 * 2**20
+    assert {p.name for p in files} >= {"model_index.json", "diffusion_pytorch_model.safetensors", "model.safetensors"}
+
+
+def test_model_card_states_the_figures_tested_here():
+    card = CARD.read_text()
+    for value in CARD_ACCURACY.values():
+        assert f"{value:.4f}".rstrip("0") in card or f"{value:.5f}" in card, value
+    assert re.search(r"seed\W+0", card)
+
+
+@pytest.fixture(scope="module")
+def toy_pipe():
+    ctx = toy_profile.setup(seed=0, device="cpu")
+    assert ctx.profile == "toy"
+    return toy_profile.load("sd15", ctx)
+
+
+def test_toy_pipeline_loads_as_float32_with_pag_layers(toy_pipe):
+    assert type(toy_pipe).__name__ == "StableDiffusionPipeline"
+    assert {p.dtype for p in toy_pipe.unet.parameters()} == {torch.float32}
+    assert {p.dtype for p in toy_pipe.text_encoder.parameters()} == {torch.float32}
+    self_attention = [n for n, _ in toy_pipe.unet.named_modules() if n.endswith("attn1")]
+    assert any(n.startswith("mid_block") for n in self_attention)
+    assert any(n.startswith("down_blocks.1") for n in self_attention)
+    assert type(toy_pipe.scheduler).__name__ == "PNDMScheduler"
+
+
+@pytest.mark.parametrize("guidance", sorted(CARD_ACCURACY))
+def test_committed_weights_reach_the_cards_accuracy(toy_pipe, guidance):
+    result = evaluate.sample_accuracy(toy_pipe, n=32, guidance_scale=guidance, steps=20)
+    assert result["all"] == pytest.approx(CARD_ACCURACY[guidance], abs=TOLERANCE), result
+
+
+def test_toy_profile_refuses_unknown_and_falls_back_for_others():
+    ctx = toy_profile.setup(seed=0, device="cpu")
+    with pytest.raises(ValueError, match="unknown pipeline name"):
+        toy_profile.load("sd1.5", ctx)
+    with pytest.raises(ValueError, match="no toy model for 'sdxl'"):
+        toy_profile.toy_dir("sdxl")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe = toy_profile.load("sdxl", ctx)
+    assert any("no toy model yet" in str(w.message) for w in caught)
+    assert type(pipe).__name__ == "StableDiffusionXLPipeline"
