@@ -10,6 +10,7 @@ in [0, 1].
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -17,6 +18,10 @@ import pandas as pd
 
 from . import validate
 from .plotting import to_array
+
+
+class CutoffWarning(UserWarning):
+    """The cutoff reaches every frequency of the image: all of a difference is layout, detail is 0."""
 
 
 def _image(image, name: str) -> np.ndarray:
@@ -51,7 +56,8 @@ def split(signal: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
     images) at or below / above `cutoff` cycles per image. low + high == signal, and the two
     are orthogonal.
 
-    Refuses: anything but a real 2-d or 3-d NumPy array, NaN or infinite values, a bad cutoff."""
+    Refuses: anything but a real 2-d or 3-d NumPy array, NaN or infinite values, a bad cutoff.
+    Warns (CutoffWarning) when the cutoff covers every frequency, so that detail is 0."""
     if not isinstance(signal, np.ndarray) or signal.ndim not in (2, 3):
         raise TypeError(
             f"signal: split needs an HxW or HxWxC numpy array, got {type(signal).__name__} {getattr(signal, 'shape', '')}"
@@ -59,6 +65,14 @@ def split(signal: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
     if not (np.issubdtype(signal.dtype, np.number) or signal.dtype == bool) or np.iscomplexobj(signal):
         raise TypeError(f"signal must hold real numbers, got dtype {signal.dtype}")
     cutoff = _cutoff(cutoff)
+    highest = float(np.hypot(signal.shape[0] // 2, signal.shape[1] // 2))
+    if cutoff >= highest:
+        warnings.warn(
+            f"cutoff={cutoff:g} reaches the highest frequency of a {signal.shape[0]}x{signal.shape[1]} image "
+            f"({highest:.3g} cycles per image): everything is layout and detail is 0 by construction",
+            CutoffWarning,
+            stacklevel=2,
+        )
     if not np.isfinite(signal).all():
         raise ValueError("signal holds NaN or infinite values; the Fourier split would spread them over every pixel")
     array = signal.astype(np.float64)

@@ -122,7 +122,7 @@ def count_params(model: torch.nn.Module) -> int:
 
     Refuses: anything but a torch.nn.Module (a pipeline: pass pipe.unet, pipe.vae...)."""
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"count_params needs a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"model: count_params needs a torch.nn.Module, got {type(model).__name__}")
     return sum(p.numel() for p in model.parameters())
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import inspect
+import warnings
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from . import validate
 
 __all__ = [
     "Frames",
+    "IdenticalEndsWarning",
     "angle_between",
     "encode_image",
     "encode_prompt",
@@ -35,6 +37,24 @@ __all__ = [
     "prompt_path",
     "slerp",
 ]
+
+
+class IdenticalEndsWarning(UserWarning):
+    """Both ends of an interpolation are the same prompt or image: every frame is the same."""
+
+
+def _warn_if_identical(first, second, what: str) -> None:
+    from PIL import Image
+
+    same = first is second
+    if isinstance(first, str) and isinstance(second, str):
+        same = first == second
+    elif isinstance(first, Image.Image) and isinstance(second, Image.Image):
+        same = same or (first.size == second.size and first.mode == second.mode and first.tobytes() == second.tobytes())
+    elif isinstance(first, torch.Tensor) and isinstance(second, torch.Tensor):
+        same = same or (first.shape == second.shape and bool(torch.equal(first, second)))
+    if same:
+        warnings.warn(f"{what}_a and {what}_b are the same: every frame will show the same thing", IdenticalEndsWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,10 +442,11 @@ def prompt_path(pipe, prompt_a: str, prompt_b: str, t) -> dict:
     for one prompt carries the other prompt's text there).
 
     Refuses: a pipe that is not an UnCLIPPipeline, prompts that are not one str each, any t
-    outside [0, 1].
+    outside [0, 1]. Warns (IdenticalEndsWarning) when both prompts are the same.
     """
     _check_prompt_pipe(pipe, "prompt_path")
     _check_prompts(prompt_a=prompt_a, prompt_b=prompt_b)
+    _warn_if_identical(prompt_a, prompt_b, "prompt")
     ts, _ = _as_t(t, "prompt_path")
     embeds_a, hidden_a, mask_a = encode_prompt(pipe, prompt_a)
     embeds_b, hidden_b, mask_b = encode_prompt(pipe, prompt_b)
@@ -441,9 +462,11 @@ def prompt_path(pipe, prompt_a: str, prompt_b: str, t) -> dict:
 def image_path(pipe, image_a, image_b, t) -> torch.Tensor:
     """The CLIP image embeddings (n, D) of frames at `t`: `encode_image` of both images, slerped.
 
-    Refuses: a pipe of another family, images `encode_image` refuses, any t outside [0, 1]."""
+    Refuses: a pipe of another family, images `encode_image` refuses, any t outside [0, 1].
+    Warns (IdenticalEndsWarning) when both images are the same."""
     _check_image_pipe(pipe, "image_path")
     _check_images(image_a=image_a, image_b=image_b)
+    _warn_if_identical(image_a, image_b, "image")
     ts, _ = _as_t(t, "image_path")
     return slerp(encode_image(pipe, image_a)[0], encode_image(pipe, image_b)[0], ts)
 
@@ -472,7 +495,7 @@ def interpolate_prompts(
     one torch.Generator; call arguments the pipeline does not take (with the closest name), step
     counts below 2 (UnCLIPScheduler: 0 renders un-denoised noise, 1 divides by zero), non-finite
     guidance scales, and an output_type other than "pil" or "np" (UnCLIP returns NumPy for any
-    other string).
+    other string). Warns (IdenticalEndsWarning) when both prompts are the same.
     """
     _check_prompt_pipe(pipe, "interpolate_prompts")
     _check_prompts(prompt_a=prompt_a, prompt_b=prompt_b)
@@ -522,6 +545,7 @@ def interpolate_images(
     variations (they take none) or prompts that are not one str; and what `interpolate_prompts`
     refuses of n, batch_size, generator and call_kwargs (Stable unCLIP: steps >= 1, output_type
     "pil", "np", "pt" or "latent", noise_level within its noising scheduler's range).
+    Warns (IdenticalEndsWarning) when both images are the same.
     """
     stable = _check_image_pipe(pipe, "interpolate_images")
     _check_images(image_a=image_a, image_b=image_b)

@@ -16,6 +16,7 @@ images = st.integers(4, 24).flatmap(
 
 
 @settings(max_examples=60, deadline=None)
+@pytest.mark.filterwarnings("ignore::helpers.ablation.CutoffWarning")  # cutoffs past every frequency are part of the property
 @given(pair=images, cutoff=st.floats(0, 20))
 def test_the_split_is_orthogonal_symmetric_and_zero_for_equal_images(pair, cutoff):
     a, b = pair
@@ -27,6 +28,7 @@ def test_the_split_is_orthogonal_symmetric_and_zero_for_equal_images(pair, cutof
 
 
 @settings(max_examples=30, deadline=None)
+@pytest.mark.filterwarnings("ignore::helpers.ablation.CutoffWarning")  # cutoffs past every frequency are part of the property
 @given(pair=images, cutoff=st.floats(0, 20))
 def test_low_plus_high_is_the_signal_and_low_is_real_and_band_limited(pair, cutoff):
     signal = pair[0] - pair[1]
