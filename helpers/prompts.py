@@ -312,7 +312,6 @@ def pad_chunks(chunks: list[Chunk], count: int, tokenizer) -> list[Chunk]:
     return chunks + chunk([Run("", 1.0)], tokenizer) * (count - len(chunks))
 
 
-@torch.no_grad()
 def _check_chunks(chunks) -> None:
     if isinstance(chunks, Chunk) or not isinstance(chunks, (list, tuple)):
         raise TypeError(f"chunks must be a list of Chunk (from chunk(...)), got {type(chunks).__name__}")
@@ -335,6 +334,7 @@ def _check_layer(layer) -> None:
         validate.integer("layer", layer)
 
 
+@torch.no_grad()
 def encode(chunks: list[Chunk], text_encoder, layer: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Encode each chunk on its own and concatenate: (`[1, 77*k, D]` hidden states, pooled).
 

@@ -199,3 +199,15 @@ def test_token_weights_match_runs(tokenizer, runs):
         expected += [w] * len(tokenizer(text, add_special_tokens=False)["input_ids"])
     got = [w for c in chunks for w in c.weights[1 : 1 + c.tokens]]
     assert got == expected
+
+
+def test_encode_returns_tensors_without_grad():
+    """Embeddings come back detached (encode runs under no_grad), so a chapter can call .numpy() on them."""
+    import helpers
+    import helpers.pipelines
+    from helpers.prompts import chunk, encode, parse
+
+    ctx = helpers.setup("tiny")
+    pipe = helpers.pipelines.load("sd15", ctx)
+    hidden, _ = encode(chunk(parse("a red fox"), pipe.tokenizer), pipe.text_encoder)
+    assert not hidden.requires_grad
