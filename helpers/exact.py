@@ -338,6 +338,12 @@ def run(
     state (sigma_0: the first timestep's sigma), converted to the scheduler's own state.
     The scheduler is modified (timesteps, step index), as a pipeline call modifies it.
     Returns the final sample in z's dtype and the number of model evaluations.
+
+    Refuses, before any step: an object that is not a DDPM-style diffusers scheduler; z that is not
+    a finite float (n, d) tensor for this mixture; a step count that is not an int >= 1; custom
+    timesteps that are not whole, not strictly descending (diffusers would sample them upwards
+    without a word), or past the schedule's last training timestep, or that the scheduler's
+    `set_timesteps` does not take; an unknown `start`; a `generator` that is not a torch.Generator.
     """
     _check_scheduler(scheduler)
     if not isinstance(mixture, GaussianMixture):
@@ -592,7 +598,10 @@ def sweep(
     """Run every case at every step count; one row each: label, steps, nfe, the `compare` columns,
     stochastic. The reference (default: `reference` down to the schedule's smallest sigma, the limit
     of every sampler on it) is computed once from z; pass `ref` to reuse one.
-    Stochastic samplers get a fresh generator seeded with `seed` for every run."""
+    Stochastic samplers get a fresh generator seeded with `seed` for every run.
+
+    Refuses a single Case (pass a list), an empty list, `steps` given as one int or holding a count
+    below 1, a negative or non-int seed, z or ref of the wrong shape."""
     from tqdm.auto import tqdm
 
     if isinstance(cases, Case) or not isinstance(cases, Sequence) or not all(isinstance(c, Case) for c in cases):

@@ -298,6 +298,11 @@ def k_sample(
     Noise of stochastic samplers (`noise` overrides A1111's choice): "randn" draws one
     torch.randn per step from `generator` (as a diffusers scheduler does); "brownian" is
     k-diffusion's Brownian tree with `seed`, as A1111 seeds it with the image seed.
+
+    Refuses, before importing k-diffusion: a name KSAMPLERS lacks (with the closest one); sigmas that
+    are not strictly decreasing, hold NaN or go below 0 (k-diffusion itself returns all-NaN samples
+    for flipped sigmas); alphas_cumprod outside (0, 1) or increasing; z or x_start of the wrong
+    shape or with NaN; noise for a deterministic sampler; "randn" noise without a generator.
     """
     spec = _check_name(name)
     noise = spec.noise if noise is None else noise
@@ -587,6 +592,10 @@ def parity_table(
     `as shipped` (each side with its defaults: A1111's sigmas, start and noise); `cause`,
     `adjustment`, `after adjustment` (the same comparison once the adjustment is applied) for the
     names in ADJUSTMENTS. Sample values are on the scale of SD latents (unit variance).
+
+    Refuses, before any run: `names` given as one string (write ["Euler"]) or empty, a name
+    KSAMPLERS lacks, counts that are not ints >= 1, a negative seed, a base_config that is not a
+    dict, a mixture that is not an exact.GaussianMixture.
     """
     from tqdm.auto import tqdm
 
