@@ -490,6 +490,10 @@ def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
     check_model_id(name if name != "wuerstchen" else "wuerstchen-decoder", model_id)
     if name == "wuerstchen":
         check_model_id("wuerstchen-prior", prior_id)
+    if ctx.profile == "toy" and model_id is None:
+        from .toy import profile as toy_profile  # the trained toy weights, or tiny with a warning
+
+        return toy_profile.load(name, ctx, **overrides)
     if ctx.tiny:
         quiet_loading()
     if name == "wuerstchen":

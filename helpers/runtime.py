@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-PROFILES = ("tiny", "full")
+PROFILES = ("tiny", "full", "toy")  # toy: trained toy weights where they exist (helpers.toy), else tiny
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PROFILE_ENV = "PROFILE"
 CPU_THREADS = 1  # tiny models gain nothing from more, and a fixed count keeps float reductions identical
@@ -43,7 +43,8 @@ class Context:
 
     @property
     def tiny(self) -> bool:
-        return self.profile == "tiny"
+        # toy runs offline at tiny sizes; only families with toy weights load something else
+        return self.profile in ("tiny", "toy")
 
     def generator(self, seed: int | None = None) -> torch.Generator:
         """A fresh generator seeded with `seed` (default: the context's seed).
@@ -162,7 +163,8 @@ def hub_blocked() -> bool:
 def setup(profile: str | None = None, seed: int = 0, device: str | torch.device = "auto") -> Context:
     """Prepare the process for a chapter and return its `Context`.
 
-    - profile: 'tiny' (default; tiny local pipelines, no network) or 'full' (real checkpoints);
+    - profile: 'tiny' (default; tiny local pipelines, no network), 'full' (real checkpoints) or
+      'toy' (as tiny, but families with trained toy weights load them: helpers.toy.profile);
       `None` reads the PROFILE environment variable.
     - seed: seeds Python, NumPy and torch; `ctx.generator()` hands out generators with it.
     - device: 'auto' (cuda, then mps, then cpu), or one of those names.
@@ -178,7 +180,7 @@ def setup(profile: str | None = None, seed: int = 0, device: str | torch.device 
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     dev = resolve_device(device)
-    if chosen == "tiny":
+    if chosen in ("tiny", "toy"):
         block_hub_downloads()
     else:
         unblock_hub_downloads()

@@ -209,3 +209,16 @@ def test_toy_profile_refuses_unknown_and_falls_back_for_others():
         pipe = toy_profile.load("sdxl", ctx)
     assert any("no toy model yet" in str(w.message) for w in caught)
     assert type(pipe).__name__ == "StableDiffusionXLPipeline"
+
+
+def test_setup_toy_and_pipelines_load_route_to_the_toy_weights():
+    import helpers
+    from helpers import pipelines
+
+    ctx = helpers.setup(profile="toy", device="cpu")
+    assert ctx.profile == "toy" and ctx.tiny  # offline, tiny sizes for the other families
+    pipe = pipelines.load("sd15", ctx)
+    assert pipe.unet.config.block_out_channels == [48, 96, 96]  # the toy UNet, not tiny's
+    with pytest.warns(UserWarning, match="'pixart-sigma' has no toy model yet"):
+        other = pipelines.load("pixart-sigma", ctx)
+    assert type(other).__name__ == "PixArtSigmaPipeline"

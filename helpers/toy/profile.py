@@ -3,9 +3,9 @@
 Only "sd15" has a toy model (`models/toy-sd` at the repository's top level, made by
 `python -m helpers.toy train`); the Würstchen-style and UnCLIP-style toys are not made yet.
 `load(name, ctx)` returns the toy pipeline for "sd15" and, for any other family, the tiny one
-with a UserWarning that says so. Until `helpers.runtime` knows the profile, `setup()` here
-returns a Context whose profile is "toy" with the tiny profile's process settings (Hub blocked,
-one thread, seeds).
+with a UserWarning that says so. `helpers.pipelines.load(name, ctx)` calls it when
+`ctx.profile == "toy"` (from `helpers.setup(profile="toy")`, which sets the process up as tiny
+does: Hub blocked, one CPU thread, seeds).
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ TOY_FAMILIES = {"sd15": TOY_DIR}
 
 
 def setup(seed: int = 0, device: str | torch.device = "auto"):
-    """helpers.setup(profile="tiny", ...) with the Context's profile set to "toy"."""
-    import dataclasses
-
+    """helpers.setup(profile="toy", seed=seed, device=device)."""
     from ..runtime import setup as runtime_setup
 
-    ctx = runtime_setup(profile="tiny", seed=seed, device=device)
-    return dataclasses.replace(ctx, profile="toy")
+    return runtime_setup(profile="toy", seed=seed, device=device)
 
 
 def toy_dir(name: str) -> Path:
@@ -40,7 +37,11 @@ def toy_dir(name: str) -> Path:
 
 
 def load(name: str, ctx, **overrides):
-    """The toy pipeline of `name` in float32 on ctx.device, or the tiny one (with a warning)."""
+    """The toy pipeline of `name` in float32 on ctx.device, or the tiny one (with a warning).
+
+    Works with a Context of any profile (a chapter about the toy world loads it in all of them).
+    Refuses an unknown family name (ValueError, from helpers.pipelines.family).
+    """
     from .. import pipelines
 
     if name not in TOY_FAMILIES:
