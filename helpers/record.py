@@ -97,7 +97,48 @@ def normalise(value, key: str = "value") -> Figure:
     )
 
 
-def record(**figures) -> dict:
+class Recorded(dict):
+    """The normalised figures of one `record(...)` call: a plain dict that a notebook shows as a
+    compact table (one row per leaf, nested keys joined with dots), folded under a summary line,
+    instead of a long dict dump at the end of a chapter."""
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(figure, value, how the regression compares it) for every leaf, in key order."""
+        out = []
+
+        def walk(prefix: str, value) -> None:
+            if isinstance(value, dict) and "approx" in value:
+                tol = f"rtol {value['rtol']:g}" + (f", atol {value['atol']:g}" if value["atol"] else "")
+                out.append((prefix, f"{value['approx']:.6g}", f"{tol}: {value['why']}"))
+            elif isinstance(value, dict) and value:
+                for key in sorted(value):
+                    walk(f"{prefix}.{key}" if prefix else key, value[key])
+            else:
+                how = "rtol 1e-05 (exact)" if isinstance(value, float) else "exact"
+                out.append((prefix, json.dumps(value) if not isinstance(value, str) else value, how))
+
+        walk("", dict(self))
+        return out
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = self.rows()
+        body = "".join(
+            f"<tr><td><code>{escape(name)}</code></td><td>{escape(value)}</td><td>{escape(how)}</td></tr>"
+            for name, value, how in rows
+        )
+        return (
+            f"<details><summary>Recorded for the regression test: {len(rows)} figures</summary>"
+            "<table><thead><tr><th>figure</th><th>value</th><th>compared</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></details>"
+        )
+
+    def __repr__(self) -> str:
+        return f"Recorded({len(self)} figures: {', '.join(sorted(self))})"
+
+
+def record(**figures) -> Recorded:
     """Add `figures` to this run's record and return them normalised.
 
     Repeated calls merge; recording the same key twice is an error, because the reference would
@@ -116,4 +157,4 @@ def record(**figures) -> dict:
         existing.update(clean)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
-    return clean
+    return Recorded(clean)

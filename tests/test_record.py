@@ -38,3 +38,17 @@ def test_record_outside_the_test_writes_nothing(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="at least one figure"):
         helpers.record()
+
+
+def test_record_shows_a_folded_table_not_a_dict_dump():
+    shown = helpers.record(shape=torch.Size([2, 3]), nested={"b": 1, "a": "x"}, mean=helpers.approx(0.5, rtol=0.01, why="a mean over float32 pixels"))
+    assert shown == {"shape": [2, 3], "nested": {"a": "x", "b": 1}, "mean": {"approx": 0.5, "rtol": 0.01, "atol": 0.0, "why": "a mean over float32 pixels"}}
+    assert shown.rows() == [
+        ("mean", "0.5", "rtol 0.01: a mean over float32 pixels"),
+        ("nested.a", "x", "exact"),
+        ("nested.b", "1", "exact"),
+        ("shape", "[2, 3]", "exact"),
+    ]
+    html = shown._repr_html_()
+    assert html.startswith("<details>") and "4 figures" in html and "<code>nested.a</code>" in html
+    assert "{" not in repr(shown)
