@@ -305,9 +305,19 @@ def check_steps(steps, name: str = "steps") -> int:
     return validate.positive_int(name, steps)
 
 
-def _check_generator(generator) -> None:
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+def _check_generator(generator, batch: int | None = None) -> None:
+    """None, a torch.Generator, or (when `batch` is given: diffusers' randn_tensor takes one per
+    sample) a list of `batch` torch.Generators."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return
+    if batch is not None and isinstance(generator, (list, tuple)):
+        if not all(isinstance(g, torch.Generator) for g in generator):
+            raise TypeError(f"generator: a list must hold only torch.Generators, got {[type(g).__name__ for g in generator]}")
+        if len(generator) != batch:
+            raise ValueError(f"generator: a list needs one torch.Generator per sample ({batch}), got {len(generator)}")
+        return
+    accepted = "a torch.Generator, a list of one per sample, or None" if batch is not None else "a torch.Generator or None"
+    raise TypeError(f"generator must be {accepted}, got {type(generator).__name__}")
 
 
 def _check_scheduler(scheduler) -> None:
@@ -367,7 +377,7 @@ def run(
     else:
         plan = {"num_inference_steps": check_steps(steps)}
     validate.one_of("start", start, STARTS)
-    _check_generator(generator)
+    _check_generator(generator, batch=z.shape[0])
     prediction_type = getattr(scheduler.config, "prediction_type", "epsilon")
     model = MixtureModel(mixture, scheduler.alphas_cumprod, prediction_type)
     takes_generator = "generator" in inspect.signature(scheduler.step).parameters

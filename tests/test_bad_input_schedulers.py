@@ -57,6 +57,8 @@ CASES = [
     ("run: wrong dim", lambda: exact.run(EulerDiscreteScheduler.from_config(SD15), MIX, torch.randn(2, 3), 3), ValueError, "z"),
     ("run: start typo", lambda: exact.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, 3, start="kdiffusion"), ValueError, "start"),
     ("run: generator an int", lambda: exact.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, 3, generator=0), TypeError, "generator"),
+    ("run: one generator too few", lambda: exact.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, 3, generator=[torch.Generator()]), ValueError, "generator"),
+    ("run: a list of seeds", lambda: exact.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, 3, generator=[0, 1]), TypeError, "generator"),
     ("run: a config as scheduler", lambda: exact.run(SD15, MIX, Z, 3), TypeError, "scheduler"),
     ("run: mixture swapped for z", lambda: exact.run(EULER, Z, MIX, 3), TypeError, "mixture"),
     ("random: zero dim", lambda: exact.GaussianMixture.random(dim=0), ValueError, "dim"),
@@ -191,3 +193,5 @@ def test_good_input_still_works():
     assert schedulers.make("DPM++ 2M", SD15, prediction_type="v_prediction", solver_order=np.int64(3)).config.solver_order == 3
     run = exact.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, [999, 500, 1])
     assert run.nfe == 3 and bool(torch.isfinite(run.sample).all())
+    per_sample = [torch.Generator().manual_seed(i) for i in range(Z.shape[0])]  # one per image, as 03-seeds does
+    assert exact.run(schedulers.make("Euler a", SD15), MIX, Z, 3, generator=per_sample).nfe == 3
