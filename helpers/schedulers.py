@@ -322,7 +322,7 @@ def setting_values(cls: type, key: str) -> tuple[str, ...] | None:
         return None
     try:
         hints = typing.get_type_hints(cls.__init__)
-    except Exception:  # an annotation diffusers cannot resolve: fall back to the table
+    except (NameError, TypeError, AttributeError):  # an annotation that does not resolve: use the table
         hints = {}
     hint = hints.get(key)
     if typing.get_origin(hint) is typing.Literal:
