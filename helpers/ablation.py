@@ -31,11 +31,7 @@ def _image(image, name: str) -> np.ndarray:
 
 
 def _cutoff(cutoff) -> float:
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, float, np.integer, np.floating)):
-        raise TypeError(f"cutoff must be a finite number of cycles per image >= 0, got {type(cutoff).__name__} {cutoff!r}")
-    if not np.isfinite(cutoff) or cutoff < 0:
-        raise ValueError(f"cutoff must be a finite number of cycles per image >= 0, got {cutoff!r}")
-    return float(cutoff)
+    return validate.number("cutoff (cycles per image)", cutoff, minimum=0.0)
 
 
 def low_pass_mask(height: int, width: int, cutoff: float) -> np.ndarray:

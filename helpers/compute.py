@@ -483,10 +483,7 @@ MODEL_NAMES = tuple(FULL_SIZE)
 
 def _check_size(what: str, height, width, multiple: int) -> None:
     for label, side in (("height", height), ("width", width)):
-        if not validate._is_int(side):
-            raise TypeError(f"{what}: {label} must be a positive int (pixels), got {type(side).__name__} {side!r}")
-        if side <= 0:
-            raise ValueError(f"{what}: {label} must be a positive int, got {side!r}")
+        side = validate.positive_int(f"{what}: {label} (pixels)", side)
         if side % multiple:
             raise ValueError(f"{what}: {label} must be a multiple of {multiple}, got {side}")
 
@@ -534,10 +531,7 @@ def forward_cost(
     height = entry.default_size if height is None else height
     width = height if width is None else width
     _check_size(name, height, width, entry.size_multiple)
-    if not validate._is_int(batch):
-        raise TypeError(f"batch must be a positive int, got {type(batch).__name__} {batch!r}")
-    if batch < 1:
-        raise ValueError(f"batch must be a positive int, got {batch!r}")
+    batch = validate.positive_int("batch", batch)
     reference = validate.boolean("reference", reference)
     if model is not None:
         _check_model(name, entry, model)

@@ -82,7 +82,7 @@ def test_bad_inputs_are_clear_errors():
     a = np.zeros((8, 8, 3))
     with pytest.raises(ValueError, match=r"same shape.*\(8, 8, 3\) and \(8, 9, 3\)"):
         ablation.layout_detail(a, np.zeros((8, 9, 3)), 2)
-    with pytest.raises(ValueError, match="cutoff must be a finite number of cycles per image >= 0, got -1"):
+    with pytest.raises(ValueError, match=r"cutoff \(cycles per image\) must be a number >= 0.0, got -1"):
         ablation.layout_detail(a, a, -1)
     with pytest.raises(TypeError, match="b: cannot show an image of type str"):
         ablation.layout_detail(a, "image.png", 2)

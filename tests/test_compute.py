@@ -273,9 +273,9 @@ def test_forward_cost_rejects_bad_names_and_sizes():
         compute.forward_cost("sd15")
     with pytest.raises(ValueError, match="sd15-unet: height must be a multiple of 64, got 500"):
         compute.forward_cost("sd15-unet", 500, 512)
-    with pytest.raises(ValueError, match="width must be a positive int"):
+    with pytest.raises(ValueError, match=r"width \(pixels\) must be an int >= 1"):
         compute.forward_cost("sdxl-vae-decoder", 1024, -8)
-    with pytest.raises(ValueError, match="batch must be a positive int"):
+    with pytest.raises(ValueError, match="batch must be an int >= 1"):
         compute.forward_cost("wuerstchen-vqgan", batch=0)
     with pytest.raises(ValueError, match=r"Stage B latent of \(138, 138\).*multiple of 16"):
         compute.forward_cost("wuerstchen-decoder", 544, 544)
