@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers.regression import execute  # noqa: E402
+from tests.regression import execute  # noqa: E402
 
 # seconds, from each chapter's issue
 TARGETS = {

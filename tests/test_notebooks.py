@@ -15,7 +15,7 @@ import torch
 import yaml
 
 from helpers.pipelines import CACHE_ENV
-from helpers.regression import compare, execute
+from tests.regression import compare, execute
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from helpers.record import approx, normalise
-from helpers.regression import compare, execute
+from tests.regression import compare, execute
 
 
 def test_compare_is_exact_for_ints_strings_and_shapes():
@@ -92,7 +92,7 @@ def test_execute_refuses_an_environment_that_is_not_strings(tmp_path: Path):
 def test_cell_seconds_sums_papermill_durations(tmp_path: Path):
     import json
 
-    from helpers.regression import cell_seconds
+    from tests.regression import cell_seconds
 
     executed = tmp_path / "x.ipynb"
     executed.write_text(json.dumps({"cells": [{"metadata": {"papermill": {"duration": 1.5}}}, {"metadata": {}}, {"metadata": {"papermill": {"duration": None}}}]}))

@@ -1,6 +1,6 @@
 """Execute a chapter with papermill and compare what it recorded with its reference.
 
-Used by tests/test_notebooks.py and benchmarks/notebooks.py; kept here so both run a chapter the
+Used by tests/test_notebooks.py and benchmarks/notebooks.py (no chapter uses it, so it lives with the tests); kept here so both run a chapter the
 same way (same environment, same parameters).
 """
 
@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .record import EXACT_ATOL, EXACT_RTOL, RECORD_ENV
-from .widgets import STATIC_ENV
+from helpers.record import EXACT_ATOL, EXACT_RTOL, RECORD_ENV
+from helpers.widgets import STATIC_ENV
 
 
 @dataclass
