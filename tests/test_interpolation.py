@@ -344,3 +344,12 @@ def test_equals_textbook_slerp_for_equal_norms(pair, t, length):
     assume(0.05 < omega.item() < np.pi - 0.05)
     textbook = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / torch.sin(omega)
     assert close(slerp(a, b, t), textbook, scale=length, tol=1e-9)
+
+
+def test_nearly_parallel_follows_b_not_the_orthogonal_fallback():
+    # found by hypothesis: an angle of ~1e-8 is below the plane tolerance, and the fixed orthogonal
+    # direction used for opposite vectors moved the midpoint 1.1e-9 off the chord
+    a = torch.tensor([0.0, 1.0, 1.0], dtype=torch.float64)
+    b = a + 1e-8 * a.norm() * torch.roll(a, 1) / torch.roll(a, 1).norm()
+    b = b * (a.norm() / b.norm())
+    assert close(slerp(a, b, 0.5), lerp(a, b, 0.5), a.norm().item(), tol=1e-12)
