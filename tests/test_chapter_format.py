@@ -136,3 +136,21 @@ def test_normalizer_refuses_what_is_not_a_myst_chapter(folder):
         tool.main([str(folder / "missing.md")])
     with pytest.raises(ValueError, match="not a kernel of this venv"):
         tool.lab_kernelspec("no-such-kernel")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
+def test_chapter_code_is_formatted_to_fit_the_page(chapter):
+    """Every code cell is as ruff formats it at the book's line length, and no code line is longer
+    (ruff never splits a string or a comment: those are shortened by hand).
+    `.venv/bin/python tools/format_chapters.py` fixes the first; it lists the second."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from format_chapters import LINE_LENGTH, formatted, long_lines
+
+    text = chapter.read_text()
+    assert formatted(chapter) == text, f"{chapter.name}: run .venv/bin/python tools/format_chapters.py"
+    too_long = long_lines(text)
+    assert not too_long, f"{chapter.name}: code lines over {LINE_LENGTH} characters: " + ", ".join(
+        f"line {n} ({len(line)})" for n, line in too_long
+    )
