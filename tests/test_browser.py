@@ -150,26 +150,14 @@ def _describe(offences: dict[str, list[str]]) -> str:
     return "\n".join(f"{page}:\n  " + "\n  ".join(found) for page, found in offences.items())
 
 
-# raises=AssertionError: a page that fails to load or build is a failure, not the expected one.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: each chapter's final helpers.record(...) cell shows its dict repr; "
-    "passes once record displays a compact table (then remove this mark)",
-)
+# A record cell shows a folded table (helpers.record.Recorded), never a dict dump.
 def test_browser_no_page_shows_a_raw_dict_dump(read_page):
     dumps = _offences(read_page, dict_dumps)
     assert not dumps, "text outputs that are a dict dump:\n" + _describe(dumps)
 
 
-# The code column fits 77 characters of a 1280-px-wide window (89 at its widest, from 1600 px), so
-# code formatted to the book's 100-character limit still overflows it.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 13: chapters' code is not yet formatted to fit the page (77 characters at 1280 px); "
-    "passes once the code cells are formatted (then remove this mark)",
-)
+# Chapters' code is formatted to 88 columns; book/_static/fieldnotes.css sizes the code font so that
+# 88 columns fit the code column of the test's 1280-px window.
 def test_browser_no_code_cell_is_wider_than_its_block(read_page):
     wide = _offences(read_page, overwide_code)
     assert not wide, "code cells the reader must scroll sideways:\n" + _describe(wide)
