@@ -117,8 +117,13 @@ def t5_tokenizer(max_length: int = 512) -> T5Tokenizer:
     return T5Tokenizer(vocab=specials + chars, extra_ids=0, model_max_length=max_length)
 
 
-def clip_text_config(tokenizer: CLIPTokenizer, **extra) -> CLIPTextConfig:
+def clip_text_config(
+    tokenizer: CLIPTokenizer, hidden_size: int = TEXT_WIDTH, intermediate_size: int = 37, **extra
+) -> CLIPTextConfig:
     """A tiny CLIPTextConfig sized for `tokenizer` (vocabulary, context, special ids), plus `extra`.
+
+    `hidden_size` and `intermediate_size` (the MLP width) default to the random tiny encoders'; the
+    trained toy encoder (helpers.toy.models) is wider.
 
     Refuses: a `tokenizer` without bos/eos/pad ids or model_max_length (TypeError), and `extra`
     keys that CLIPTextConfig does not define (it would store a typo such as `projection_dims`
@@ -127,8 +132,10 @@ def clip_text_config(tokenizer: CLIPTokenizer, **extra) -> CLIPTextConfig:
     for attribute in ("bos_token_id", "eos_token_id", "pad_token_id", "model_max_length"):
         if getattr(tokenizer, attribute, None) is None:
             raise TypeError(f"tokenizer must be a CLIP tokenizer with {attribute} (e.g. clip_tokenizer()), got {type(tokenizer).__name__}")
+    hidden_size = validate.positive_int("hidden_size", hidden_size)
+    intermediate_size = validate.positive_int("intermediate_size", intermediate_size)
     known = set(CLIPTextConfig().to_dict())
-    fixed = {"vocab_size", "hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers",
+    fixed = {"vocab_size", "num_attention_heads", "num_hidden_layers",
              "max_position_embeddings", "bos_token_id", "eos_token_id", "pad_token_id"}
     for key in extra:
         if key in fixed:
@@ -137,8 +144,8 @@ def clip_text_config(tokenizer: CLIPTokenizer, **extra) -> CLIPTextConfig:
             raise ValueError(f"{key!r} is not a CLIPTextConfig setting; CLIPTextConfig would store it and ignore it")
     return CLIPTextConfig(
         vocab_size=len(tokenizer),
-        hidden_size=TEXT_WIDTH,
-        intermediate_size=37,
+        hidden_size=hidden_size,
+        intermediate_size=intermediate_size,
         num_attention_heads=4,
         num_hidden_layers=2,
         max_position_embeddings=tokenizer.model_max_length,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 from diffusers import AutoencoderKL, DDPMScheduler, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+from transformers import CLIPTextModel, CLIPTokenizer
 
 from .. import tiny
 
@@ -27,19 +27,8 @@ def tokenizer() -> CLIPTokenizer:
 
 
 def text_encoder(tok: CLIPTokenizer) -> CLIPTextModel:
-    return CLIPTextModel(
-        CLIPTextConfig(
-            vocab_size=len(tok),
-            hidden_size=TEXT_WIDTH,
-            intermediate_size=128,
-            num_attention_heads=4,
-            num_hidden_layers=2,
-            max_position_embeddings=tok.model_max_length,
-            bos_token_id=tok.bos_token_id,
-            eos_token_id=tok.eos_token_id,
-            pad_token_id=tok.pad_token_id,
-        )
-    )
+    # the tiny encoder's shape with a wider MLP: the toy encoder is trained with the UNet
+    return CLIPTextModel(tiny.clip_text_config(tok, hidden_size=TEXT_WIDTH, intermediate_size=128))
 
 
 def vae() -> AutoencoderKL:
