@@ -97,6 +97,9 @@ def hub_state():
 
 @pytest.mark.parametrize("user_offline", [None, "0", "1"])
 def test_full_after_tiny_sets_the_process_back_to_what_the_user_had(monkeypatch, user_offline):
+    # Start as a fresh process would: a module-scoped tiny set-up of another test module may still
+    # hold the block here (the process_state fixture puts it back after this test).
+    runtime.unblock_hub_downloads()
     if user_offline is None:
         monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     else:
