@@ -1,4 +1,4 @@
-"""Keep two library notices off the chapters' pages, and nothing else.
+"""Library output: two notices kept off the chapters' pages, and one scoped silence for helpers.
 
 - diffusers 0.42.1 logs "The <Pipeline> has been deprecated and will not receive bug fixes..." every
   time a deprecated pipeline (Würstchen, UnCLIP) is built (`pipelines/pipeline_utils.py` L189-L192):
@@ -11,12 +11,17 @@
 Every other warning still reaches the reader (and the chapters that are about a warning capture it).
 The filters attach to the two loggers that emit these messages, so they work in a notebook, a test and
 a script alike, and `install()` is idempotent.
+
+`quiet_diffusers()` is the one scoped silence the helpers use while they drive diffusers themselves
+(helpers never print): diffusers' log below ERROR and torchsde's interval warnings, for the duration.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import warnings
 
 # (logger name, pattern of the message to drop)
 KNOWN_NOTICES = (
@@ -40,3 +45,27 @@ def install() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropKnownNotice) and f.pattern is pattern for f in logger.filters):
             logger.addFilter(_DropKnownNotice(pattern))
+
+
+@contextlib.contextmanager
+def quiet_diffusers():
+    """Silence diffusers' loggers (below ERROR) and torchsde's interval warnings for the duration.
+
+    For helpers that drive diffusers themselves and check what it would warn about, raising errors
+    instead: DPMSolverSinglestepScheduler.set_timesteps warns on every call with the SD 1.5
+    settings, `step()` without `scale_model_input` logs a warning, and torchsde warns when a
+    Brownian tree is queried a float32 rounding outside its interval. The level is restored on exit.
+    """
+    logger = logging.getLogger("diffusers")
+    level = logger.level
+    # setLevel clears every logger's cache: skip it when an outer call already raised the level
+    change = level < logging.ERROR
+    if change:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Should have", module="torchsde")
+            yield
+    finally:
+        if change:
+            logger.setLevel(level)

@@ -18,11 +18,9 @@ each quiet drop into a `ValueError` that says what to do instead.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
 import inspect
-import logging
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +48,7 @@ from diffusers.configuration_utils import ConfigMixin
 from diffusers.utils import is_torchsde_available
 
 from . import tiny, validate
+from .notices import quiet_diffusers
 
 # The scheduler_config.json of stable-diffusion-v1-5 (the PNDM/PLMS scheduler SD 1.5 ships with),
 # key for key. `clip_sample` is not a PNDM argument; diffusers keeps it as a hidden key.
@@ -107,7 +106,7 @@ _HEUN = {**_SDE, "solver_type": "heun"}
 _THIRD = {**_SDE, "solver_order": 3, "solver_type": "heun", "lower_order_final": False}
 _SIGN = (
     "diffusers 0.42.1's third-order sde-dpmsolver++ step has the wrong sign on its D2 term "
-    "(helpers.parity.fixed_third_order_sde; the sampler-parity chapter measures it)"
+    "(helpers.a1111_parity.fixed_third_order_sde; the sampler-parity chapter measures it)"
 )
 _DOCS = "diffusers docs, api/schedulers/overview"
 _RANDN = "stochastic: A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step, so images differ pixel for pixel"
@@ -264,19 +263,6 @@ class Schedule(NamedTuple):
 
     timesteps: np.ndarray
     sigmas: np.ndarray
-
-
-@contextlib.contextmanager
-def _quiet_diffusers():
-    """Silence diffusers' warnings for a moment: helpers never print, and the drops diffusers warns
-    about are checked here and raised as errors instead."""
-    logger = logging.getLogger("diffusers")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def lookup(name: str) -> Sampler:
@@ -451,7 +437,7 @@ def make(name: str, base_config, **overrides):
     settings = {**copy.deepcopy(sampler.kwargs), **overrides}
     check_settings(cls, {**{k: v for k, v in carried.items() if k in accepted}, **settings})
     try:
-        with _quiet_diffusers():
+        with quiet_diffusers():
             return cls.from_config(carried, **settings)
     except (ValueError, NotImplementedError, TypeError) as error:
         raise ValueError(f"{cls.__name__} rejected the settings for {name!r} {settings}: {error}") from error
@@ -484,7 +470,7 @@ def explain(scheduler, target: type | None = None) -> pd.DataFrame:
     if not (isinstance(target, type) and issubclass(target, ConfigMixin)):
         raise TypeError(f"target must be a diffusers scheduler class, got {target!r}")
     config = scheduler.config
-    with _quiet_diffusers():
+    with quiet_diffusers():
         init_dict, _, hidden = target.extract_init_dict(dict(config))
     defaults = set(config.get("_use_default_values", ()))
     rows = []
@@ -518,7 +504,7 @@ def schedule(scheduler, steps: int) -> Schedule:
     if steps > scheduler.config.num_train_timesteps:
         raise ValueError(f"steps ({steps}) cannot exceed the {scheduler.config.num_train_timesteps} training timesteps")
     work = copy.deepcopy(scheduler)
-    with _quiet_diffusers():
+    with quiet_diffusers():
         work.set_timesteps(int(steps), device="cpu")
     timesteps = np.asarray(work.timesteps, dtype=np.float64)
     sigmas = getattr(work, "sigmas", None)

@@ -1,4 +1,5 @@
-"""The two known library notices are dropped; every other warning of the same loggers still shows."""
+"""The two known library notices are dropped; every other warning of the same loggers still shows.
+quiet_diffusers silences diffusers and torchsde for its duration only."""
 
 import logging
 
@@ -37,3 +38,21 @@ def test_importing_helpers_installs_the_filters():
     import helpers  # noqa: F401
 
     assert any(isinstance(f, notices._DropKnownNotice) for f in logging.getLogger("transformers.utils.import_utils").filters)
+
+
+def test_quiet_diffusers_silences_diffusers_and_torchsde_for_the_duration_only():
+    import warnings
+
+    logger = logging.getLogger("diffusers")
+    before = logger.level
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with notices.quiet_diffusers():
+            assert logger.level == logging.ERROR
+            with notices.quiet_diffusers():  # nested: the outer level stays
+                assert logger.level == logging.ERROR
+            assert logger.level == logging.ERROR
+            warnings.warn_explicit("Should have tb<=t1 but got tb=1.0001", UserWarning, "torchsde/_brownian/x.py", 1, module="torchsde")
+        warnings.warn_explicit("Should have tb<=t1 but got tb=1.0001", UserWarning, "torchsde/_brownian/x.py", 1, module="torchsde")
+    assert logger.level == before
+    assert [str(w.message) for w in caught] == ["Should have tb<=t1 but got tb=1.0001"]  # only the one outside

@@ -2,27 +2,21 @@
 
 Automatic1111 samples with k-diffusion. This module drives k-diffusion's own sampler functions and
 the diffusers scheduler that `helpers.schedulers.SAMPLERS` names for the same A1111 sampler with
-one perfect network (`helpers.exact.MixtureModel`), from the same start noise, and reports how far
-the final samples are apart, with and without the known adjustments.
+one perfect network (`helpers.mixture.MixtureModel`), from the same start noise, and reports how far
+the final samples are apart, with and without the known adjustments (`ADJUSTMENTS`).
 
-k-diffusion is the optional `parity` extra. Its `import k_diffusion` imports every submodule,
-including training, evaluation and config code that needs torchvision, CLIP, clean-fid,
-scikit-image, dctorch and jsonmerge. Its samplers (`k_diffusion.sampling`, `k_diffusion.external`)
-need none of them, and torchvision from PyPI does not import beside the CPU build of torch this
-project pins. `import_k_diffusion()` therefore imports it with stand-ins for exactly those modules,
-only for the duration of the import; a stand-in raises a clear error if anything ever uses it.
+- `KSAMPLERS`: what A1111 runs for each name; `a1111_sigmas`, `diffusers_sigmas`: the two sigma lists.
+- `k_sample`: k-diffusion's sampler on the exact denoiser; `parity_row`, `parity_table`: the study.
+- `fixed_third_order_sde`: diffusers' third-order SDE step with the sign of its D2 term corrected.
+
+k-diffusion is imported through `helpers.kdiffusion` (the optional `parity` extra).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import math
-import sys
-import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,115 +24,18 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import exact, validate
-
-# Imported by k_diffusion's training, evaluation and config modules only (augmentation.py, config.py,
-# evaluation.py, utils.py image helpers, layers.py DCT loss); never by sampling.py or external.py.
-STAND_IN_MODULES = ("torchvision", "clip", "cleanfid", "skimage", "dctorch", "jsonmerge")
-INSTALL_HINT = (
-    "k-diffusion is the optional 'parity' extra: pip install -e '.[parity]' && "
-    "pip install --no-deps k-diffusion==0.1.1.post1 (make test does both)"
+from . import kdiffusion, validate
+from .mixture import (
+    GaussianMixture,
+    MixtureModel,
+    a1111_timesteps,
+    check_mixture,
+    check_steps,
+    keeps_ve_state,
+    one_thread,
+    run,
 )
-
-
-class StandInUsed(RuntimeError):
-    """A module that helpers.parity stood in for was used: k-diffusion's samplers never do."""
-
-
-class _Absent:
-    """Any attribute of a stand-in module: it fails, naming itself, as soon as it is used."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def _fail(self, *args, **kwargs):
-        raise StandInUsed(
-            f"{self._name} is a stand-in that helpers.parity installed so that `import k_diffusion` works "
-            "without torchvision/CLIP/clean-fid/scikit-image/dctorch/jsonmerge; only k_diffusion.sampling and "
-            "k_diffusion.external are supported here. Install the real package to use this part of k-diffusion."
-        )
-
-    __call__ = _fail
-
-    def __getattr__(self, attribute):
-        if attribute.startswith("__"):
-            raise AttributeError(attribute)
-        self._fail()
-
-    def __repr__(self):
-        return f"<stand-in {self._name}>"
-
-
-class _StandInModule(types.ModuleType):
-    def __getattr__(self, attribute):
-        if attribute.startswith("__"):
-            raise AttributeError(attribute)
-        return _Absent(f"{self.__name__}.{attribute}")
-
-
-class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves a `_StandInModule` for every module under the STAND_IN_MODULES top-level names."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname.split(".")[0] in STAND_IN_MODULES:
-            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        module = _StandInModule(spec.name)
-        module.__path__ = []
-        return module
-
-    def exec_module(self, module):
-        pass
-
-
-def _is_stand_in(module) -> bool:
-    return isinstance(module, _StandInModule)
-
-
-@contextlib.contextmanager
-def stand_ins():
-    """For the duration: modules named in STAND_IN_MODULES that are not imported yet import as stand-ins.
-
-    On exit the finder is removed and the stand-ins leave `sys.modules`, so a later
-    `import torchvision` finds the real package (or fails) as if nothing had happened. Modules
-    imported inside keep their references to the stand-ins.
-    """
-    finder = _StandInFinder()
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(finder)
-        for name in [n for n, m in sys.modules.items() if _is_stand_in(m)]:
-            del sys.modules[name]
-
-
-def available() -> bool:
-    """Whether k-diffusion is installed (it may not be imported yet)."""
-    return "k_diffusion" in sys.modules or importlib.util.find_spec("k_diffusion") is not None
-
-
-def import_k_diffusion():
-    """`k_diffusion`, imported with stand-ins for the modules its samplers never use.
-
-    ImportError with the install command when k-diffusion is not installed.
-    """
-    if "k_diffusion" in sys.modules:
-        return sys.modules["k_diffusion"]
-    if importlib.util.find_spec("k_diffusion") is None:
-        raise ImportError(f"k-diffusion is not installed. {INSTALL_HINT}")
-    try:
-        with stand_ins():
-            import k_diffusion
-    except Exception:
-        # leave no half-imported package behind: the next attempt starts clean
-        for name in [n for n in sys.modules if n == "k_diffusion" or n.startswith("k_diffusion.")]:
-            del sys.modules[name]
-        raise
-    return k_diffusion
-
+from .notices import quiet_diffusers
 
 # What Automatic1111 runs for each name ---------------------------------------------------------
 
@@ -235,9 +132,9 @@ def a1111_sigmas(name: str, steps: int, alphas_cumprod) -> torch.Tensor:
     sigma, as A1111 does, and A1111's discard_next_to_last_sigma rule.
     """
     spec = _check_name(name)
-    steps = exact.check_steps(steps)
+    steps = check_steps(steps)
     alphas_cumprod = _check_alphas(alphas_cumprod)
-    k = import_k_diffusion()
+    k = kdiffusion.import_k_diffusion()
     schedule = k.external.DiscreteSchedule(((1 - alphas_cumprod) / alphas_cumprod) ** 0.5, quantize=False)
     n = steps + 1 if spec.discard_next_to_last_sigma else steps
     if spec.schedule == "karras":
@@ -257,7 +154,7 @@ def diffusers_sigmas(scheduler, steps: int) -> torch.Tensor:
     repeats are dropped. Alpha-based schedulers (DDIM, PNDM) have none: ValueError."""
     from . import schedulers
 
-    steps = exact.check_steps(steps)
+    steps = check_steps(steps)
     if not hasattr(scheduler, "set_timesteps") or not hasattr(scheduler, "config"):
         raise TypeError(f"scheduler must be a diffusers scheduler, got {type(scheduler).__name__}")
     if not hasattr(scheduler, "sigmas"):
@@ -279,7 +176,7 @@ class _Noise:
 
 def k_sample(
     name: str,
-    mixture: exact.GaussianMixture,
+    mixture: GaussianMixture,
     z: torch.Tensor,
     sigmas: torch.Tensor,
     alphas_cumprod,
@@ -292,7 +189,7 @@ def k_sample(
 ) -> torch.Tensor:
     """Run k-diffusion's sampler for `name` on `sigmas`, from z * sigmas[0] (or `x_start`, a VE state).
 
-    The network is `exact.MixtureModel` (epsilon prediction) behind k-diffusion's own
+    The network is `MixtureModel` (epsilon prediction) behind k-diffusion's own
     `DiscreteEpsDDPMDenoiser`, the wrapper A1111 uses for SD 1.5, with continuous timesteps
     (`quantize=True`: rounded to integers, A1111's "Enable quantization in K samplers").
     Noise of stochastic samplers (`noise` overrides A1111's choice): "randn" draws one
@@ -310,7 +207,7 @@ def k_sample(
         raise ValueError(f"noise must be 'none', 'randn' or 'brownian', got {noise!r}")
     if spec.noise == "none" and noise != "none":
         raise ValueError(f"noise: {name!r} is deterministic: it takes no noise")
-    exact._check_mixture(mixture)
+    check_mixture(mixture)
     if not isinstance(z, torch.Tensor) or not torch.is_floating_point(z) or z.ndim != 2 or z.shape[1] != mixture.dim:
         raise ValueError(f"z must be a float tensor of shape (n, {mixture.dim}), got {getattr(z, 'shape', type(z).__name__)}")
     if not bool(torch.isfinite(z).all()):
@@ -327,8 +224,8 @@ def k_sample(
     seed = validate.integer("seed", seed, minimum=0)
     if not isinstance(quantize, (bool, np.bool_)):
         raise TypeError(f"quantize must be True or False, got {quantize!r}")
-    k = import_k_diffusion()
-    network = exact.MixtureModel(mixture, alphas_cumprod, "epsilon")
+    k = kdiffusion.import_k_diffusion()
+    network = MixtureModel(mixture, alphas_cumprod, "epsilon")
     denoiser = k.external.DiscreteEpsDDPMDenoiser(network, alphas_cumprod, quantize=quantize)
     x = z.float() * sigmas[0] if x_start is None else x_start.float()
     extra = {}
@@ -339,7 +236,7 @@ def k_sample(
     elif noise == "brownian":
         positive = sigmas[sigmas > 0]
         extra["noise_sampler"] = k.sampling.BrownianTreeNoiseSampler(x, positive.min(), positive.max(), seed=seed)
-    with exact.one_thread(), exact.quiet_diffusers(), torch.no_grad():
+    with one_thread(), quiet_diffusers(), torch.no_grad():
         return getattr(k.sampling, spec.function)(denoiser, x, sigmas, disable=True, **spec.options, **extra)
 
 
@@ -479,7 +376,7 @@ def _diffusers_side(name: str, base: dict, mixture, shape, steps: int, seed: int
         scheduler = copy.deepcopy(built) if built is not None else schedulers.make(name, base)
     elif adjustment.scheduler_class is not None:
         cls = getattr(diffusers, adjustment.scheduler_class)
-        with exact.quiet_diffusers():
+        with quiet_diffusers():
             scheduler = cls.from_config(base, **adjustment.overrides)
     elif adjustment.overrides or built is None:
         scheduler = schedulers.make(name, base, **adjustment.overrides)
@@ -487,10 +384,10 @@ def _diffusers_side(name: str, base: dict, mixture, shape, steps: int, seed: int
         scheduler = copy.deepcopy(built)
     if adjustment.seed_tree:
         scheduler.noise_sampler_seed = seed  # what from_config(..., noise_sampler_seed=seed) sets
-    plan = exact.a1111_timesteps(steps, scheduler.config.num_train_timesteps) if adjustment.a1111_timesteps else steps
+    plan = a1111_timesteps(steps, scheduler.config.num_train_timesteps) if adjustment.a1111_timesteps else steps
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return exact.run(scheduler, mixture, z, plan, generator=generator, start=adjustment.start).sample
+        return run(scheduler, mixture, z, plan, generator=generator, start=adjustment.start).sample
 
 
 def _k_side(name: str, mixture, shape, sigmas, alphas, seed: int, **kwargs) -> torch.Tensor:
@@ -503,7 +400,7 @@ def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def _check_counts(steps, samples, seed) -> tuple[int, int, int]:
-    return exact.check_steps(steps), validate.positive_int("samples", samples), validate.integer("seed", seed, minimum=0)
+    return check_steps(steps), validate.positive_int("samples", samples), validate.integer("seed", seed, minimum=0)
 
 
 def _check_base(base_config, schedulers) -> dict:
@@ -526,8 +423,8 @@ def parity_row(
     steps, samples, seed = _check_counts(steps, samples, seed)
     base = _check_base(base_config, schedulers)
     if mixture is not None:
-        exact._check_mixture(mixture)
-    mixture = exact.GaussianMixture.random(seed=seed) if mixture is None else mixture
+        check_mixture(mixture)
+    mixture = GaussianMixture.random(seed=seed) if mixture is None else mixture
     shape = (samples, mixture.dim)
     custom = scheduler is not None
     if custom and (not hasattr(scheduler, "set_timesteps") or not hasattr(scheduler, "sigmas")):
@@ -542,7 +439,7 @@ def parity_row(
     # k-diffusion draws what diffusers draws, one randn per step from the same stream.
     z, generator = _stream(seed, shape)
     ve_start = z * float(scheduler.init_noise_sigma)
-    if not exact.keeps_ve_state(scheduler):
+    if not keeps_ve_state(scheduler):
         ve_start = ve_start * math.sqrt(1 + float(ours[0]) ** 2)
     if spec.noise != "none" and _seeds_tree(scheduler):
         seeded = _diffusers_side(name, base, mixture, shape, steps, seed, Adjustment("", "", seed_tree=True), built=scheduler)
@@ -578,7 +475,7 @@ def parity_table(
     steps: int = 10,
     samples: int = 64,
     seed: int = 0,
-    mixture: exact.GaussianMixture | None = None,
+    mixture: GaussianMixture | None = None,
     base_config=None,
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -595,7 +492,7 @@ def parity_table(
 
     Refuses, before any run: `names` given as one string (write ["Euler"]) or empty, a name
     KSAMPLERS lacks, counts that are not ints >= 1, a negative seed, a base_config that is not a
-    dict, a mixture that is not an exact.GaussianMixture.
+    dict, a mixture that is not an GaussianMixture.
     """
     from tqdm.auto import tqdm
 
@@ -612,12 +509,12 @@ def parity_table(
     steps, samples, seed = _check_counts(steps, samples, seed)
     _check_base(base_config, schedulers)
     if mixture is not None:
-        exact._check_mixture(mixture)
+        check_mixture(mixture)
     if not isinstance(progress, (bool, np.bool_)):
         raise TypeError(f"progress must be True or False, got {progress!r}")
-    import_k_diffusion()
+    kdiffusion.import_k_diffusion()
     rows = {}
-    with exact.quiet_diffusers(), exact.one_thread():
+    with quiet_diffusers(), one_thread():
         for name in tqdm(names, disable=not progress, desc="parity"):
             rows[name] = parity_row(name, steps=steps, samples=samples, seed=seed, mixture=mixture, base_config=base_config)
     table = pd.DataFrame.from_dict(rows, orient="index")

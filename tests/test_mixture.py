@@ -1,17 +1,16 @@
-"""helpers.exact: the closed-form mixture denoiser, the reference ODE solver, and the sampling loop."""
+"""helpers.mixture: the closed-form mixture denoiser, the reference ODE solver, and the sampling loop."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
 
-from helpers import exact, schedulers
-from helpers.exact import GaussianMixture, MixtureModel
+from helpers import mixture as mx
+from helpers import schedulers
+from helpers.mixture import GaussianMixture, MixtureModel
 
 SD15 = dict(schedulers.SD15_SCHEDULER_CONFIG)
 
@@ -107,7 +106,7 @@ def test_every_prediction_type_encodes_the_same_denoiser(mixture):
     alphas = EulerDiscreteScheduler.from_config(SD15).alphas_cumprod
     x_vp = noise(16, 4).double()
     t = torch.tensor(412.0)
-    outputs = {p: MixtureModel(mixture, alphas, p)(x_vp, t) for p in exact.PREDICTION_TYPES}
+    outputs = {p: MixtureModel(mixture, alphas, p)(x_vp, t) for p in mx.PREDICTION_TYPES}
     sigma = float(MixtureModel(mixture, alphas).sigma_of(t))
     alpha, sigma_vp = 1 / math.sqrt(1 + sigma**2), sigma / math.sqrt(1 + sigma**2)
     x0_from_eps = (x_vp - sigma_vp * outputs["epsilon"]) / alpha
@@ -126,7 +125,7 @@ def test_the_network_reads_fractional_timesteps_as_the_sigmas_they_came_from(mix
     assert torch.allclose(model.sigma_of(scheduler.timesteps), scheduler.sigmas[:-1].double(), rtol=1e-5)
     one_by_one = torch.stack([model.sigma_of(t) for t in scheduler.timesteps])
     assert torch.allclose(one_by_one, model.sigma_of(scheduler.timesteps), rtol=1e-12)
-    assert float(model.sigma_of(999)) == pytest.approx(exact.sigma_max_of(scheduler), rel=1e-12)
+    assert float(model.sigma_of(999)) == pytest.approx(mx.sigma_max_of(scheduler), rel=1e-12)
     with pytest.raises(ValueError, match="timesteps must lie"):
         model.sigma_of(1000.5)
 
@@ -137,7 +136,7 @@ def test_the_network_reads_fractional_timesteps_as_the_sigmas_they_came_from(mix
 def test_run_matches_a_hand_stepped_euler(mixture):
     z = noise(32, 4)
     scheduler = EulerDiscreteScheduler.from_config(SD15)
-    result = exact.run(scheduler, mixture, z, 12)
+    result = mx.run(scheduler, mixture, z, 12)
     sigmas = scheduler.sigmas.double()
     x = z.double() * sigmas[0]
     for i in range(12):
@@ -157,45 +156,45 @@ def test_run_honours_init_noise_sigma_and_the_k_diffusion_start(mixture):
         return original(model_output, timestep, sample, **kwargs)
 
     dpm.step = spy
-    exact.run(dpm, mixture, z, 5)
+    mx.run(dpm, mixture, z, 5)
     assert dpm.init_noise_sigma == 1.0 and torch.equal(seen["first"], z)
     seen.clear()
-    exact.run(dpm, mixture, z, 5, start="k-diffusion")
+    mx.run(dpm, mixture, z, 5, start="k-diffusion")
     sigma0 = float(dpm.sigmas[0])
     assert torch.allclose(seen["first"], z * sigma0 / math.sqrt(1 + sigma0**2))
-    assert exact.keeps_ve_state(EulerDiscreteScheduler.from_config(SD15)) and not exact.keeps_ve_state(dpm)
+    assert mx.keeps_ve_state(EulerDiscreteScheduler.from_config(SD15)) and not mx.keeps_ve_state(dpm)
 
 
 def test_run_takes_custom_timesteps_where_the_scheduler_does(mixture):
     z = noise(8, 4)
     grid = [999, 666, 333, 0]
-    result = exact.run(DPMSolverMultistepScheduler.from_config(SD15), mixture, z, grid)
+    result = mx.run(DPMSolverMultistepScheduler.from_config(SD15), mixture, z, grid)
     assert result.nfe == 4
     with pytest.raises(ValueError, match="takes no custom timesteps"):
-        exact.run(PNDMScheduler.from_config(SD15), mixture, z, grid)
+        mx.run(PNDMScheduler.from_config(SD15), mixture, z, grid)
     with pytest.raises(ValueError, match="non-negative integers"):
-        exact.run(DPMSolverMultistepScheduler.from_config(SD15), mixture, z, [999, 500.5])
+        mx.run(DPMSolverMultistepScheduler.from_config(SD15), mixture, z, [999, 500.5])
 
 
 def test_v_prediction_and_epsilon_schedulers_sample_alike(mixture):
     z = noise(16, 4)
-    eps = exact.run(DPMSolverMultistepScheduler.from_config(SD15), mixture, z, 10).sample
-    v = exact.run(DPMSolverMultistepScheduler.from_config(SD15, prediction_type="v_prediction"), mixture, z, 10).sample
+    eps = mx.run(DPMSolverMultistepScheduler.from_config(SD15), mixture, z, 10).sample
+    v = mx.run(DPMSolverMultistepScheduler.from_config(SD15, prediction_type="v_prediction"), mixture, z, 10).sample
     assert torch.allclose(eps, v, atol=1e-4)
 
 
 def test_bad_run_inputs_are_refused(mixture):
     euler = EulerDiscreteScheduler.from_config(SD15)
     with pytest.raises(TypeError, match="diffusers scheduler"):
-        exact.run(object(), mixture, noise(2, 4), 5)
+        mx.run(object(), mixture, noise(2, 4), 5)
     with pytest.raises(ValueError, match=r"shape \(n, 4\)"):
-        exact.run(euler, mixture, noise(2, 3), 5)
+        mx.run(euler, mixture, noise(2, 3), 5)
     with pytest.raises(ValueError, match="steps must be an int >= 1"):
-        exact.run(euler, mixture, noise(2, 4), 0)
+        mx.run(euler, mixture, noise(2, 4), 0)
     with pytest.raises(ValueError, match="start="):
-        exact.run(euler, mixture, noise(2, 4), 5, start="a1111")
+        mx.run(euler, mixture, noise(2, 4), 5, start="a1111")
     with pytest.raises(TypeError, match="GaussianMixture"):
-        exact.run(euler, "mixture", noise(2, 4), 5)
+        mx.run(euler, "mixture", noise(2, 4), 5)
 
 
 # The reference ----------------------------------------------------------------------------------
@@ -207,86 +206,46 @@ def test_reference_solves_a_single_gaussian_in_closed_form():
     single = GaussianMixture(mu, torch.tensor([s]), torch.tensor([1.0]))
     z = noise(16, 3).double()
     expected = mu + (z * sigma_max - mu) * s / math.sqrt(s**2 + sigma_max**2)
-    assert torch.allclose(exact.reference(single, z, sigma_max), expected, atol=1e-7)
+    assert torch.allclose(mx.reference(single, z, sigma_max), expected, atol=1e-7)
     # stopping at sigma_min and denoising: D(x(sigma_min)) = mu + s^2/(s^2+sigma_min^2) (x(sigma_min) - mu)
     x_min = mu + (z * sigma_max - mu) * math.sqrt(s**2 + 0.03**2) / math.sqrt(s**2 + sigma_max**2)
     expected_min = mu + s**2 / (s**2 + 0.03**2) * (x_min - mu)
-    assert torch.allclose(exact.reference(single, z, sigma_max, sigma_min=0.03), expected_min, atol=1e-7)
+    assert torch.allclose(mx.reference(single, z, sigma_max, sigma_min=0.03), expected_min, atol=1e-7)
 
 
 def test_reference_agrees_with_a_finer_solve(mixture):
     z = noise(32, 4)
-    coarse = exact.reference(mixture, z, 14.6)
-    fine = exact.reference(mixture, z, 14.6, rtol=1e-12, atol=1e-12)
+    coarse = mx.reference(mixture, z, 14.6)
+    fine = mx.reference(mixture, z, 14.6, rtol=1e-12, atol=1e-12)
     assert (coarse - fine).abs().max() < 1e-6
     with pytest.raises(ValueError, match="sigma_max"):
-        exact.reference(mixture, z, -1.0)
+        mx.reference(mixture, z, -1.0)
     with pytest.raises(ValueError, match="larger than sigma_min"):
-        exact.reference(mixture, z, 1.0, sigma_min=2.0)
+        mx.reference(mixture, z, 1.0, sigma_min=2.0)
 
 
 def test_schedule_extremes_of_sd15():
     euler = EulerDiscreteScheduler.from_config(SD15)
-    assert exact.sigma_max_of(euler) == pytest.approx(14.6146, abs=1e-4)
-    assert exact.sigma_min_of(euler) == pytest.approx(0.0291675, abs=1e-6)
+    assert mx.sigma_max_of(euler) == pytest.approx(14.6146, abs=1e-4)
+    assert mx.sigma_min_of(euler) == pytest.approx(0.0291675, abs=1e-6)
 
 
-# Metrics and the study ------------------------------------------------------------------------------
+# Metrics ----------------------------------------------------------------------------------------
 
 
 def test_compare_measures_distance_switches_and_spread():
     mix = GaussianMixture(torch.tensor([[0.0, 0.0], [10.0, 0.0]]), torch.tensor([1.0, 1.0]), torch.tensor([0.5, 0.5]))
     ref = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 1.0], [10.0, 1.0]], dtype=torch.float64)
     moved = ref + torch.tensor([[3.0, 4.0], [0.0, 0.0], [0.0, 0.0], [-9.0, 0.0]], dtype=torch.float64)
-    result = exact.compare(moved, ref, mix)
+    result = mx.compare(moved, ref, mix)
     assert result["max_error"] == pytest.approx(9.0)
     assert result["median_error"] == pytest.approx(2.5)
     assert result["switched"] == pytest.approx(0.25)
     draws = mix.sample(20_000, torch.Generator().manual_seed(0))[0]
-    assert exact.spread(draws, mix) == pytest.approx(1.0, abs=0.03)
-    assert exact.spread(0.5 * draws + 0.5 * mix.means[mix.component(draws)], mix) == pytest.approx(0.25, abs=0.01)
-
-
-def test_fit_orders_recovers_a_power_law():
-    steps = np.array([10, 20, 40, 80])
-    frame = pd.DataFrame(
-        {
-            "label": ["a"] * 4 + ["b"] * 4 + ["c"] * 4,
-            "steps": np.tile(steps, 3),
-            "median_error": np.concatenate([3.0 / steps, 5.0 / steps**2, np.ones(4)]),
-            "stochastic": [False] * 8 + [True] * 4,
-        }
-    )
-    orders = exact.fit_orders(frame)
-    assert orders["a"] == pytest.approx(1.0) and orders["b"] == pytest.approx(2.0)
-    assert "c" not in orders
-
-
-def test_sweep_shows_heun_ahead_of_euler_and_writes_the_cli_outputs(mixture, tmp_path):
-    cases = [
-        exact.Case("Euler", lambda: schedulers.make("Euler", SD15)),
-        exact.Case("Heun", lambda: schedulers.make("Heun", SD15)),
-    ]
-    results = exact.sweep(cases, mixture, noise(64, 4), [10, 20])
-    assert list(results.columns) == ["label", "steps", "nfe", "median_error", "max_error", "switched", "spread", "stochastic"]
-    error = results.set_index(["label", "steps"])["median_error"]
-    assert error["Heun", 20] < error["Euler", 20] < error["Euler", 10]
-    assert results.set_index(["label", "steps"]).loc[("Heun", 10), "nfe"] == 19
-    figure = exact.plot_convergence(results)
-    assert len(figure.axes) == 2
-    exact.main(["--out", str(tmp_path), "--samples", "16", "--steps", "4", "8", "--only", "Euler", "Heun"])
-    written = pd.read_csv(tmp_path / "convergence.csv")
-    assert set(written["label"]) == {"Euler", "Heun"} and len(written) == 4
-    assert (tmp_path / "convergence.png").stat().st_size > 0 and (tmp_path / "orders.csv").exists()
+    assert mx.spread(draws, mix) == pytest.approx(1.0, abs=0.03)
+    assert mx.spread(0.5 * draws + 0.5 * mix.means[mix.component(draws)], mix) == pytest.approx(0.25, abs=0.01)
 
 
 def test_a1111_timesteps_are_the_rounded_default_grid():
-    assert exact.a1111_timesteps(10) == [999, 888, 777, 666, 555, 444, 333, 222, 111, 0]
-    assert exact.a1111_timesteps(20)[:3] == [999, 946, 894] and exact.a1111_timesteps(20)[-1] == 0
-
-
-def test_default_cases_cover_the_study():
-    labels = [c.label for c in exact.default_cases()]
-    for name in ("Euler", "Euler a", "Heun", "LMS", "DPM2", "DPM++ 2M", "DPM++ 2M Karras", "DPM++ 2M SDE", "DPM++ SDE", "DDIM", "PLMS", "UniPC", "DEIS"):
-        assert name in labels
-    assert "DPM++ 2M Karras (k-diffusion start)" in labels and exact.A1111_GRID in labels
+    assert mx.a1111_timesteps(10) == [999, 888, 777, 666, 555, 444, 333, 222, 111, 0]
+    assert mx.a1111_timesteps(20)[:3] == [999, 946, 894] and mx.a1111_timesteps(20)[-1] == 0

@@ -1,0 +1,118 @@
+"""helpers.a1111_parity: A1111's sigmas, and diffusers against k-diffusion on the exact mixture.
+
+These need the optional `parity` extra (installed by `make test`); the import shim is tested in
+tests/test_kdiffusion.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers import a1111_parity, kdiffusion, schedulers
+from helpers import mixture as mx
+
+SD15 = dict(schedulers.SD15_SCHEDULER_CONFIG)
+needs_k_diffusion = pytest.mark.skipif(
+    not kdiffusion.available(), reason=f"k-diffusion is not installed: {kdiffusion.INSTALL_HINT}"
+)
+
+
+def alphas():
+    return schedulers.make("Euler", SD15).alphas_cumprod
+
+
+# A1111's sigmas -------------------------------------------------------------------------------------
+
+
+@needs_k_diffusion
+def test_a1111_default_and_karras_sigmas_equal_diffusers_euler():
+    for name, kwargs in (("Euler", {}), ("LMS Karras", {"use_karras_sigmas": True})):
+        ours = a1111_parity.diffusers_sigmas(schedulers.make("Euler", SD15, **kwargs), 10)
+        theirs = a1111_parity.a1111_sigmas(name, 10, alphas())
+        assert torch.allclose(ours, theirs, rtol=1e-5), name
+
+
+@needs_k_diffusion
+def test_a1111_discards_the_next_to_last_sigma_for_dpm2():
+    k = kdiffusion.import_k_diffusion()
+    eleven = k.external.DiscreteSchedule(((1 - alphas()) / alphas()) ** 0.5, quantize=False).get_sigmas(11)
+    dpm2 = a1111_parity.a1111_sigmas("DPM2", 10, alphas())
+    assert len(dpm2) == 11 and torch.equal(dpm2, torch.cat([eleven[:-2], eleven[-1:]]))
+    with pytest.raises(ValueError, match="no k-diffusion sampler"):
+        a1111_parity.a1111_sigmas("DDIM", 10, alphas())
+
+
+# Sampling side by side --------------------------------------------------------------------------------
+
+
+@needs_k_diffusion
+def test_k_diffusion_euler_and_euler_a_equal_diffusers_on_the_same_draws():
+    mixture = mx.GaussianMixture.random(dim=4, components=3, seed=2)
+    for name in ("Euler", "Euler a"):
+        z, generator = a1111_parity._stream(0, (32, 4))
+        ours = mx.run(schedulers.make(name, SD15), mixture, z, 8, generator=generator).sample
+        z, generator = a1111_parity._stream(0, (32, 4))
+        theirs = a1111_parity.k_sample(name, mixture, z, a1111_parity.a1111_sigmas(name, 8, alphas()), alphas(), generator=generator)
+        assert (ours - theirs).abs().max() < 1e-4, name
+
+
+@needs_k_diffusion
+def test_k_sample_refuses_bad_noise_settings():
+    mixture = mx.GaussianMixture.random(dim=2, components=2)
+    sigmas = a1111_parity.a1111_sigmas("Euler", 4, alphas())
+    with pytest.raises(ValueError, match="deterministic"):
+        a1111_parity.k_sample("Euler", mixture, torch.zeros(2, 2), sigmas, alphas(), noise="randn")
+    with pytest.raises(ValueError, match="needs a torch.Generator"):
+        a1111_parity.k_sample("Euler a", mixture, torch.zeros(2, 2), sigmas, alphas(), noise="randn")
+    with pytest.raises(ValueError, match="noise must be"):
+        a1111_parity.k_sample("Euler a", mixture, torch.zeros(2, 2), sigmas, alphas(), noise="pink")
+
+
+@needs_k_diffusion
+def test_dpmpp_2m_differs_as_shipped_and_agrees_after_the_adjustment():
+    row = a1111_parity.parity_row("DPM++ 2M", steps=10, samples=16)
+    assert row["as shipped"] > 0.1
+    assert row["same sigmas, start, noise"] < 1e-4
+    assert row["after adjustment"] < 1e-4
+
+
+def test_parity_table_refuses_unknown_names_before_any_work():
+    with pytest.raises(ValueError, match="no k-diffusion sampler for 'UniPC'"):
+        a1111_parity.parity_table(["Euler", "UniPC"])
+
+
+@needs_k_diffusion
+def test_a1111_exponential_sigmas_are_log_uniform_and_heun_reaches_the_sampler():
+    sigmas = a1111_parity.a1111_sigmas("DPM++ 2M SDE Exponential", 6, alphas())
+    ratios = sigmas[1:-1] / sigmas[:-2]
+    assert torch.allclose(ratios, ratios[0].expand_as(ratios), rtol=1e-4) and sigmas[-1] == 0
+    assert a1111_parity.KSAMPLERS["DPM++ 2M SDE Heun"].options == {"solver_type": "heun"}
+    assert len(a1111_parity.a1111_sigmas("DPM++ 3M SDE", 6, alphas())) == 7  # 6 steps after the discard
+
+
+@needs_k_diffusion
+def test_third_order_sde_sign_fix_is_what_separates_diffusers_from_k_diffusion():
+    mixture = mx.GaussianMixture.random(dim=4, components=3, seed=2)
+    shipped = a1111_parity.parity_row("DPM++ 3M SDE", steps=10, samples=16, mixture=mixture)
+    with a1111_parity.fixed_third_order_sde():
+        fixed = a1111_parity.parity_row("DPM++ 3M SDE", steps=10, samples=16, mixture=mixture)
+    assert shipped["same sigmas, start, noise"] > 0.1
+    assert fixed["same sigmas, start, noise"] < 1e-4
+    from diffusers import DPMSolverMultistepScheduler
+
+    # the patch is undone on exit
+    assert "- 0.5)) * D2" in __import__("inspect").getsource(DPMSolverMultistepScheduler.multistep_dpm_solver_third_order_update)
+
+
+@needs_k_diffusion
+def test_dpm_sde_port_with_the_seed_equals_k_diffusion_and_the_docs_class_does_not():
+    from diffusers import DPMSolverSinglestepScheduler
+
+    mixture = mx.GaussianMixture.random(dim=4, components=3, seed=2)
+    row = a1111_parity.parity_row("DPM++ SDE", steps=10, samples=16, mixture=mixture)
+    assert row["diffusers"] == "DPMSolverSDEScheduler"
+    assert row["after adjustment"] < 1e-4 < 0.1 < row["as shipped"]
+    docs = DPMSolverSinglestepScheduler.from_config(SD15, algorithm_type="sde-dpmsolver++", lower_order_final=True)
+    other = a1111_parity.parity_row("DPM++ SDE", steps=10, samples=16, mixture=mixture, scheduler=docs)
+    assert other["same sigmas, start, noise"] > 0.1 and other["adjustment"] == ""
