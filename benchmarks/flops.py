@@ -1,4 +1,4 @@
-"""Time FLOP counting of every full-size model in helpers.compute, built on the meta device.
+"""Time FLOP counting (helpers.flops) of every full-size model in helpers.full_size, built on meta.
 
     .venv/bin/python benchmarks/flops.py            # build + count each model at its native size
     .venv/bin/python benchmarks/flops.py --check    # also count with FlopCounterMode and compare
@@ -27,31 +27,31 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import torch
 
-    from helpers import compute
+    from helpers import flops, full_size
 
     torch.set_num_threads(2)
-    for name in compute.MODEL_NAMES:  # import the model classes now: import time is not counting time
-        compute.spec(name).model_class()
+    for name in full_size.MODEL_NAMES:  # import the model classes now: import time is not counting time
+        full_size.spec(name).model_class()
     print(f"import of torch, diffusers and the model classes: {time.perf_counter() - started:.2f} s")
 
     total = 0.0
     mismatches = []
     print(f"{'model':20s} {'size':>5s} {'params':>12s} {'TFLOP/call':>11s} {'build s':>8s} {'count s':>8s}")
-    for name in compute.MODEL_NAMES:
+    for name in full_size.MODEL_NAMES:
         t0 = time.perf_counter()
-        model = compute.build(name)
+        model = full_size.build(name)
         t1 = time.perf_counter()
-        cost = compute.forward_cost(name, model=model)
+        cost = full_size.forward_cost(name, model=model)
         t2 = time.perf_counter()
         total += t2 - t0
-        size = compute.spec(name).default_size
-        print(f"{name:20s} {size:5d} {compute.count_params(model):12,d} {cost.tflops:11.4f} {t1 - t0:8.2f} {t2 - t1:8.2f}")
+        size = full_size.spec(name).default_size
+        print(f"{name:20s} {size:5d} {flops.count_params(model):12,d} {cost.tflops:11.4f} {t1 - t0:8.2f} {t2 - t1:8.2f}")
         if options.check:
-            reference = compute.forward_cost(name, model=model, reference=True)
+            reference = full_size.forward_cost(name, model=model, reference=True)
             if reference != cost:
                 mismatches.append(f"{name}: fast {cost.by_op} != FlopCounterMode {reference.by_op}")
     verdict = "within" if total <= TARGET_S else "OVER"
-    print(f"build + count, all {len(compute.MODEL_NAMES)} models: {total:.2f} s ({verdict} the {TARGET_S:.0f} s target)")
+    print(f"build + count, all {len(full_size.MODEL_NAMES)} models: {total:.2f} s ({verdict} the {TARGET_S:.0f} s target)")
     if options.check:
         print("FlopCounterMode agrees op by op" if not mismatches else "\n".join(mismatches))
     return 1 if mismatches else 0

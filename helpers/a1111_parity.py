@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import kdiffusion, validate
+from . import kdiffusion, shipped_configs, validate
 from .mixture import (
     GaussianMixture,
     MixtureModel,
@@ -406,7 +406,7 @@ def _check_counts(steps, samples, seed) -> tuple[int, int, int]:
 def _check_base(base_config, schedulers) -> dict:
     if base_config is not None and not isinstance(base_config, Mapping):
         raise TypeError(f"base_config must be a scheduler config (a dict) or None, got {type(base_config).__name__}")
-    return dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
+    return dict(shipped_configs.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
 
 
 def parity_row(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import validate
+from . import shipped_configs, validate
 from .mixture import (
     STARTS,
     GaussianMixture,
@@ -102,7 +102,7 @@ def default_cases(base_config=None) -> list[Case]:
 
     if base_config is not None and not isinstance(base_config, Mapping):
         raise TypeError(f"base_config must be a scheduler config (a dict) or None, got {type(base_config).__name__}")
-    base = dict(schedulers.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
+    base = dict(shipped_configs.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
 
     def factory(name: str) -> Callable[[], object]:
         if name == "DEIS":

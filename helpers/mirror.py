@@ -2,7 +2,7 @@
 
 `python -m helpers.mirror random-mirror DIR [--families sd15 sdxl] [--dtype float16]` writes
 `DIR/<org>/<model>/` (model_index.json, one subfolder per component, safetensors) for the model
-ids of `helpers.pipelines.MODEL_IDS`, built from the real configs (`helpers.compute` for the UNets
+ids of `helpers.pipelines.MODEL_IDS`, built from the real configs (`helpers.shipped_configs` for the UNets
 and VAEs, `TEXT_CONFIGS` below for the CLIP text encoders) with random weights. Then
 `FIELDNOTES_MODEL_MIRROR=DIR` makes the `full` profile load from there: every chapter's `full`
 branch runs at real sizes, and only the assertions that need trained weights are expected to fail.
@@ -29,7 +29,7 @@ import torch
 from transformers import CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from . import compute, pipelines, tiny
+from . import pipelines, shipped_configs
 
 FAMILIES = ("sd15", "sdxl")
 CLIP_VOCAB = 49408
@@ -72,8 +72,8 @@ def components(name: str, device: str | torch.device = "meta", dtype: torch.dtyp
     _check_family(name)
     with torch.device(device):
         unet = diffusers.UNet2DConditionModel(
-            **(compute.SD15_UNET_CONFIG if name == "sd15" else compute.SDXL_UNET_CONFIG))
-        vae = diffusers.AutoencoderKL(**compute.SD_VAE_CONFIG, **VAE[name])
+            **(shipped_configs.SD15_UNET_CONFIG if name == "sd15" else shipped_configs.SDXL_UNET_CONFIG))
+        vae = diffusers.AutoencoderKL(**shipped_configs.SD_VAE_CONFIG, **VAE[name])
         text_encoder = CLIPTextModel(CLIPTextConfig(**CLIP_L_TEXT))
         text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIGG_TEXT)) if name == "sdxl" else None
     modules = {"unet": unet, "vae": vae, "text_encoder": text_encoder}
@@ -83,11 +83,11 @@ def components(name: str, device: str | torch.device = "meta", dtype: torch.dtyp
         module.to(dtype).eval()
     if name == "sd15":
         return {**modules, "tokenizer": clip_tokenizer(),
-                "scheduler": diffusers.PNDMScheduler.from_config(tiny.SD15_SCHEDULER), "safety_checker": None,
+                "scheduler": diffusers.PNDMScheduler.from_config(shipped_configs.SD15_SCHEDULER), "safety_checker": None,
                 "feature_extractor": CLIPImageProcessorPil(), "image_encoder": None,
                 "requires_safety_checker": False}  # fmt: skip
     return {**modules, "tokenizer": clip_tokenizer(), "tokenizer_2": clip_tokenizer(pad_token="!"),
-            "scheduler": diffusers.EulerDiscreteScheduler.from_config(tiny.SDXL_SCHEDULER),
+            "scheduler": diffusers.EulerDiscreteScheduler.from_config(shipped_configs.SDXL_SCHEDULER),
             "image_encoder": None, "feature_extractor": None}  # fmt: skip
 
 

@@ -24,7 +24,7 @@ import diffusers
 import torch
 import transformers
 
-from . import tiny, validate
+from . import shipped_configs, tiny, validate
 from .runtime import Context, OfflineProfileError
 
 CACHE_ENV = "FIELDNOTES_CACHE"
@@ -59,21 +59,21 @@ FAMILIES: dict[str, Family] = {
         "StableDiffusionPipeline",
         "stable-diffusion-v1-5/stable-diffusion-v1-5",
         tiny.build_sd15,
-        scheduler_configs={"scheduler": tiny.SD15_SCHEDULER},
+        scheduler_configs={"scheduler": shipped_configs.SD15_SCHEDULER},
         tiny_call={"num_inference_steps": 4},
     ),
     "sdxl": Family(
         "StableDiffusionXLPipeline",
         "stabilityai/stable-diffusion-xl-base-1.0",
         tiny.build_sdxl,
-        scheduler_configs={"scheduler": tiny.SDXL_SCHEDULER},
+        scheduler_configs={"scheduler": shipped_configs.SDXL_SCHEDULER},
         tiny_call={"num_inference_steps": 4},
     ),
     "pixart-sigma": Family(
         "PixArtSigmaPipeline",
         "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
         tiny.build_pixart_sigma,
-        scheduler_configs={"scheduler": tiny.PIXART_SIGMA_SCHEDULER},
+        scheduler_configs={"scheduler": shipped_configs.PIXART_SIGMA_SCHEDULER},
         # binning maps requests onto the trained aspect-ratio grid (256..4096 px), far above tiny sizes
         tiny_call={"num_inference_steps": 4, "use_resolution_binning": False, "clean_caption": False},
         full_call={"clean_caption": False},

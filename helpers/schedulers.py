@@ -13,7 +13,7 @@ each quiet drop into a `ValueError` that says what to do instead.
 - `DOCS_TABLE`: where the diffusers docs table names another class, and why.
 - `make(name, base_config, **overrides)`, `swap(pipe, name, **overrides)`,
   `explain(scheduler)`, `schedule(scheduler, steps)`.
-- `SD15_SCHEDULER_CONFIG`, `SDXL_SCHEDULER_CONFIG`: the scheduler configs the real checkpoints ship.
+- The scheduler configs the real checkpoints ship are in `helpers.shipped_configs`.
 """
 
 from __future__ import annotations
@@ -47,18 +47,8 @@ from diffusers import (
 from diffusers.configuration_utils import ConfigMixin
 from diffusers.utils import is_torchsde_available
 
-from . import tiny, validate
+from . import validate
 from .notices import quiet_diffusers
-
-# The scheduler_config.json of stable-diffusion-v1-5 (the PNDM/PLMS scheduler SD 1.5 ships with),
-# key for key. `clip_sample` is not a PNDM argument; diffusers keeps it as a hidden key.
-# Build the live scheduler with `PNDMScheduler.from_config(dict(SD15_SCHEDULER_CONFIG))`: the keys
-# absent here (timestep_spacing, prediction_type) must stay absent, as on the Hub, because
-# `from_config` treats absent and present keys differently. Treat both dicts as read-only.
-SD15_SCHEDULER_CONFIG = {"_class_name": "PNDMScheduler", **tiny.SD15_SCHEDULER}
-
-# The scheduler_config.json of stable-diffusion-xl-base-1.0 (EulerDiscreteScheduler).
-SDXL_SCHEDULER_CONFIG = {"_class_name": "EulerDiscreteScheduler", **tiny.SDXL_SCHEDULER}
 
 # Keys that describe the trained model rather than the sampler. `make` carries only these from the
 # base config, so a sampler choice (Karras sigmas, an SDE algorithm) never leaks from the previous
@@ -423,7 +413,8 @@ def make(name: str, base_config, **overrides):
     if "num_train_timesteps" not in config or not ({"beta_schedule", "trained_betas"} & set(config)):
         raise ValueError(
             "base_config has no noise schedule (num_train_timesteps and beta_schedule or trained_betas): the "
-            "A1111 samplers need a DDPM-style scheduler config such as SD15_SCHEDULER_CONFIG or pipe.scheduler.config"
+            "A1111 samplers need a DDPM-style scheduler config such as shipped_configs.SD15_SCHEDULER_CONFIG "
+            "or pipe.scheduler.config"
         )
     accepted = accepted_keys(cls)
     unknown = sorted(set(overrides) - accepted)

@@ -313,17 +313,6 @@ def doc_disagreements(*pipelines) -> pd.DataFrame:
 
 # --- sizes a call computes ------------------------------------------------------------------------
 
-# PixArt-Sigma-XL-2-1024-MS, transformer: the "PixArt XL/2" block of diffusers'
-# scripts/convert_pixart_sigma_to_diffusers.py at image_size=1024 (sample_size = 1024 // 8,
-# interpolation_scale 2, no micro-conditioning). Its VAE is SDXL's (same script).
-PIXART_SIGMA_TRANSFORMER_CONFIG = dict(
-    sample_size=128, num_layers=28, attention_head_dim=72, in_channels=4, out_channels=8,
-    patch_size=2, attention_bias=True, num_attention_heads=16, cross_attention_dim=1152,
-    activation_fn="gelu-approximate", num_embeds_ada_norm=1000, norm_type="ada_norm_single",
-    norm_elementwise_affine=False, norm_eps=1e-6, caption_channels=4096, interpolation_scale=2,
-    use_additional_conditions=False,
-)  # fmt: skip
-
 META_FAMILIES = ("sd15", "sdxl", "pixart-sigma")
 
 
@@ -396,8 +385,8 @@ def full_size_on_meta(name: str):
     """The pipeline `name` with its real checkpoint's denoiser and VAE, built on the meta device.
 
     `name` is one of META_FAMILIES (ValueError otherwise). The UNets and the VAE come from
-    `helpers.compute` (the published configs), PixArt-Σ's transformer from
-    PIXART_SIGMA_TRANSFORMER_CONFIG; the scheduler is the checkpoint's, and the text encoders,
+    `helpers.full_size`, PixArt-Σ's transformer from
+    `shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG`; the scheduler is the checkpoint's, and the text encoders,
     tokenizers and safety checker are left out (None). Enough for everything a call computes before
     it encodes the prompt, such as `computed_size`; it cannot generate. About a second, no memory.
 
@@ -413,7 +402,7 @@ def full_size_on_meta(name: str):
         StableDiffusionXLPipeline,
     )
 
-    from . import compute, tiny
+    from . import flops, full_size, shipped_configs
 
     if not isinstance(name, str):
         raise TypeError(f"name must be one of {', '.join(META_FAMILIES)} (a str), got {type(name).__name__} {name!r}")
@@ -421,20 +410,21 @@ def full_size_on_meta(name: str):
         close = difflib.get_close_matches(name, META_FAMILIES, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"name: full_size_on_meta() builds {', '.join(META_FAMILIES)}; got {name!r}{hint}")
-    vae = compute.build("sd15-vae-decoder")  # SD 1.5, SDXL and PixArt-Σ share this VAE network
+    vae = full_size.build("sd15-vae-decoder")  # SD 1.5, SDXL and PixArt-Σ share this VAE network
     if name == "sd15":
         return StableDiffusionPipeline(
-            vae=vae, unet=compute.build("sd15-unet"), text_encoder=None, tokenizer=None,
-            scheduler=PNDMScheduler.from_config(tiny.SD15_SCHEDULER), safety_checker=None,
+            vae=vae, unet=full_size.build("sd15-unet"), text_encoder=None, tokenizer=None,
+            scheduler=PNDMScheduler.from_config(shipped_configs.SD15_SCHEDULER), safety_checker=None,
             feature_extractor=None, requires_safety_checker=False,
         )
     if name == "sdxl":
         return StableDiffusionXLPipeline(
-            vae=vae, unet=compute.build("sdxl-unet"), text_encoder=None, text_encoder_2=None,
-            tokenizer=None, tokenizer_2=None, scheduler=EulerDiscreteScheduler.from_config(tiny.SDXL_SCHEDULER),
+            vae=vae, unet=full_size.build("sdxl-unet"), text_encoder=None, text_encoder_2=None,
+            tokenizer=None, tokenizer_2=None,
+            scheduler=EulerDiscreteScheduler.from_config(shipped_configs.SDXL_SCHEDULER),
         )
-    transformer = compute.build_on_meta(PixArtTransformer2DModel, PIXART_SIGMA_TRANSFORMER_CONFIG)
+    transformer = flops.build_on_meta(PixArtTransformer2DModel, shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG)
     return PixArtSigmaPipeline(
         vae=vae, transformer=transformer, text_encoder=None, tokenizer=None,
-        scheduler=DPMSolverMultistepScheduler.from_config(tiny.PIXART_SIGMA_SCHEDULER),
+        scheduler=DPMSolverMultistepScheduler.from_config(shipped_configs.PIXART_SIGMA_SCHEDULER),
     )

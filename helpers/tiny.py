@@ -3,8 +3,8 @@
 Each `build_*` function returns the keyword arguments of one pipeline class: real model classes
 with tiny configs and random weights (seeded), and tokenizers made in memory. They mirror the
 shapes of diffusers' own `get_dummy_components` tests, with two differences that matter to the
-book: every family keeps its real scheduler config, and the Würstchen models are made to depend
-on their inputs (see `refill_zero_parameters`).
+book: every family keeps its real scheduler config (from `helpers.shipped_configs`), and the
+Würstchen models are made to depend on their inputs (see `refill_zero_parameters`).
 """
 
 from __future__ import annotations
@@ -45,52 +45,10 @@ from transformers import (
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
 from . import validate
+from .shipped_configs import PIXART_SIGMA_SCHEDULER, SD15_SCHEDULER, SDXL_SCHEDULER
 
 SEED = 0
 TEXT_WIDTH = 32  # hidden size of every tiny text encoder
-
-# The SD 1.5 and SDXL scheduler configs exactly as the real checkpoints ship them (their
-# scheduler_config.json, minus the bookkeeping keys). Keys that a file leaves out are what `_use_default_values` records,
-# so keeping the real key sets keeps the scheduler chapter's story true in the tiny profile.
-SD15_SCHEDULER = {
-    "beta_end": 0.012,
-    "beta_schedule": "scaled_linear",
-    "beta_start": 0.00085,
-    "clip_sample": False,
-    "num_train_timesteps": 1000,
-    "set_alpha_to_one": False,
-    "skip_prk_steps": True,
-    "steps_offset": 1,
-    "trained_betas": None,
-}
-SDXL_SCHEDULER = {
-    "beta_end": 0.012,
-    "beta_schedule": "scaled_linear",
-    "beta_start": 0.00085,
-    "clip_sample": False,
-    "interpolation_type": "linear",
-    "num_train_timesteps": 1000,
-    "prediction_type": "epsilon",
-    "sample_max_value": 1.0,
-    "set_alpha_to_one": False,
-    "skip_prk_steps": True,
-    "steps_offset": 1,
-    "timestep_spacing": "leading",
-    "trained_betas": None,
-    "use_karras_sigmas": False,
-}
-# PixArt-Σ samples with DPM-Solver++ 2M over linear betas (1e-4 .. 2e-2); the pipeline, not the
-# scheduler, drops the learned-variance half of the transformer's output.
-PIXART_SIGMA_SCHEDULER = {
-    "beta_end": 0.02,
-    "beta_schedule": "linear",
-    "beta_start": 0.0001,
-    "num_train_timesteps": 1000,
-    "prediction_type": "epsilon",
-    "solver_order": 2,
-    "algorithm_type": "dpmsolver++",
-}
-
 
 def clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
     """A character-level CLIP tokenizer made in memory (514 tokens, no merges).

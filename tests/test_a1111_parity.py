@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import a1111_parity, kdiffusion, schedulers
+from helpers import a1111_parity, kdiffusion, schedulers, shipped_configs
 from helpers import mixture as mx
 
-SD15 = dict(schedulers.SD15_SCHEDULER_CONFIG)
+SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 needs_k_diffusion = pytest.mark.skipif(
     not kdiffusion.available(), reason=f"k-diffusion is not installed: {kdiffusion.INSTALL_HINT}"
 )

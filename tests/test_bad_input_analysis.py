@@ -1,4 +1,4 @@
-"""Careless-user mistakes against helpers.ablation, compute, hooks, interpolation, pag and black_images (issue 21).
+"""Careless-user mistakes against helpers.ablation, flops, full_size, hooks, interpolation, pag and black_images (issue 21).
 
 Each case is a plausible mistake: a wrong type, an out-of-range value, a typo in a name, a pipeline or
 model of the wrong family, a NaN or zero tensor, an image in the wrong range or layout, a keyword the
@@ -19,7 +19,7 @@ from diffusers import UnCLIPScheduler, UNet2DConditionModel
 from diffusers.pipelines.stable_diffusion import StableDiffusionPipelineOutput
 
 import helpers
-from helpers import ablation, compute, interpolation, pag, pipelines, tiny
+from helpers import ablation, flops, full_size, interpolation, pag, pipelines, tiny
 from helpers import black_images as bi
 from helpers.hooks import count_calls
 
@@ -118,28 +118,28 @@ CASES = [
     ("distance_table: one variant other size", lambda e: ablation.distance_table(IMAGE, {"x": IMAGE[:4]}, 2), ValueError, "variants['x']"),
     ("distance_table: reference channel-first", lambda e: ablation.distance_table(np.zeros((3, 8, 8)), {"x": IMAGE}, 2), ValueError, "reference"),
     ("distance_table: cutoff a str", lambda e: ablation.distance_table(IMAGE, {"x": IMAGE}, "2"), TypeError, "cutoff"),
-    # --- helpers.compute -------------------------------------------------------------------------
-    ("count_params: a pipeline", lambda e: compute.count_params(e.sd), TypeError, "model"),
-    ("count_flops: not callable", lambda e: compute.count_flops(5), TypeError, "fn"),
-    ("count_flops: args a tensor", lambda e: compute.count_flops(torch.relu, torch.ones(2)), TypeError, "args"),
-    ("count_flops: kwargs a list", lambda e: compute.count_flops(torch.relu, (torch.ones(2),), [1]), TypeError, "kwargs"),
-    ("count_flops: model a str", lambda e: compute.count_flops(torch.relu, (torch.ones(2),), model="unet"), TypeError, "model"),
-    ("count_flops: reference a str", lambda e: compute.count_flops(torch.relu, (torch.ones(2),), reference="yes"), TypeError, "reference"),
-    ("build_on_meta: class name", lambda e: compute.build_on_meta("UNet2DConditionModel", {}), TypeError, "cls"),
-    ("build_on_meta: config a list", lambda e: compute.build_on_meta(UNet2DConditionModel, [("sample_size", 8)]), TypeError, "config"),
-    ("build_on_meta: config typo", lambda e: compute.build_on_meta(UNet2DConditionModel, {"sample_sise": 8}), ValueError, "sample_sise"),
-    ("wuerstchen_latent_sizes: float", lambda e: compute.wuerstchen_latent_sizes(1024.0, 1024), TypeError, "height"),
-    ("wuerstchen_latent_sizes: zero", lambda e: compute.wuerstchen_latent_sizes(1024, 0), ValueError, "width"),
-    ("spec: typo", lambda e: compute.spec("sdxl_unet"), ValueError, "name"),
-    ("spec: None", lambda e: compute.spec(None), TypeError, "name"),
-    ("build: short name", lambda e: compute.build("sd15"), ValueError, "name"),
-    ("forward_cost: float height", lambda e: compute.forward_cost("sd15-unet", 512.0), TypeError, "height"),
-    ("forward_cost: odd height", lambda e: compute.forward_cost("sd15-unet", 500, 512), ValueError, "height"),
-    ("forward_cost: float batch", lambda e: compute.forward_cost("sd15-vae-decoder", batch=2.0), TypeError, "batch"),
-    ("forward_cost: batch 0", lambda e: compute.forward_cost("sd15-vae-decoder", batch=0), ValueError, "batch"),
-    ("forward_cost: model of another class", lambda e: compute.forward_cost("sd15-unet", model=torch.nn.Linear(2, 2)), TypeError, "model"),
-    ("forward_cost: model of another config", lambda e: compute.forward_cost("sdxl-unet", model=compute.build("sd15-unet")), ValueError, "model"),
-    ("forward_cost: reference a str", lambda e: compute.forward_cost("sd15-vae-decoder", reference="no"), TypeError, "reference"),
+    # --- helpers.flops and helpers.full_size ---------------------------------------------------
+    ("count_params: a pipeline", lambda e: flops.count_params(e.sd), TypeError, "model"),
+    ("count_flops: not callable", lambda e: flops.count_flops(5), TypeError, "fn"),
+    ("count_flops: args a tensor", lambda e: flops.count_flops(torch.relu, torch.ones(2)), TypeError, "args"),
+    ("count_flops: kwargs a list", lambda e: flops.count_flops(torch.relu, (torch.ones(2),), [1]), TypeError, "kwargs"),
+    ("count_flops: model a str", lambda e: flops.count_flops(torch.relu, (torch.ones(2),), model="unet"), TypeError, "model"),
+    ("count_flops: reference a str", lambda e: flops.count_flops(torch.relu, (torch.ones(2),), reference="yes"), TypeError, "reference"),
+    ("build_on_meta: class name", lambda e: flops.build_on_meta("UNet2DConditionModel", {}), TypeError, "cls"),
+    ("build_on_meta: config a list", lambda e: flops.build_on_meta(UNet2DConditionModel, [("sample_size", 8)]), TypeError, "config"),
+    ("build_on_meta: config typo", lambda e: flops.build_on_meta(UNet2DConditionModel, {"sample_sise": 8}), ValueError, "sample_sise"),
+    ("wuerstchen_latent_sizes: float", lambda e: full_size.wuerstchen_latent_sizes(1024.0, 1024), TypeError, "height"),
+    ("wuerstchen_latent_sizes: zero", lambda e: full_size.wuerstchen_latent_sizes(1024, 0), ValueError, "width"),
+    ("spec: typo", lambda e: full_size.spec("sdxl_unet"), ValueError, "name"),
+    ("spec: None", lambda e: full_size.spec(None), TypeError, "name"),
+    ("build: short name", lambda e: full_size.build("sd15"), ValueError, "name"),
+    ("forward_cost: float height", lambda e: full_size.forward_cost("sd15-unet", 512.0), TypeError, "height"),
+    ("forward_cost: odd height", lambda e: full_size.forward_cost("sd15-unet", 500, 512), ValueError, "height"),
+    ("forward_cost: float batch", lambda e: full_size.forward_cost("sd15-vae-decoder", batch=2.0), TypeError, "batch"),
+    ("forward_cost: batch 0", lambda e: full_size.forward_cost("sd15-vae-decoder", batch=0), ValueError, "batch"),
+    ("forward_cost: model of another class", lambda e: full_size.forward_cost("sd15-unet", model=torch.nn.Linear(2, 2)), TypeError, "model"),
+    ("forward_cost: model of another config", lambda e: full_size.forward_cost("sdxl-unet", model=full_size.build("sd15-unet")), ValueError, "model"),
+    ("forward_cost: reference a str", lambda e: full_size.forward_cost("sd15-vae-decoder", reference="no"), TypeError, "reference"),
     # --- helpers.hooks ---------------------------------------------------------------------------
     ("count_calls: a pipeline", lambda e: count_calls(e.sd), TypeError, "pipe.unet"),
     ("count_calls: argument a float", lambda e: count_calls(e.unet, argument=1.5), TypeError, "argument"),
@@ -247,11 +247,12 @@ def test_mistake_is_refused_naming_the_argument(env, call, error, argument):
 
 
 def test_every_public_function_is_covered():
-    """Each public function of the six modules has at least one case above (by name in the ids)."""
+    """Each public function of the seven modules has at least one case above (by name in the ids)."""
     ids = " ".join(c[0] for c in CASES)
     public = {
         ablation: ["layout_detail", "split", "low_pass_mask", "distance_table"],
-        compute: ["count_params", "count_flops", "build_on_meta", "wuerstchen_latent_sizes", "spec", "build", "forward_cost"],
+        flops: ["count_params", "count_flops", "build_on_meta"],
+        full_size: ["wuerstchen_latent_sizes", "spec", "build", "forward_cost"],
         pag: ["layer_matches", "check_layers", "longer_numbers"],
         interpolation: [n for n in interpolation.__all__ if n[0].islower()],
         bi: ["tiny_safety_checker", "image_embeddings", "decide", "cosines", "unit", "orthogonal_direction",
@@ -264,8 +265,8 @@ def test_every_public_function_is_covered():
 def test_every_public_function_says_what_it_refuses():
     functions = [
         ablation.layout_detail, ablation.split, ablation.low_pass_mask, ablation.distance_table,
-        compute.count_params, compute.count_flops, compute.build_on_meta, compute.wuerstchen_latent_sizes,
-        compute.spec, compute.build, compute.forward_cost, count_calls, pag.layer_matches, pag.check_layers,
+        flops.count_params, flops.count_flops, flops.build_on_meta, full_size.wuerstchen_latent_sizes,
+        full_size.spec, full_size.build, full_size.forward_cost, count_calls, pag.layer_matches, pag.check_layers,
         pag.longer_numbers, bi.tiny_safety_checker, bi.image_embeddings, bi.decide, bi.cosines, bi.unit,
         bi.orthogonal_direction, bi.set_concepts, bi.captured_logs, bi.peak_activations, bi.overflowing_vae,
         bi.why_black, *(getattr(interpolation, n) for n in interpolation.__all__ if n[0].islower()),
@@ -293,9 +294,9 @@ def test_refusals_come_before_any_work(env, monkeypatch):
 
 def test_forward_cost_refuses_the_model_before_counting(monkeypatch):
     counted = []
-    monkeypatch.setattr(compute, "count_flops", lambda *a, **k: counted.append(1))
+    monkeypatch.setattr(flops, "count_flops", lambda *a, **k: counted.append(1))
     with pytest.raises(ValueError, match="model"):
-        compute.forward_cost("sd15-unet", 64, model=compute.build_on_meta(UNet2DConditionModel, {}))
+        full_size.forward_cost("sd15-unet", 64, model=flops.build_on_meta(UNet2DConditionModel, {}))
     assert counted == []
 
 
@@ -343,8 +344,8 @@ def test_identical_ends_warn(env):
 def test_good_input_still_works(env):
     assert ablation.layout_detail((IMAGE * 255).astype(np.uint8), IMAGE, 2)["total"] < 0.01
     assert ablation.layout_detail(torch.tensor(IMAGE).permute(2, 0, 1), IMAGE, np.float64(2))["total"] < 1e-6
-    assert compute.spec("sd15-unet").name == "sd15-unet"
-    assert compute.forward_cost("sd15-vae-decoder", np.int64(64), batch=np.int64(1)).flops > 0
+    assert full_size.spec("sd15-unet").name == "sd15-unet"
+    assert full_size.forward_cost("sd15-vae-decoder", np.int64(64), batch=np.int64(1)).flops > 0
     with count_calls(env.unet, argument="sample") as counter:
         env.unet(torch.zeros(2, 4, 8, 8), 1, torch.zeros(2, 3, 8))
     assert counter.batch_sizes == [2]

@@ -10,10 +10,10 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, EulerDiscreteScheduler
 
-from helpers import a1111_parity, convergence, kdiffusion, schedulers
+from helpers import a1111_parity, convergence, kdiffusion, schedulers, shipped_configs
 from helpers import mixture as mx
 
-SD15 = dict(schedulers.SD15_SCHEDULER_CONFIG)
+SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 MIX = mx.GaussianMixture.random(dim=4, components=3, seed=0)
 Z = torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
 EULER = EulerDiscreteScheduler.from_config(SD15)

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers import convergence, schedulers
+from helpers import convergence, schedulers, shipped_configs
 from helpers.mixture import GaussianMixture
 
-SD15 = dict(schedulers.SD15_SCHEDULER_CONFIG)
+SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 
 
 @pytest.fixture(scope="module")

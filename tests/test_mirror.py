@@ -6,17 +6,17 @@ import pytest
 import torch
 
 import helpers
-from helpers import compute, mirror, pipelines, tiny
+from helpers import flops, mirror, pipelines, shipped_configs, tiny
 
 
 def test_full_size_parameter_counts_on_meta():
     parts = mirror.components("sdxl")
-    assert compute.count_params(parts["unet"]) == compute.PUBLISHED_PARAMS["sdxl-unet"]
-    assert compute.count_params(parts["vae"]) == compute.PUBLISHED_PARAMS["sd-vae"]
-    assert compute.count_params(parts["text_encoder"]) == mirror.PUBLISHED_PARAMS["clip-l-text"]
-    assert compute.count_params(parts["text_encoder_2"]) == mirror.PUBLISHED_PARAMS["clip-bigg-text-projection"]
+    assert flops.count_params(parts["unet"]) == shipped_configs.PUBLISHED_PARAMS["sdxl-unet"]
+    assert flops.count_params(parts["vae"]) == shipped_configs.PUBLISHED_PARAMS["sd-vae"]
+    assert flops.count_params(parts["text_encoder"]) == mirror.PUBLISHED_PARAMS["clip-l-text"]
+    assert flops.count_params(parts["text_encoder_2"]) == mirror.PUBLISHED_PARAMS["clip-bigg-text-projection"]
     sd15 = mirror.components("sd15")
-    assert compute.count_params(sd15["unet"]) == compute.PUBLISHED_PARAMS["sd15-unet"]
+    assert flops.count_params(sd15["unet"]) == shipped_configs.PUBLISHED_PARAMS["sd15-unet"]
     assert sd15["unet"].device.type == "meta"
 
 

@@ -9,10 +9,10 @@ import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
 
 from helpers import mixture as mx
-from helpers import schedulers
+from helpers import schedulers, shipped_configs
 from helpers.mixture import GaussianMixture, MixtureModel
 
-SD15 = dict(schedulers.SD15_SCHEDULER_CONFIG)
+SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 
 
 @pytest.fixture(scope="module")

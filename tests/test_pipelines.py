@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import helpers
-from helpers import pipelines, tiny
+from helpers import pipelines, shipped_configs, tiny
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_tiny_folders_use_the_hub_component_names():
 
 def test_sd15_scheduler_folder_holds_exactly_the_real_keys(ctx):
     saved = json.loads((pipelines.tiny_dir("sd15") / "scheduler" / "scheduler_config.json").read_text())
-    assert set(saved) - {"_class_name", "_diffusers_version"} == set(tiny.SD15_SCHEDULER)
+    assert set(saved) - {"_class_name", "_diffusers_version"} == set(shipped_configs.SD15_SCHEDULER)
     scheduler = pipelines.load("sd15", ctx).scheduler
     # keys the real file leaves out are recorded as defaults, as with the real checkpoint
     assert set(scheduler.config["_use_default_values"]) == {"timestep_spacing", "prediction_type"}

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import helpers
-from helpers import pipelines, schedulers, tiny
+from helpers import pipelines, schedulers, shipped_configs, tiny
 from helpers.schedulers import SAMPLERS, SCHEDULE_TYPES, explain, make, schedule, swap
 
 WITH_CLASS = [name for name, s in SAMPLERS.items() if s.scheduler_class is not None]
@@ -27,12 +27,12 @@ FAST = [name for name in WITH_CLASS if not SAMPLERS[name].scheduler_class.__name
 
 @pytest.fixture(scope="module")
 def sd15():
-    return PNDMScheduler.from_config(dict(schedulers.SD15_SCHEDULER_CONFIG))
+    return PNDMScheduler.from_config(dict(shipped_configs.SD15_SCHEDULER_CONFIG))
 
 
 @pytest.fixture(scope="module")
 def sdxl():
-    return EulerDiscreteScheduler.from_config(dict(schedulers.SDXL_SCHEDULER_CONFIG))
+    return EulerDiscreteScheduler.from_config(dict(shipped_configs.SDXL_SCHEDULER_CONFIG))
 
 
 def training_sigmas(config) -> np.ndarray:

@@ -278,15 +278,16 @@ def full_size():
 
 
 def test_full_size_pipelines_are_on_meta_with_the_published_sizes(full_size):
-    from helpers import compute
+    from helpers import flops, shipped_configs
+    from helpers.full_size import SD_VAE_FACTOR
 
     for name, pipe in full_size.items():
         denoiser = pipe.unet if hasattr(pipe, "unet") else pipe.transformer
         assert all(p.is_meta for p in denoiser.parameters()), name
-        assert pipe.vae_scale_factor == compute.SD_VAE_FACTOR
-    assert full_size["sd15"].unet.config.sample_size == compute.SD15_UNET_CONFIG["sample_size"]
+        assert pipe.vae_scale_factor == SD_VAE_FACTOR
+    assert full_size["sd15"].unet.config.sample_size == shipped_configs.SD15_UNET_CONFIG["sample_size"]
     # PixArt-Σ XL/2 at 1024 px: about 611 M parameters (the PixArt-Σ paper's 0.6 B)
-    assert 600e6 < compute.count_params(full_size["pixart-sigma"].transformer) < 620e6
+    assert 600e6 < flops.count_params(full_size["pixart-sigma"].transformer) < 620e6
 
 
 def test_computed_size_reads_the_pipelines_own_defaults(full_size):

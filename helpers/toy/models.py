@@ -6,7 +6,7 @@
 - `UNet2DConditionModel`: blocks (48, 96, 96) at 8×8, 4×4 and 2×2; cross-attention (and so
   self-attention, which PAG perturbs) in the two lower down blocks, the mid block and the two
   upper up blocks.
-- The scheduler: PNDM with SD 1.5's shipped config (`helpers.tiny.SD15_SCHEDULER`), the one
+- The scheduler: PNDM with SD 1.5's shipped config (`helpers.shipped_configs.SD15_SCHEDULER`), the one
   StableDiffusionPipeline checkpoints carry; training adds noise with DDPM on the same betas.
 """
 
@@ -16,7 +16,7 @@ import torch
 from diffusers import AutoencoderKL, DDPMScheduler, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from .. import tiny
+from .. import shipped_configs, tiny
 
 TEXT_WIDTH = 64
 LATENT_SIZE = 8
@@ -61,7 +61,7 @@ def unet() -> UNet2DConditionModel:
 
 
 def noise_scheduler() -> DDPMScheduler:
-    return DDPMScheduler.from_config(tiny.SD15_SCHEDULER)
+    return DDPMScheduler.from_config(shipped_configs.SD15_SCHEDULER)
 
 
 def build(seed: int = 0) -> dict:
@@ -73,7 +73,7 @@ def build(seed: int = 0) -> dict:
         "text_encoder": text_encoder(tok),
         "tokenizer": tok,
         "unet": unet(),
-        "scheduler": PNDMScheduler.from_config(tiny.SD15_SCHEDULER),
+        "scheduler": PNDMScheduler.from_config(shipped_configs.SD15_SCHEDULER),
         "safety_checker": None,
         "feature_extractor": None,
         "image_encoder": None,

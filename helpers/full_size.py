@@ -1,0 +1,225 @@
+"""The full-size models the chapters compare, built on the meta device, and the cost of one call.
+
+`FULL_SIZE` holds Würstchen v2 Stages C, B and A and the Stable Diffusion 1.5 and SDXL UNets and
+VAE decoders, each built from its published configuration (`helpers.shipped_configs`) with the
+inputs its pipeline feeds it for a given image size, so that `forward_cost("sdxl-unet", 1024, 1024)`
+is the cost of one UNet call at 1024², counted by `helpers.flops`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from . import flops, validate
+from .shipped_configs import (
+    SD15_UNET_CONFIG,
+    SD_VAE_CONFIG,
+    SDXL_UNET_CONFIG,
+    WUERSTCHEN_DECODER_CONFIG,
+    WUERSTCHEN_LATENT_DIM_SCALE,
+    WUERSTCHEN_PRIOR_CONFIG,
+    WUERSTCHEN_RESOLUTION_MULTIPLE,
+    WUERSTCHEN_VQGAN_CONFIG,
+)
+
+TEXT_TOKENS = 77  # every text encoder here is a CLIP text model padded to its 77-token maximum
+SD_VAE_FACTOR = 8  # VAE downsampling of SD 1.5 and SDXL (2 ** (len(block_out_channels) - 1))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A full-size model: how to build it and what its pipeline feeds it for an image size.
+
+    `inputs(height, width, batch)` returns (method name, args, kwargs) with meta tensors shaped
+    exactly as the pipeline shapes them; `size_multiple` is what height and width must divide by.
+    """
+
+    name: str
+    description: str
+    source: str
+    class_name: str
+    config: dict
+    inputs: Callable[[int, int, int], tuple[str, tuple, dict]]
+    default_size: int
+    size_multiple: int = 1
+
+    def model_class(self) -> type:
+        module, _, cls = self.class_name.rpartition(".")
+        return getattr(importlib.import_module(module), cls)
+
+    def build(self) -> torch.nn.Module:
+        return flops.build_on_meta(self.model_class(), self.config)
+
+
+def _meta(*shape: int) -> torch.Tensor:
+    return torch.zeros(shape, device="meta")
+
+
+def wuerstchen_latent_sizes(height: int, width: int) -> dict[str, tuple[int, int]]:
+    """Spatial sizes of the Stage C and Stage B latents for an image, as the pipelines compute them.
+
+    Stage C: ceil(side / resolution_multiple) (prior pipeline, 42.67); Stage B:
+    int(stage_c * latent_dim_scale) (decoder pipeline, 10.67); Stage A upsamples Stage B by 4.
+
+    Refuses: height or width that are not ints >= 1.
+    """
+    _check_size("Würstchen", height, width, 1)
+    multiple, scale = WUERSTCHEN_RESOLUTION_MULTIPLE, WUERSTCHEN_LATENT_DIM_SCALE
+    c = (math.ceil(height / multiple), math.ceil(width / multiple))
+    b = (int(c[0] * scale), int(c[1] * scale))
+    return {"stage_c": c, "stage_b": b, "image": (4 * b[0], 4 * b[1])}
+
+
+def _prior_inputs(height, width, batch):
+    h, w = wuerstchen_latent_sizes(height, width)["stage_c"]
+    c_in, c_cond = WUERSTCHEN_PRIOR_CONFIG["c_in"], WUERSTCHEN_PRIOR_CONFIG["c_cond"]
+    return "forward", (_meta(batch, c_in, h, w), _meta(batch), _meta(batch, TEXT_TOKENS, c_cond)), {}
+
+
+def _decoder_inputs(height, width, batch):
+    sizes = wuerstchen_latent_sizes(height, width)
+    if any(side % 16 for side in sizes["stage_b"]):
+        # patch size 2 and three stride-2 levels: the skip connections only line up at multiples of 16
+        raise ValueError(
+            f"{height}x{width} gives a Stage B latent of {sizes['stage_b']}, which WuerstchenDiffNeXt cannot "
+            "process (each side must be a multiple of 16); use an image size such as 512, 768 or 1024"
+        )
+    cfg = WUERSTCHEN_DECODER_CONFIG
+    x = _meta(batch, cfg["c_in"], *sizes["stage_b"])
+    effnet = _meta(batch, cfg["effnet_embd"], *sizes["stage_c"])
+    return "forward", (x, _meta(batch), effnet, _meta(batch, TEXT_TOKENS, cfg["clip_embd"])), {}
+
+
+def _vqgan_inputs(height, width, batch):
+    h, w = wuerstchen_latent_sizes(height, width)["stage_b"]
+    return "decode", (_meta(batch, WUERSTCHEN_VQGAN_CONFIG["latent_channels"], h, w),), {}
+
+
+def _sd_unet_inputs(config):
+    def inputs(height, width, batch):
+        sample = _meta(batch, config["in_channels"], height // SD_VAE_FACTOR, width // SD_VAE_FACTOR)
+        text = _meta(batch, TEXT_TOKENS, config["cross_attention_dim"])
+        kwargs = {}
+        if config.get("addition_embed_type") == "text_time":
+            # SDXL: pooled bigG text embedding (1280) + six size/crop ids, 1280 + 6 * 256 = 2816
+            kwargs["added_cond_kwargs"] = {"text_embeds": _meta(batch, 1280), "time_ids": _meta(batch, 6)}
+        return "forward", (sample, _meta(batch), text), kwargs
+
+    return inputs
+
+
+def _sd_vae_inputs(height, width, batch):
+    latent = _meta(batch, SD_VAE_CONFIG["latent_channels"], height // SD_VAE_FACTOR, width // SD_VAE_FACTOR)
+    return "decode", (latent,), {}
+
+
+FULL_SIZE: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec("wuerstchen-prior", "Würstchen Stage C (WuerstchenPrior), one denoising call",
+                  "warp-ai/wuerstchen-prior", "diffusers.pipelines.deprecated.wuerstchen.WuerstchenPrior", WUERSTCHEN_PRIOR_CONFIG,
+                  _prior_inputs, 1024),
+        ModelSpec("wuerstchen-decoder", "Würstchen Stage B (WuerstchenDiffNeXt), one denoising call",
+                  "warp-ai/wuerstchen", "diffusers.pipelines.deprecated.wuerstchen.WuerstchenDiffNeXt", WUERSTCHEN_DECODER_CONFIG,
+                  _decoder_inputs, 1024),
+        ModelSpec("wuerstchen-vqgan", "Würstchen Stage A (PaellaVQModel.decode)",
+                  "warp-ai/wuerstchen", "diffusers.pipelines.deprecated.wuerstchen.PaellaVQModel", WUERSTCHEN_VQGAN_CONFIG,
+                  _vqgan_inputs, 1024),
+        ModelSpec("sd15-unet", "SD 1.5 UNet2DConditionModel, one denoising call",
+                  "stable-diffusion-v1-5/stable-diffusion-v1-5", "diffusers.UNet2DConditionModel", SD15_UNET_CONFIG,
+                  _sd_unet_inputs(SD15_UNET_CONFIG), 512, 64),
+        ModelSpec("sd15-vae-decoder", "SD 1.5 AutoencoderKL.decode",
+                  "stable-diffusion-v1-5/stable-diffusion-v1-5", "diffusers.AutoencoderKL", SD_VAE_CONFIG,
+                  _sd_vae_inputs, 512, SD_VAE_FACTOR),
+        ModelSpec("sdxl-unet", "SDXL base UNet2DConditionModel, one denoising call",
+                  "stabilityai/stable-diffusion-xl-base-1.0", "diffusers.UNet2DConditionModel", SDXL_UNET_CONFIG,
+                  _sd_unet_inputs(SDXL_UNET_CONFIG), 1024, 32),
+        ModelSpec("sdxl-vae-decoder", "SDXL AutoencoderKL.decode (same network as SD 1.5's)",
+                  "stabilityai/stable-diffusion-xl-base-1.0", "diffusers.AutoencoderKL", SD_VAE_CONFIG,
+                  _sd_vae_inputs, 1024, SD_VAE_FACTOR),
+    ]
+}  # fmt: skip
+MODEL_NAMES = tuple(FULL_SIZE)
+
+
+def _check_size(what: str, height, width, multiple: int) -> None:
+    for label, side in (("height", height), ("width", width)):
+        side = validate.positive_int(f"{what}: {label} (pixels)", side)
+        if side % multiple:
+            raise ValueError(f"{what}: {label} must be a multiple of {multiple}, got {side}")
+
+
+def spec(name: str) -> ModelSpec:
+    """The `ModelSpec` called `name`; a ValueError lists the valid names.
+
+    Refuses: a name that is not a str (TypeError) or not in MODEL_NAMES (ValueError, with the
+    closest name when it looks like a typo)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {', '.join(MODEL_NAMES)}; got {type(name).__name__} {name!r:.60}")
+    if name not in FULL_SIZE:
+        close = difflib.get_close_matches(name, MODEL_NAMES, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"name: unknown model {name!r}; accepted: {', '.join(MODEL_NAMES)}{hint}")
+    return FULL_SIZE[name]
+
+
+def build(name: str) -> torch.nn.Module:
+    """The full-size model `name` on the meta device (about a second; no memory).
+
+    Refuses: what `spec` refuses."""
+    return spec(name).build()
+
+
+def forward_cost(
+    name: str,
+    height: int | None = None,
+    width: int | None = None,
+    batch: int = 1,
+    model: torch.nn.Module | None = None,
+    reference: bool = False,
+) -> flops.Cost:
+    """The `Cost` of one call of full-size model `name` for a `height` x `width` image.
+
+    Sizes default to the model's native resolution. Pass `model` (from `build(name)`) to reuse
+    one built model across sizes. FLOPs are exact for the given shapes, and linear in `batch`.
+
+    Refuses: an unknown `name`; sizes that are not positive ints or not multiples of the
+    model's `size_multiple`; a `batch` that is not an int >= 1; a `model` that is not the class
+    `name` names or was built with another configuration (e.g. `build("sd15-unet")` passed for
+    "sdxl-unet": same class, other shapes); a `reference` that is not a bool.
+    """
+    entry = spec(name)
+    height = entry.default_size if height is None else height
+    width = height if width is None else width
+    _check_size(name, height, width, entry.size_multiple)
+    batch = validate.positive_int("batch", batch)
+    reference = validate.boolean("reference", reference)
+    if model is not None:
+        _check_model(name, entry, model)
+    method, args, kwargs = entry.inputs(height, width, batch)
+    model = build(name) if model is None else model
+    return flops.count_flops(getattr(model, method), args, kwargs, reference=reference)
+
+
+def _check_model(name: str, entry: ModelSpec, model) -> None:
+    """A model given to `forward_cost` must be what `build(name)` builds: same class, same config."""
+    cls = entry.model_class()
+    if not isinstance(model, cls):
+        raise TypeError(f"model must be a {cls.__name__} (build({name!r})), got {type(model).__name__}")
+    config = getattr(model, "config", {})
+    differs = [key for key, value in entry.config.items() if _plain(config.get(key)) != _plain(value)]
+    if differs:
+        raise ValueError(
+            f"model was built with another configuration than {name!r}: {', '.join(differs[:4])} differ "
+            f"(e.g. {differs[0]}={config.get(differs[0])!r}, expected {entry.config[differs[0]]!r}); pass build({name!r})"
+        )
+
+
+def _plain(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
