@@ -10,25 +10,19 @@ checks a real JupyterLab save agrees with it. A failing chapter is fixed by runn
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
+
+from tests import project_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 CHAPTERS = sorted(NOTEBOOKS.glob("*.md"))
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location("normalize_chapters", ROOT / "tools" / "normalize_chapters.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = _load_tool()
+tool = project_tools.load("normalize_chapters")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
@@ -143,11 +137,8 @@ def test_chapter_code_is_formatted_to_fit_the_page(chapter):
     """Every code cell is as ruff formats it at the book's line length, and no code line is longer
     (ruff never splits a string or a comment: those are shortened by hand).
     `.venv/bin/python tools/format_chapters.py` fixes the first; it lists the second."""
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tools"))
-    from format_chapters import LINE_LENGTH, formatted, long_lines
-
+    formatter = project_tools.load("format_chapters")
+    formatted, long_lines, LINE_LENGTH = formatter.formatted, formatter.long_lines, formatter.LINE_LENGTH
     text = chapter.read_text()
     assert formatted(chapter) == text, f"{chapter.name}: run .venv/bin/python tools/format_chapters.py"
     too_long = long_lines(text)

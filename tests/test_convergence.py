@@ -5,21 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from helpers import convergence, schedulers, shipped_configs
-from helpers.mixture import GaussianMixture
+from tests.mixture_fixtures import mixture, noise  # noqa: F401 - `mixture` is a fixture
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
-
-
-@pytest.fixture(scope="module")
-def mixture():
-    return GaussianMixture.random(dim=4, components=3, seed=1)
-
-
-def noise(n: int, dim: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
 def test_fit_orders_recovers_a_power_law():

@@ -13,7 +13,6 @@ why, when Chromium or Playwright is missing (`make browser` installs Chromium).
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import json
 import os
 import re
@@ -31,6 +30,7 @@ import jupytext
 import pytest
 
 from helpers.widgets import STATIC_ENV
+from tests import project_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -41,14 +41,7 @@ STARTUP_SECONDS = 120
 DECOY_KERNEL = "a user-level python3 of another Python"
 
 
-def _load_normalizer():
-    spec = importlib.util.spec_from_file_location("normalize_chapters", ROOT / "tools" / "normalize_chapters.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-normalizer = _load_normalizer()
+normalizer = project_tools.load("normalize_chapters")
 
 
 def _free_port() -> int:

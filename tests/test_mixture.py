@@ -9,19 +9,11 @@ import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
 
 from helpers import mixture as mx
-from helpers import schedulers, shipped_configs
+from helpers import shipped_configs
 from helpers.mixture import GaussianMixture, MixtureModel
+from tests.mixture_fixtures import mixture, noise  # noqa: F401 - `mixture` is a fixture
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
-
-
-@pytest.fixture(scope="module")
-def mixture():
-    return GaussianMixture.random(dim=4, components=3, seed=1)
-
-
-def noise(n: int, dim: int, seed: int = 0) -> torch.Tensor:
-    return torch.randn(n, dim, generator=torch.Generator().manual_seed(seed))
 
 
 # The mixture --------------------------------------------------------------------------------------
