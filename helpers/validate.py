@@ -92,7 +92,7 @@ def monotonic(name: str, values, *, decreasing: bool, strict: bool = True) -> to
     tensor = torch.as_tensor(values, dtype=torch.float64) if not isinstance(values, torch.Tensor) else values.double()
     if tensor.ndim != 1 or tensor.numel() < 2:
         raise ValueError(f"{name} must be a 1-d sequence of at least 2 numbers, got shape {tuple(tensor.shape)}")
-    if not torch.isfinite(tensor).all() and not (decreasing and torch.isfinite(tensor[:-1]).all()):
+    if not bool(torch.isfinite(tensor).all()):
         raise ValueError(f"{name} must hold finite numbers, got {tensor.tolist()}")
     steps = tensor[1:] - tensor[:-1]
     ok = (steps < 0 if strict else steps <= 0) if decreasing else (steps > 0 if strict else steps >= 0)
