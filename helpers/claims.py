@@ -1,20 +1,49 @@
 """Assertions about diffusers' behaviour that say so when diffusers changes.
 
 A chapter documents quirks of one diffusers release. Wrapping the checks of a quirk in
-`still_true("...")` turns a failed assertion into an AssertionError that starts with "diffusers
-changed this behaviour", so the regression run names the claim to revisit.
+`still_true("claim-id", "what the quirk is")` turns a failed assertion into an AssertionError that
+starts with "diffusers changed this behaviour", so the regression run names the claim to revisit.
+The id is the claim's stable name in the claims ledger (`helpers.ledger`, the book's Claims page):
+it stays when the wording of the statement is polished.
 
 Only a failed assertion reads so, plus the exception types the claim names in
 `changed_if_raises=` (for a quirk whose change would show as, say, a new ValueError from
 diffusers). Any other exception (a NameError or AttributeError from a typo in the chapter) is a
 bug in the chapter, not news about diffusers, and propagates unchanged.
+
+Ledger mode: when the environment variable FIELDNOTES_LEDGER names a file (the release matrix,
+`make matrix`, sets it), each claim appends its outcome there as one JSON line and a changed claim
+does not stop the chapter: the matrix wants every claim's status on an older release, not the
+first one. An ImportError inside the block is recorded there as "not applicable" (the API the
+claim is about does not exist in that release).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
 
 CHANGED = "diffusers changed this behaviour"
+LEDGER_ENV = "FIELDNOTES_LEDGER"
+HOLDS, CHANGED_STATUS, NOT_APPLICABLE = "holds", "changed", "not applicable"
+CLAIM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+CLAIM_ID_MAX = 64
+
+
+def check_claim_id(claim: object) -> str:
+    """Return `claim` if it is a valid claim id: lowercase words and digits joined by single
+    hyphens, at most 64 characters (e.g. "frozendict-accepts-writes").
+
+    Refuses anything else with a ValueError that shows the accepted form.
+    """
+    if not isinstance(claim, str) or not CLAIM_ID.match(claim) or len(claim) > CLAIM_ID_MAX:
+        raise ValueError(
+            f"a claim id is lowercase words and digits joined by hyphens, at most {CLAIM_ID_MAX} "
+            f"characters (e.g. 'frozendict-accepts-writes'), got {claim!r}"
+        )
+    return claim
 
 
 def _exception_types(value) -> tuple[type[BaseException], ...]:
@@ -28,28 +57,104 @@ def _exception_types(value) -> tuple[type[BaseException], ...]:
     return types
 
 
-@contextlib.contextmanager
-def still_true(quirk: str, changed_if_raises: type[Exception] | tuple[type[Exception], ...] = ()):
-    """Run the checks of `quirk`.
+def _ledger_path() -> str | None:
+    return os.environ.get(LEDGER_ENV) or None
 
-    - a failed `assert` becomes AssertionError("diffusers changed this behaviour: quirk (detail)");
+
+def _log(claim: str, statement: str, status: str, detail: str = "") -> None:
+    path = _ledger_path()
+    if path is None:
+        return
+    line = {"claim": claim, "statement": statement, "status": status, "detail": detail[:500]}
+    with open(path, "a", encoding="utf-8") as ledger:
+        ledger.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+class ClaimMark:
+    """What a checked claim shows under its cell: the id as an anchor the Claims page links to."""
+
+    def __init__(self, claim: str, status: str, version: str):
+        self.claim, self.status, self.version = claim, status, version
+
+    def __repr__(self) -> str:
+        return f"claim {self.claim}: {self.status} on diffusers {self.version}"
+
+    def _repr_html_(self) -> str:
+        # the Claims page link only exists in the built book (FIELDNOTES_STATIC is set by `make book`)
+        ledger = os.environ.get("FIELDNOTES_STATIC") == "1"
+        name = (
+            f'<a href="../book/claims.html#claim-{self.claim}">{self.claim}</a>'
+            if ledger
+            else self.claim
+        )
+        return (
+            f'<div class="fieldnotes-claim" id="claim-{self.claim}">claim {name}: '
+            f"{self.status} on diffusers {self.version}</div>"
+        )
+
+
+def _show(claim: str, status: str) -> None:
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # helpers work without IPython; only a notebook shows the mark
+        return
+    if get_ipython() is None:
+        return
+    import diffusers
+
+    display(ClaimMark(claim, status, diffusers.__version__))
+
+
+@contextlib.contextmanager
+def still_true(
+    claim: str,
+    statement: str,
+    changed_if_raises: type[Exception] | tuple[type[Exception], ...] = (),
+):
+    """Run the checks of the claim `claim` (its id), which says `statement`.
+
+    - a failed `assert` becomes AssertionError("diffusers changed this behaviour: statement
+      (detail)");
     - an exception of a type in `changed_if_raises` becomes the same message with
       "now raises Type: message" (the original is chained as the cause);
     - any other exception propagates unchanged: it is the chapter's bug, not diffusers' news.
+    In a notebook a claim that holds shows a one-line mark under its cell, anchored by its id.
+    In ledger mode (FIELDNOTES_LEDGER set) the outcome is appended to that file and a changed
+    claim does not raise; an ImportError is recorded as "not applicable".
 
-    Refuses (before running the checks) an empty `quirk` and a `changed_if_raises` that is not an
-    exception class or a tuple of them.
+    Refuses (before running the checks) an id that is not lowercase words joined by hyphens, an
+    empty `statement`, and a `changed_if_raises` that is not an exception class or a tuple of them.
     """
-    if not isinstance(quirk, str) or not quirk.strip():
-        raise ValueError(f"still_true(quirk=...) needs the claim in words, got {quirk!r}")
+    check_claim_id(claim)
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError(f"still_true(statement=...) needs the claim in words, got {statement!r}")
     named = _exception_types(changed_if_raises)
+    ledger = _ledger_path() is not None
     try:
         yield
     except AssertionError as error:
         detail = f" ({error})" if str(error) else ""
-        raise AssertionError(f"{CHANGED}: {quirk}{detail}") from None
+        _log(claim, statement, CHANGED_STATUS, str(error))
+        if not ledger:
+            raise AssertionError(f"{CHANGED}: {statement}{detail}") from None
+        _show(claim, CHANGED_STATUS)
+        return
     except named as error:
-        raise AssertionError(f"{CHANGED}: {quirk} (now raises {type(error).__name__}: {error})") from error
+        message = f"now raises {type(error).__name__}: {error}"
+        _log(claim, statement, CHANGED_STATUS, message)
+        if not ledger:
+            raise AssertionError(f"{CHANGED}: {statement} ({message})") from error
+        _show(claim, CHANGED_STATUS)
+        return
+    except ImportError as error:
+        if not ledger:
+            raise
+        _log(claim, statement, NOT_APPLICABLE, f"{type(error).__name__}: {error}")
+        _show(claim, NOT_APPLICABLE)
+        return
+    _log(claim, statement, HOLDS)
+    _show(claim, HOLDS)
 
 
 def error_message(call, *args, expect: type[BaseException] | tuple = ValueError, **kwargs) -> str:

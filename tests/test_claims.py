@@ -5,7 +5,7 @@ from helpers.claims import still_true
 
 def test_a_holding_claim_runs_its_checks_and_passes():
     ran = []
-    with still_true("1 + 1 is 2"):
+    with still_true("one-and-one", "1 + 1 is 2"):
         assert 1 + 1 == 2
         ran.append(True)
     assert ran == [True]  # the body ran to its end and nothing was raised
@@ -13,17 +13,17 @@ def test_a_holding_claim_runs_its_checks_and_passes():
 
 def test_a_broken_claim_names_itself():
     with pytest.raises(AssertionError, match=r"^diffusers changed this behaviour: x is 1 \(got 2"):
-        with still_true("x is 1"):
+        with still_true("x-is-one", "x is 1"):
             assert 2 == 1, "got 2"
 
 
 def test_a_named_exception_is_a_changed_claim():
     with pytest.raises(AssertionError, match=r"^diffusers changed this behaviour: parsing \(now raises ValueError: bad\)$") as info:
-        with still_true("parsing", changed_if_raises=(ValueError, TypeError)):
+        with still_true("parsing", "parsing", changed_if_raises=(ValueError, TypeError)):
             raise ValueError("bad")
     assert isinstance(info.value.__cause__, ValueError)
     with pytest.raises(AssertionError, match="now raises KeyError"):
-        with still_true("lookup", changed_if_raises=KeyError):  # one class is accepted as well
+        with still_true("lookup", "lookup", changed_if_raises=KeyError):  # one class is accepted as well
             {}["missing"]
 
 
@@ -33,7 +33,7 @@ def test_a_named_exception_is_a_changed_claim():
 )
 def test_any_other_exception_is_the_chapters_bug_and_propagates_unchanged(error, named):
     with pytest.raises(type(error)) as info:
-        with still_true("a claim", changed_if_raises=named):
+        with still_true("a-claim", "a claim", changed_if_raises=named):
             raise error
     assert info.value is error  # the very exception, not a "diffusers changed" AssertionError
 
@@ -41,15 +41,81 @@ def test_any_other_exception_is_the_chapters_bug_and_propagates_unchanged(error,
 @pytest.mark.parametrize("bad", [ValueError("not a class"), "ValueError", (ValueError, 3), BaseException])
 def test_changed_if_raises_takes_exception_classes_only(bad):
     with pytest.raises(TypeError, match=r"changed_if_raises=.*exception class"):
-        with still_true("x", changed_if_raises=bad):
+        with still_true("x", "x", changed_if_raises=bad):
             pass
 
 
 @pytest.mark.parametrize("bad", ["", "   ", None])
 def test_the_claim_must_be_said_in_words(bad):
-    with pytest.raises(ValueError, match=r"still_true\(quirk=...\) needs the claim in words"):
-        with still_true(bad):
+    with pytest.raises(ValueError, match=r"still_true\(statement=...\) needs the claim in words"):
+        with still_true("an-id", bad):
             pass
+
+
+@pytest.mark.parametrize("bad", ["", "Upper-case", "two  spaces", "trailing-", "-leading", "a--b", "x" * 65, None, 3])
+def test_a_claim_id_is_lowercase_words_joined_by_hyphens(bad):
+    ran = []
+    with pytest.raises(ValueError, match=r"a claim id is lowercase words and digits joined by hyphens"):
+        with still_true(bad, "a statement"):
+            ran.append(True)
+    assert ran == []  # refused before the checks ran
+
+
+def _ledger(path):
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_ledger_mode_records_every_outcome_and_lets_the_chapter_go_on(tmp_path, monkeypatch):
+    from helpers.claims import LEDGER_ENV
+
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(LEDGER_ENV, str(ledger))
+    with still_true("holds-claim", "it holds"):
+        assert True
+    with still_true("changed-claim", "it changed"):
+        assert 1 == 2, "one is not two"
+    with still_true("raising-claim", "it raises now", changed_if_raises=KeyError):
+        {}["gone"]
+    with still_true("missing-api", "an API of another release"):
+        import diffusers.no_such_module  # noqa: F401
+    assert [(e["claim"], e["status"]) for e in _ledger(ledger)] == [
+        ("holds-claim", "holds"),
+        ("changed-claim", "changed"),
+        ("raising-claim", "changed"),
+        ("missing-api", "not applicable"),
+    ]
+    details = [e["detail"] for e in _ledger(ledger)]
+    assert details[1].startswith("one is not two") and details[2] == "now raises KeyError: 'gone'"
+    assert "diffusers.no_such_module" in details[3]
+
+
+def test_ledger_mode_still_propagates_the_chapters_own_bugs(tmp_path, monkeypatch):
+    from helpers.claims import LEDGER_ENV
+
+    monkeypatch.setenv(LEDGER_ENV, str(tmp_path / "ledger.jsonl"))
+    with pytest.raises(NameError):
+        with still_true("a-claim", "a claim"):
+            raise NameError("name 'pipe' is not defined")
+    assert not (tmp_path / "ledger.jsonl").exists()  # a bug is not an outcome of the claim
+
+
+def test_outside_ledger_mode_an_import_error_is_not_hidden(monkeypatch):
+    from helpers.claims import LEDGER_ENV
+
+    monkeypatch.delenv(LEDGER_ENV, raising=False)
+    with pytest.raises(ImportError):
+        with still_true("missing-api", "an API"):
+            import diffusers.no_such_module  # noqa: F401
+
+
+def test_the_mark_under_a_cell_anchors_the_claim():
+    from helpers.claims import ClaimMark
+
+    mark = ClaimMark("frozendict-accepts-assignments", "holds", "0.42.1")
+    assert repr(mark) == "claim frozendict-accepts-assignments: holds on diffusers 0.42.1"
+    assert 'id="claim-frozendict-accepts-assignments"' in mark._repr_html_()
 
 
 def _refuse(value):
