@@ -6,7 +6,7 @@ PROFILE ?= tiny
 INSTALLED := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test lab bench clean browser
+.PHONY: venv book test lab bench clean browser matrix
 
 venv: $(INSTALLED)
 
@@ -43,6 +43,11 @@ test: venv browser
 lab: venv
 	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" JUPYTER_PREFER_ENV_PATH=1 \
 	  $(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# Every chapter against each diffusers release of tools/matrix_releases.toml, each in its own
+# environment in .matrix/; writes book/claims-matrix.json, which the Claims page shows (commit it).
+matrix: venv
+	$(BIN)/python tools/matrix.py
 
 bench: venv
 	$(BIN)/python benchmarks/notebooks.py

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import flops, validate
+from . import flops, moved, validate
 from .shipped_configs import (
     SD15_UNET_CONFIG,
     SD_VAE_CONFIG,
@@ -50,6 +50,8 @@ class ModelSpec:
     size_multiple: int = 1
 
     def model_class(self) -> type:
+        if self.class_name.startswith("diffusers.pipelines.deprecated.wuerstchen."):  # a package diffusers moved (helpers.moved)
+            return getattr(moved.package("wuerstchen"), self.class_name.split(":")[1])
         module, _, cls = self.class_name.rpartition(".")
         return getattr(importlib.import_module(module), cls)
 

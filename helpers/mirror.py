@@ -26,10 +26,10 @@ from pathlib import Path
 
 import diffusers
 import torch
-from transformers import CLIPImageProcessorPil, CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from . import pipelines, shipped_configs
+from . import moved, pipelines, shipped_configs
 
 FAMILIES = ("sd15", "sdxl")
 CLIP_VOCAB = 49408
@@ -84,7 +84,7 @@ def components(name: str, device: str | torch.device = "meta", dtype: torch.dtyp
     if name == "sd15":
         return {**modules, "tokenizer": clip_tokenizer(),
                 "scheduler": diffusers.PNDMScheduler.from_config(shipped_configs.SD15_SCHEDULER), "safety_checker": None,
-                "feature_extractor": CLIPImageProcessorPil(), "image_encoder": None,
+                "feature_extractor": moved.clip_image_processor_class()(), "image_encoder": None,
                 "requires_safety_checker": False}  # fmt: skip
     return {**modules, "tokenizer": clip_tokenizer(), "tokenizer_2": clip_tokenizer(pad_token="!"),
             "scheduler": diffusers.EulerDiscreteScheduler.from_config(shipped_configs.SDXL_SCHEDULER),

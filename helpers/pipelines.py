@@ -24,7 +24,7 @@ import diffusers
 import torch
 import transformers
 
-from . import shipped_configs, tiny, validate
+from . import moved, shipped_configs, tiny, validate
 from .runtime import Context, OfflineProfileError
 
 CACHE_ENV = "FIELDNOTES_CACHE"
@@ -155,11 +155,10 @@ def register_legacy_pipeline_modules() -> None:
     Takes no arguments; calling it twice changes nothing.
     """
     from diffusers import pipelines
-    from diffusers.pipelines import deprecated
 
-    for legacy in ("wuerstchen", "unclip"):
+    for legacy in moved.MOVED:
         if legacy not in vars(pipelines):
-            setattr(pipelines, legacy, getattr(deprecated, legacy))
+            setattr(pipelines, legacy, moved.package(legacy))
 
 
 def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -> Path:

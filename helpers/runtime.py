@@ -117,20 +117,56 @@ def block_hub_downloads() -> None:
     before is kept (once, at the first block) so that `unblock_hub_downloads()` can put it back.
     """
     global _before_block
-    import httpx2
-    import huggingface_hub
     from huggingface_hub import constants
-    from huggingface_hub.utils import _http
 
     if _before_block is None:
-        _before_block = (os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE, _http._GLOBAL_CLIENT_FACTORY)
+        _before_block = (os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE, _client_factory())
     os.environ["HF_HUB_OFFLINE"] = "1"
     constants.HF_HUB_OFFLINE = True
 
     def refuse(request):
         raise OfflineProfileError(f"a request to {request.url} was blocked")
 
-    huggingface_hub.set_client_factory(lambda: httpx2.Client(event_hooks={"request": [refuse]}))
+    _set_client_factory(_refusing_client_factory(refuse))
+
+
+# huggingface-hub 1.x and 2.x make httpx clients (set_client_factory); 0.x, which the claims
+# ledger's older diffusers releases run with, makes requests sessions (configure_http_backend).
+def _client_factory():
+    from huggingface_hub.utils import _http
+
+    return getattr(_http, "_GLOBAL_CLIENT_FACTORY", None) or _http._GLOBAL_BACKEND_FACTORY
+
+
+def _set_client_factory(factory) -> None:
+    import huggingface_hub
+
+    if hasattr(huggingface_hub, "set_client_factory"):
+        huggingface_hub.set_client_factory(factory)
+    else:
+        huggingface_hub.configure_http_backend(backend_factory=factory)
+
+
+def _refusing_client_factory(refuse):
+    import huggingface_hub
+
+    if hasattr(huggingface_hub, "set_client_factory"):
+        import httpx2
+
+        return lambda: httpx2.Client(event_hooks={"request": [refuse]})
+    import requests
+
+    class Refusing(requests.adapters.HTTPAdapter):
+        def send(self, request, *args, **kwargs):
+            refuse(request)
+
+    def session():
+        refusing = requests.Session()
+        refusing.mount("http://", Refusing())
+        refusing.mount("https://", Refusing())
+        return refusing
+
+    return session
 
 
 def unblock_hub_downloads() -> None:
@@ -142,7 +178,6 @@ def unblock_hub_downloads() -> None:
     global _before_block
     if _before_block is None:
         return
-    import huggingface_hub
     from huggingface_hub import constants
 
     variable, constant, factory = _before_block
@@ -151,7 +186,7 @@ def unblock_hub_downloads() -> None:
     else:
         os.environ["HF_HUB_OFFLINE"] = variable
     constants.HF_HUB_OFFLINE = constant
-    huggingface_hub.set_client_factory(factory)
+    _set_client_factory(factory)
     _before_block = None
 
 

@@ -9,8 +9,11 @@ Würstchen models are made to depend on their inputs (see `refill_zero_parameter
 
 from __future__ import annotations
 
+import json
 import string
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from diffusers import (
@@ -27,11 +30,8 @@ from diffusers import (
     UNet2DModel,
     UnCLIPScheduler,
 )
-from diffusers.pipelines.deprecated.unclip.text_proj import UnCLIPTextProjModel
-from diffusers.pipelines.deprecated.wuerstchen import PaellaVQModel, WuerstchenDiffNeXt, WuerstchenPrior
 from diffusers.pipelines.stable_diffusion.stable_unclip_image_normalizer import StableUnCLIPImageNormalizer
 from transformers import (
-    CLIPImageProcessorPil,
     CLIPTextConfig,
     CLIPTextModel,
     CLIPTextModelWithProjection,
@@ -44,11 +44,18 @@ from transformers import (
 )
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from . import validate
+from . import moved, validate
 from .shipped_configs import PIXART_SIGMA_SCHEDULER, SD15_SCHEDULER, SDXL_SCHEDULER
+
+# moved under pipelines.deprecated in newer releases (helpers.moved)
+UnCLIPTextProjModel = moved.module("unclip", "text_proj").UnCLIPTextProjModel
+PaellaVQModel = moved.package("wuerstchen").PaellaVQModel
+WuerstchenDiffNeXt = moved.package("wuerstchen").WuerstchenDiffNeXt
+WuerstchenPrior = moved.package("wuerstchen").WuerstchenPrior
 
 SEED = 0
 TEXT_WIDTH = 32  # hidden size of every tiny text encoder
+
 
 def clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
     """A character-level CLIP tokenizer made in memory (514 tokens, no merges).
@@ -61,7 +68,13 @@ def clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
     max_length = validate.integer("max_length", max_length, minimum=3)
     chars = list(bytes_to_unicode().values())
     tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
-    return CLIPTokenizer(vocab={t: i for i, t in enumerate(tokens)}, merges=[], model_max_length=max_length)
+    vocab = {t: i for i, t in enumerate(tokens)}
+    if moved.TRANSFORMERS_4:  # its CLIPTokenizer reads files only (transformers 5 takes the vocab)
+        folder = Path(tempfile.mkdtemp(prefix="tiny-clip-tokenizer-"))
+        (folder / "vocab.json").write_text(json.dumps(vocab))
+        (folder / "merges.txt").write_text("#version: 0.2\n")
+        return CLIPTokenizer(folder / "vocab.json", folder / "merges.txt", model_max_length=max_length)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=max_length)
 
 
 def t5_tokenizer(max_length: int = 512) -> T5Tokenizer:
@@ -72,6 +85,16 @@ def t5_tokenizer(max_length: int = 512) -> T5Tokenizer:
     max_length = validate.integer("max_length", max_length, minimum=2)
     specials = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
     chars = [(c, -3.0) for c in string.ascii_letters + string.digits + string.punctuation]
+    if moved.TRANSFORMERS_4:  # its T5Tokenizer needs a sentencepiece file: build the fast one
+        from tokenizers import Tokenizer, models, pre_tokenizers
+        from transformers import T5TokenizerFast
+
+        unigram = Tokenizer(models.Unigram(specials + chars, unk_id=2))
+        unigram.pre_tokenizer = pre_tokenizers.Metaspace()
+        return T5TokenizerFast(
+            tokenizer_object=unigram, eos_token="</s>", unk_token="<unk>", pad_token="<pad>",
+            extra_ids=0, model_max_length=max_length,
+        )
     return T5Tokenizer(vocab=specials + chars, extra_ids=0, model_max_length=max_length)
 
 
@@ -128,10 +151,10 @@ def clip_vision_model() -> CLIPVisionModelWithProjection:
     return CLIPVisionModelWithProjection(config)
 
 
-def clip_image_processor() -> CLIPImageProcessorPil:
+def clip_image_processor():
     """A CLIP image processor for 32x32 crops. Takes no arguments."""
     # the PIL flavour: the default one wants torchvision, which this CPU torch cannot import beside it
-    return CLIPImageProcessorPil(crop_size=32, size=32)
+    return moved.clip_image_processor_class()(crop_size=32, size=32)
 
 
 def vae(sample_size: int = 64) -> AutoencoderKL:

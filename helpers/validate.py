@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -182,3 +184,25 @@ def keywords(name: str, given, accepted: Iterable[str]) -> dict:
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise ValueError(f"{name} does not take {', '.join(hints)}; accepted: {', '.join(accepted)}")
     return dict(given)
+
+
+def _path(name: str, value) -> Path:
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or Path), got {type(value).__name__}")
+    return Path(value)
+
+
+def existing_dir(name: str, value) -> Path:
+    """`value` as a Path to an existing folder; TypeError for a non-path, ValueError otherwise."""
+    path = _path(name, value)
+    if not path.is_dir():
+        raise ValueError(f"{name} must be an existing folder, got {str(path)!r}")
+    return path
+
+
+def existing_file(name: str, value) -> Path:
+    """`value` as a Path to an existing file; TypeError for a non-path, ValueError otherwise."""
+    path = _path(name, value)
+    if not path.is_file():
+        raise ValueError(f"{name} must be an existing file, got {str(path)!r}")
+    return path

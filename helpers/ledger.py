@@ -1,0 +1,183 @@
+"""The claims ledger: every claim the chapters assert, and its status in each tested release.
+
+A claim is a `with still_true("claim-id", "statement"):` block in a chapter (helpers.claims). This
+module finds them without running anything (`scan`: the chapters' code cells, parsed), and reads
+the release matrix that `make matrix` (tools/matrix.py) writes: for each diffusers release, each
+claim's status, "holds", "changed" (with the failing assertion's message), "not applicable" (the
+API the claim is about does not exist there) or "not run" (its chapter stopped before it, with the
+chapter's error). The Claims page of the book renders `table(...)` of the committed matrix.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import validate
+from .claims import check_claim_id
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+MATRIX = ROOT / "book" / "claims-matrix.json"
+NOT_RUN = "not run"
+STATUSES = ("holds", "changed", "not applicable", NOT_RUN)
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim: str  # the stable id
+    statement: str
+    chapter: str  # the chapter file's stem, e.g. "01-scheduler-config"
+    cell: int  # index of the first code cell that checks it, counting every cell from 0
+    section: str  # the heading above that cell: where a reader finds the claim
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _literal(node: ast.AST, what: str, where: str) -> str:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    raise ValueError(f"{where}: still_true's {what} must be a string literal (the ledger reads it without running the chapter)")
+
+
+def _claims_in_code(source: str, where: str) -> list[tuple[str, str]]:
+    # IPython magics and shell escapes are not Python; chapters have none in claim cells
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    found = []
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "still_true":
+            if len(node.args) < 2:
+                raise ValueError(f"{where}: still_true needs a claim id and a statement, as its first two arguments")
+            claim = _literal(node.args[0], "claim id", where)
+            check_claim_id(claim)
+            found.append((claim, _literal(node.args[1], "statement", where)))
+    return sorted(found, key=lambda pair: source.find(f'"{pair[0]}"'))
+
+
+def scan(notebooks: str | Path = NOTEBOOKS) -> list[Claim]:
+    """Every claim in the chapters of `notebooks` (a folder of MyST-markdown chapters), in reading
+    order, each once (at the first cell that checks it).
+
+    Refuses: a folder that does not exist; a still_true call whose id or statement is not a
+    string literal; an id used with two different statements (ValueError naming both places).
+    """
+    import jupytext
+
+    folder = validate.existing_dir("notebooks", notebooks)
+    claims: dict[str, Claim] = {}
+    for chapter in sorted(folder.glob("*.md")):
+        section = chapter.stem
+        for index, cell in enumerate(jupytext.read(chapter).cells):
+            if cell.cell_type == "markdown":
+                headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+                section = headings[-1] if headings else section
+                continue
+            if cell.cell_type != "code" or "still_true" not in cell.source:
+                continue
+            where = f"{chapter.name}, cell {index}"
+            for claim, statement in _claims_in_code(cell.source, where):
+                earlier = claims.get(claim)
+                if earlier is None:
+                    claims[claim] = Claim(claim, statement, chapter.stem, index, section)
+                elif earlier.statement != statement:
+                    raise ValueError(
+                        f"claim id {claim!r} says two things: {earlier.statement!r} ({earlier.chapter}, "
+                        f"cell {earlier.cell}) and {statement!r} ({where}); give each its own id"
+                    )
+    return list(claims.values())
+
+
+def load_matrix(path: str | Path = MATRIX) -> dict:
+    """The release matrix JSON that tools/matrix.py writes (see its docstring for the layout).
+
+    Refuses: a path that is not an existing file; a file without "releases" and "claims".
+    """
+    file = validate.existing_file("path", path)
+    matrix = json.loads(file.read_text())
+    if not isinstance(matrix, dict) or not {"releases", "claims"} <= set(matrix):
+        raise ValueError(f"{file} is not a release matrix: it needs 'releases' and 'claims' keys")
+    return matrix
+
+
+def statuses(matrix: dict, release: str) -> dict[str, dict]:
+    """{claim id: {"status": ..., "detail": ...}} of one release of `matrix`.
+
+    Refuses: a release the matrix does not hold (ValueError listing those it holds).
+    """
+    releases = [entry["diffusers"] for entry in matrix["releases"]]
+    if release not in releases:
+        raise ValueError(f"the matrix holds releases {releases}, not {release!r}")
+    entry = matrix["releases"][releases.index(release)]
+    return entry["claims"]
+
+
+def changes(matrix: dict) -> list[tuple[str, dict[str, str]]]:
+    """The claims whose status is not the same in every release that ran them: [(id, {release:
+    status})], in ledger order. "not run" does not count as a status here (nothing was learnt)."""
+    found = []
+    for claim in matrix["claims"]:
+        seen = {
+            entry["diffusers"]: entry["claims"].get(claim["claim"], {}).get("status", NOT_RUN)
+            for entry in matrix["releases"]
+        }
+        if len({status for status in seen.values() if status != NOT_RUN}) > 1:
+            found.append((claim["claim"], seen))
+    return found
+
+
+def table(matrix: dict):
+    """A pandas DataFrame: one row per claim (chapter, id, statement), one column per release, each
+    cell the claim's status there. Releases are the matrix's own order (newest first)."""
+    import pandas as pd
+
+    rows = []
+    for claim in matrix["claims"]:
+        row = {"chapter": claim["chapter"], "claim": claim["claim"], "statement": claim["statement"]}
+        for entry in matrix["releases"]:
+            row[entry["diffusers"]] = entry["claims"].get(claim["claim"], {}).get("status", NOT_RUN)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+_MARK = {"holds": "✓ holds", "changed": "✗ changed", "not applicable": "– n/a", NOT_RUN: "· not run"}
+
+
+def html_table(matrix: dict, chapters_url: str = "../notebooks") -> str:
+    """The Claims page's table as HTML: one row per claim, linked to the cell that checks it
+    (`<chapters_url>/<chapter>.html#claim-<id>`, the anchor helpers.claims puts under that cell);
+    one column per release; a changed or not-run cell carries its message as a tooltip and in a
+    footnote list below the table, so nothing is hidden from a reader without a mouse."""
+    from html import escape
+
+    releases = [entry["diffusers"] for entry in matrix["releases"]]
+    head = "".join(f"<th>{escape(name)}</th>" for name in releases)
+    rows, notes = [], []
+    for claim in matrix["claims"]:
+        link = f'{chapters_url}/{claim["chapter"]}.html#claim-{claim["claim"]}'
+        cells = []
+        for entry in matrix["releases"]:
+            got = entry["claims"].get(claim["claim"], {"status": NOT_RUN, "detail": "not in this run"})
+            status, detail = got["status"], got.get("detail", "")
+            label = _MARK.get(status, status)
+            if status != "holds" and detail:
+                notes.append((claim["claim"], entry["diffusers"], status, detail))
+                label = f'<span title="{escape(detail)}">{label} [{len(notes)}]</span>'
+            css = status.replace(" ", "-")
+            cells.append(f'<td class="ledger-{css}">{label}</td>')
+        rows.append(
+            f'<tr id="claim-{claim["claim"]}"><td><a href="{escape(link)}">{escape(claim["claim"])}</a>'
+            f'<br><small>{escape(claim["statement"])}</small></td>'
+            f"<td>{escape(claim['chapter'])}</td>{''.join(cells)}</tr>"
+        )
+    table = (
+        '<table class="claims-ledger"><thead><tr><th>claim</th><th>chapter</th>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    footnotes = "".join(
+        f"<li><code>{escape(claim)}</code> on {escape(release)} ({escape(status)}): {escape(detail)}</li>"
+        for claim, release, status, detail in notes
+    )
+    return table + (f'<ol class="claims-notes">{footnotes}</ol>' if footnotes else "")

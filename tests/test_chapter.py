@@ -1,0 +1,43 @@
+"""helpers.chapter: the chapter conventions in one import."""
+
+import math
+import time
+
+import pytest
+
+import importlib
+
+from helpers import chapter, claims
+
+record = importlib.import_module("helpers.record")
+
+
+def test_one_import_holds_the_conventions_from_their_homes():
+    assert chapter.still_true is claims.still_true and chapter.error_message is claims.error_message
+    assert chapter.approx is record.approx and chapter.record is record.record
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "expected"),
+    [(0.0012345, 3, 0.00123), (123456, 3, 123000.0), (-9.876, 2, -9.9), (1.0, 1, 1.0), (0.0, 3, 0.0), (999.5, 3, 1000.0)],
+)
+def test_significant_keeps_significant_digits_not_decimal_places(value, digits, expected):
+    assert chapter.significant(value, digits) == pytest.approx(expected, rel=1e-12)
+
+
+
+
+@pytest.mark.parametrize(("value", "digits", "error"), [("1", 3, TypeError), (math.inf, 3, ValueError), (math.nan, 3, ValueError), (1.0, 0, ValueError), (1.0, 2.5, TypeError)])
+def test_significant_refuses_what_it_cannot_round(value, digits, error):
+    with pytest.raises(error, match="value|digits"):
+        chapter.significant(value, digits)
+
+
+def test_timed_measures_the_block_even_when_it_raises():
+    with chapter.timed() as timing:
+        assert timing.seconds is None and str(timing) == "running"
+        time.sleep(0.01)
+    assert timing.seconds >= 0.01 and str(timing).endswith(" s")
+    with pytest.raises(KeyError), chapter.timed() as failed:
+        raise KeyError("x")
+    assert failed.seconds is not None
