@@ -2,13 +2,14 @@
 
 `StableUnCLIPPipeline` is a prior (text -> CLIP image embedding) in front of Stable unCLIP (SD 2.1
 fine-tuned to take a noised CLIP image embedding beside the text). diffusers ships no prior for it:
-its docs borrow Karlo's (`kakaobrain/karlo-v1-alpha`: tokenizer, text encoder, prior, and its
-UnCLIPScheduler's config as a DDPMScheduler) and pair it with
-`stabilityai/stable-diffusion-2-1-unclip-small`. That works only because both sides use the same
+its docs borrow Karlo's (`kakaobrain/karlo-v1-alpha`: the prior, and its UnCLIPScheduler's config
+as a DDPMScheduler; the tokenizer and text encoder from `openai/clip-vit-large-patch14`, the CLIP
+Karlo was trained with) and pair it with `stabilityai/stable-diffusion-2-1-unclip-small`. That works only because both sides use the same
 CLIP width: Karlo's prior makes ViT-L/14 image embeddings (768), which is what the "small" model
 was trained on; `stabilityai/stable-diffusion-2-1-unclip` takes OpenCLIP ViT-H embeddings (1024)
 and the call fails deep inside, in the image normaliser, with a tensor-size RuntimeError.
-`karlo_text_to_image` builds the pipeline the docs' way and refuses a mismatch up front.
+`karlo_text_to_image` builds that pipeline from two loaded pipelines (taking the tokenizer and
+text encoder Karlo's pipeline ships with, not a second download) and refuses a mismatch up front.
 
     t2i = karlo_text_to_image(karlo, stable_unclip_small)   # both loaded with helpers.pipelines.load
     t2i("a red fox", generator=ctx.generator()).images
@@ -63,9 +64,10 @@ def embedding_widths(karlo, stable) -> dict[str, int]:
 def karlo_text_to_image(karlo, stable):
     """A StableUnCLIPPipeline: Karlo's prior in front of `stable`'s noising, UNet and VAE.
 
-    As the diffusers docs build it: `prior_tokenizer`, `prior_text_encoder` and `prior` are
-    Karlo's own modules (shared, not copied), `prior_scheduler` is
-    `DDPMScheduler.from_config(karlo.prior_scheduler.config)`; every other component is
+    As the diffusers docs build it, except that `prior_tokenizer` and `prior_text_encoder` are
+    the ones Karlo's pipeline ships (the docs load them from openai/clip-vit-large-patch14):
+    `prior_tokenizer`, `prior_text_encoder` and `prior` are Karlo's own modules (shared, not
+    copied), `prior_scheduler` is `DDPMScheduler.from_config(karlo.prior_scheduler.config)`; every other component is
     `stable`'s (its image encoder and feature extractor are left out: text-to-image makes the
     embedding with the prior instead). The progress bar follows `stable`'s setting.
 
