@@ -28,7 +28,7 @@ TARGETS = {
     "04-pipeline-signatures": 10,
     "07-wuerstchen-stages": 20,
     "08-pag": 15,
-    "09-unclip-interpolation": 15,
+    "09-unclip-interpolation": 45,
     "02-sampler-parity": 30,
 }
 BOOK_TARGET = 60

@@ -28,3 +28,25 @@ def test_chapter_files_are_numbered_in_reading_order():
     assert sorted(in_toc) == on_disk, f"_toc.yml and notebooks/ list different chapters: {sorted(in_toc)} vs {on_disk}"
     numbers = [int(name.split("-")[0]) for name in in_toc]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), f"_toc.yml order is not the file numbers' order: {in_toc}"
+
+
+def test_every_chapter_links_the_helpers_reference_page():
+    from pathlib import Path
+
+    chapters = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.md"))
+    unlinked = [c.stem for c in chapters if "(../book/helpers-reference.md)" not in c.read_text()]
+    assert not unlinked, f"chapters without a link to the helpers reference page: {unlinked}"
+
+
+def test_every_claim_is_anchored_in_its_chapter_page_and_linked_from_the_claims_page(built_book):
+    from helpers import ledger
+
+    claims_page = (built_book.html / "book" / "claims.html").read_text()
+    missing = []
+    for claim in ledger.scan():
+        page = (built_book.html / "notebooks" / f"{claim.chapter}.html").read_text()
+        if f'id="claim-{claim.claim}"' not in page:
+            missing.append(f"{claim.chapter}: no anchor for {claim.claim}")
+        if f'href="../notebooks/{claim.chapter}.html#claim-{claim.claim}"' not in claims_page:
+            missing.append(f"claims page: no link to {claim.claim}")
+    assert not missing, "\n".join(missing[:20])
