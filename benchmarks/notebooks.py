@@ -27,7 +27,7 @@ TARGETS = {
     "01-scheduler-config": 10,
     "04-pipeline-signatures": 10,
     "07-wuerstchen-stages": 20,
-    "08-pag": 15,
+    "08-pag": 45,
     "09-unclip-interpolation": 45,
     "02-sampler-parity": 30,
 }
