@@ -52,3 +52,16 @@ def clip_image_processor_class() -> type:
     import transformers
 
     return getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
+
+
+def loading_options(options: dict) -> dict:
+    """`options` for a pipeline's `from_pretrained`, with `dtype` renamed `torch_dtype` on the
+    releases that do not know `dtype` yet (before 0.40, which added `_resolve_dtype` in
+    pipeline_utils.py and turned `torch_dtype` into the deprecated spelling). Before 0.40 a `dtype=`
+    is ignored with a warning and fp16 weights stay fp16."""
+    from packaging.version import Version
+
+    if "dtype" in options and Version(_version()) < Version("0.40.0"):
+        options = dict(options)
+        options["torch_dtype"] = options.pop("dtype")
+    return options

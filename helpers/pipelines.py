@@ -461,7 +461,7 @@ def from_pretrained(name: str, ctx: Context, model_id: str | None = None, **over
     register_legacy_pipeline_modules()
     pipeline_class = getattr(diffusers, fam.pipeline_class)
     options = {"dtype": ctx.dtype, "use_safetensors": True, **overrides}
-    return pipeline_class.from_pretrained(where, **options)
+    return pipeline_class.from_pretrained(where, **moved.loading_options(options))
 
 
 def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
