@@ -143,13 +143,14 @@ def register_legacy_pipeline_modules() -> None:
     """Let model_index.json entries like ["wuerstchen", ...] and ["unclip", ...] resolve.
 
     The Würstchen and Karlo checkpoints on the Hub name their pipeline-specific components after
-    `diffusers.pipelines.wuerstchen` / `.unclip`; diffusers 0.42 moved both packages under
+    `diffusers.pipelines.wuerstchen` / `.unclip`; diffusers 0.38 moved both packages under
     `pipelines.deprecated` (diffusers issue #14008). `from_pretrained` then fails in one of two
     places: a Hub model id in `_get_custom_components_and_folders` ("prior/wuerstchen.py as defined
     in `model_index.json` does not exist ..."), a local folder in `_get_library_or_raise`
-    ("wuerstchen is not one of the libraries Diffusers can load components from ..."). Both look the
-    name up as an attribute of `diffusers.pipelines`, so pointing that attribute at the moved package
-    is enough. It also decides what a pipeline built afterwards writes into `model_index.json`:
+    ("wuerstchen is not one of the libraries Diffusers can load components from ..."); 0.38 to 0.41
+    fail with "No module named 'wuerstchen'" (they import the name with `importlib.import_module`).
+    All of them look the name up as an attribute of `diffusers.pipelines` first, so pointing that
+    attribute at the moved package is enough; before 0.38 the attribute is the package itself. It also decides what a pipeline built afterwards writes into `model_index.json`:
     without it, ["diffusers", "WuerstchenPrior"], which 0.42.1 cannot load back.
     `import diffusers.pipelines.unclip` still fails afterwards: only the attribute is added.
     Takes no arguments; calling it twice changes nothing.
