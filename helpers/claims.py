@@ -157,6 +157,27 @@ def still_true(
     _show(claim, HOLDS)
 
 
+class MissingAPI(ImportError):
+    """The API a claim is about does not exist in the installed release (see `needs`)."""
+
+
+def needs(owner, *names: str) -> None:
+    """Check, inside a `still_true` block, that `owner` has every attribute in `names`.
+
+    For a claim about an API that older releases lack: the missing attribute raises MissingAPI, an
+    ImportError, so the claims ledger records the claim as "not applicable" there rather than as
+    changed (outside ledger mode it propagates like any ImportError).
+
+    Refuses: no `names`, or a name that is not a non-empty str (ValueError).
+    """
+    if not names or not all(isinstance(name, str) and name for name in names):
+        raise ValueError(f"needs(owner, *names) takes attribute names as non-empty strings, got {names!r}")
+    missing = [name for name in names if not hasattr(owner, name)]
+    if missing:
+        label = getattr(owner, "__qualname__", None) or type(owner).__name__
+        raise MissingAPI(f"{label} has no {', '.join(missing)} in this release")
+
+
 def error_message(call, *args, expect: type[BaseException] | tuple = ValueError, **kwargs) -> str:
     """Call `call(*args, **kwargs)`, expecting it to raise `expect`; return the error's message.
 

@@ -155,3 +155,28 @@ def test_error_message_refuses_bad_arguments_before_calling(call, expect):
 
     with pytest.raises(TypeError, match=r"error_message\((call|expect)=\.\.\.\)"):
         error_message(call, expect=expect)
+
+
+def test_needs_turns_a_missing_api_into_not_applicable(tmp_path, monkeypatch):
+    import json
+
+    from helpers.claims import LEDGER_ENV, MissingAPI, needs
+
+    needs(dict, "keys", "items")  # present: nothing happens
+    with pytest.raises(MissingAPI, match=r"dict has no enable_group_offload in this release"):
+        needs(dict, "keys", "enable_group_offload")
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(LEDGER_ENV, str(ledger))
+    with still_true("group-offload", "group offloading refuses streams on the CPU"):
+        needs(dict, "enable_group_offload")
+        raise AssertionError("never reached")
+    [line] = [json.loads(x) for x in ledger.read_text().splitlines()]
+    assert line["status"] == "not applicable" and "enable_group_offload" in line["detail"]
+
+
+@pytest.mark.parametrize("names", [(), ("",), (3,)])
+def test_needs_refuses_what_is_not_an_attribute_name(names):
+    from helpers.claims import needs
+
+    with pytest.raises(ValueError, match="takes attribute names"):
+        needs(dict, *names)
