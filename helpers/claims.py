@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import re
+import traceback
 
 CHANGED = "diffusers changed this behaviour"
 LEDGER_ENV = "FIELDNOTES_LEDGER"
@@ -68,6 +69,13 @@ def _log(claim: str, statement: str, status: str, detail: str = "") -> None:
     line = {"claim": claim, "statement": statement, "status": status, "detail": detail[:500]}
     with open(path, "a", encoding="utf-8") as ledger:
         ledger.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _failed_line(error: BaseException) -> str:
+    # a bare `assert` has no message: the ledger shows the line that failed instead
+    frames = traceback.extract_tb(error.__traceback__)
+    line = frames[-1].line if frames else ""
+    return f"failed: {line}" if line else "an assertion without a message failed"
 
 
 class ClaimMark:
@@ -135,7 +143,7 @@ def still_true(
         yield
     except AssertionError as error:
         detail = f" ({error})" if str(error) else ""
-        _log(claim, statement, CHANGED_STATUS, str(error))
+        _log(claim, statement, CHANGED_STATUS, str(error) or _failed_line(error))
         if not ledger:
             raise AssertionError(f"{CHANGED}: {statement}{detail}") from None
         _show(claim, CHANGED_STATUS)

@@ -180,3 +180,23 @@ def test_needs_refuses_what_is_not_an_attribute_name(names):
 
     with pytest.raises(ValueError, match="takes attribute names"):
         needs(dict, *names)
+
+
+def test_the_ledger_names_the_failed_line_of_a_bare_assert(tmp_path, monkeypatch):
+    import json
+
+    from helpers.claims import LEDGER_ENV
+
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(LEDGER_ENV, str(ledger))
+    import importlib.util
+
+    cell = tmp_path / "cell.py"  # a chapter's code: pytest does not rewrite its asserts
+    cell.write_text("def check(width):\n    assert width == 4\n")
+    spec = importlib.util.spec_from_file_location("cell", cell)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with still_true("bare", "a bare assert"):
+        module.check(3)
+    [line] = [json.loads(x) for x in ledger.read_text().splitlines()]
+    assert line["detail"].startswith("failed: assert width == 4")
