@@ -1,4 +1,5 @@
-"""`python -m helpers.toy train --out DIR [--steps N]`: train the toy Stable Diffusion pipeline."""
+"""`python -m helpers.toy train --out DIR [--steps N]`: train the toy Stable Diffusion pipeline.
+`python -m helpers.toy train-wuerstchen --out DIR`: train the toy Würstchen (prior + decoder)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,29 @@ def main(argv=None) -> int:
     train.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     train.add_argument("--time-budget", type=float, default=None,
                        help="seconds for the UNet stage: fewer steps if --steps would take longer")
+    wuerstchen = commands.add_parser("train-wuerstchen",
+                                     help="train Stage C, Stage A, then Stage B; save prior/ and decoder/ folders")
+    wuerstchen.add_argument("--out", required=True, help="folder to write (prior/ and decoder/, Hub layout)")
+    wuerstchen.add_argument("--stage-a-steps", type=int, default=800)
+    wuerstchen.add_argument("--stage-b-steps", type=int, default=1400)
+    wuerstchen.add_argument("--stage-c-steps", type=int, default=1800)
+    wuerstchen.add_argument("--batch", type=int, default=64)
+    wuerstchen.add_argument("--images", type=int, default=8000, help="world images to train on")
+    wuerstchen.add_argument("--seed", type=int, default=0)
+    wuerstchen.add_argument("--device", default="cpu")
+    wuerstchen.add_argument("--threads", type=int, default=1,
+                            help="torch CPU threads (default 1: the machine is shared)")
+    wuerstchen.add_argument("--no-eval", action="store_true", help="skip the scorer's accuracy at the end")
     args = parser.parse_args(argv)
+    if args.command == "train-wuerstchen":
+        from .train_wuerstchen import train as run_wuerstchen
+
+        summary = run_wuerstchen(args.out, stage_a_steps=args.stage_a_steps, stage_b_steps=args.stage_b_steps,
+                                 stage_c_steps=args.stage_c_steps, batch=args.batch, n_images=args.images,
+                                 seed=args.seed, device=args.device, threads=args.threads,
+                                 evaluate=not args.no_eval)
+        print(json.dumps({k: v for k, v in summary.items() if not k.endswith("curve")}, indent=1))
+        return 0
     from .train import train as run
 
     summary = run(args.out, steps=args.steps, vae_steps=args.vae_steps, batch=args.batch,

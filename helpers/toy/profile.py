@@ -16,7 +16,9 @@ from pathlib import Path
 import torch
 
 TOY_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-sd"
-TOY_FAMILIES = {"sd15": TOY_DIR}
+WUERSTCHEN_DIR = TOY_DIR.parent / "toy-wuerstchen"
+TOY_FAMILIES = {"sd15": TOY_DIR, "wuerstchen": WUERSTCHEN_DIR, "wuerstchen-prior": WUERSTCHEN_DIR / "prior",
+                "wuerstchen-decoder": WUERSTCHEN_DIR / "decoder"}
 
 
 def setup(seed: int = 0, device: str | torch.device = "auto"):
@@ -31,8 +33,12 @@ def toy_dir(name: str) -> Path:
     if name not in TOY_FAMILIES:
         raise ValueError(f"no toy model for {name!r}; toy models exist for: {', '.join(TOY_FAMILIES)}")
     folder = TOY_FAMILIES[name]
-    if not (folder / "model_index.json").exists():
-        raise FileNotFoundError(f"the toy model of {name!r} is missing: no {folder / 'model_index.json'}")
+    # the combined Würstchen is two pipeline folders, as on the Hub
+    indexes = [folder / part / "model_index.json" for part in ("prior", "decoder")] if name == "wuerstchen" else [
+        folder / "model_index.json"]
+    for index in indexes:
+        if not index.exists():
+            raise FileNotFoundError(f"the toy model of {name!r} is missing: no {index}")
     return folder
 
 
@@ -50,10 +56,26 @@ def load(name: str, ctx, **overrides):
                       UserWarning, stacklevel=2)
         tiny_ctx = ctx if ctx.profile == "tiny" else __import__("dataclasses").replace(ctx, profile="tiny")
         return pipelines.load(name, tiny_ctx, **overrides)
-    from diffusers import StableDiffusionPipeline
+    from diffusers import (
+        StableDiffusionPipeline,
+        WuerstchenDecoderPipeline,
+        WuerstchenPriorPipeline,
+    )
 
+    if name == "wuerstchen":
+        from . import wuerstchen
+
+        if overrides:
+            raise ValueError(f"the toy Würstchen takes no loading overrides; got {', '.join(overrides)}")
+        return wuerstchen.load(ctx, toy_dir(name))
     pipelines.quiet_loading()
+    pipelines.register_legacy_pipeline_modules()  # the Würstchen folders keep the Hub's index entries
     options = {"dtype": torch.float32, "use_safetensors": True, **overrides}
+    if name.startswith("wuerstchen-"):
+        cls = WuerstchenPriorPipeline if name == "wuerstchen-prior" else WuerstchenDecoderPipeline
+        pipe = cls.from_pretrained(toy_dir(name), **options).to(ctx.device)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
     # the weights are stored as float16; dtype=float32 loads them back as float32
     pipe = StableDiffusionPipeline.from_pretrained(toy_dir(name), **options).to(ctx.device)
     pipe.set_progress_bar_config(disable=True)
