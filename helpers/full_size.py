@@ -50,9 +50,9 @@ class ModelSpec:
     size_multiple: int = 1
 
     def model_class(self) -> type:
-        if self.class_name.startswith("diffusers.pipelines.deprecated.wuerstchen."):  # a package diffusers moved (helpers.moved)
-            return getattr(moved.package("wuerstchen"), self.class_name.split(":")[1])
         module, _, cls = self.class_name.rpartition(".")
+        if module == "diffusers.pipelines.deprecated.wuerstchen":  # 0.42's place; helpers.moved
+            return getattr(moved.package("wuerstchen"), cls)
         return getattr(importlib.import_module(module), cls)
 
     def build(self) -> torch.nn.Module:
