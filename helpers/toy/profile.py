@@ -48,7 +48,7 @@ def load(name: str, ctx, **overrides):
     Works with a Context of any profile (a chapter about the toy world loads it in all of them).
     Refuses an unknown family name (ValueError, from helpers.pipelines.family).
     """
-    from .. import pipelines
+    from .. import moved, pipelines
 
     if name not in TOY_FAMILIES:
         pipelines.family(name)  # an unknown name raises here, with the valid ones
@@ -70,13 +70,15 @@ def load(name: str, ctx, **overrides):
         return wuerstchen.load(ctx, toy_dir(name))
     pipelines.quiet_loading()
     pipelines.register_legacy_pipeline_modules()  # the Würstchen folders keep the Hub's index entries
-    options = {"dtype": torch.float32, "use_safetensors": True, **overrides}
+    # the weights are stored as float16; dtype=float32 loads them back as float32 (helpers.moved
+    # renames it for releases before 0.40 and brings the tokenizer to transformers 4)
+    options = {"dtype": torch.float32, "use_safetensors": True, **moved.tokenizer_overrides(toy_dir(name))}
+    options = moved.loading_options({**options, **overrides})
     if name.startswith("wuerstchen-"):
         cls = WuerstchenPriorPipeline if name == "wuerstchen-prior" else WuerstchenDecoderPipeline
         pipe = cls.from_pretrained(toy_dir(name), **options).to(ctx.device)
         pipe.set_progress_bar_config(disable=True)
         return pipe
-    # the weights are stored as float16; dtype=float32 loads them back as float32
     pipe = StableDiffusionPipeline.from_pretrained(toy_dir(name), **options).to(ctx.device)
     pipe.set_progress_bar_config(disable=True)
     return pipe

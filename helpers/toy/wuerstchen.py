@@ -30,6 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import moved
 from . import world
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-wuerstchen"
@@ -66,10 +67,8 @@ def image_embedding(images: torch.Tensor) -> torch.Tensor:
 
 def text_components():
     """(tokenizer, text_encoder): the toy SD's trained CLIP text model, frozen, float32."""
-    from transformers import CLIPTextModel, CLIPTokenizer
-
-    tokenizer = CLIPTokenizer.from_pretrained(TOY_SD_DIR, subfolder="tokenizer")
-    encoder = CLIPTextModel.from_pretrained(TOY_SD_DIR, subfolder="text_encoder", dtype=torch.float32)
+    tokenizer = moved.clip_tokenizer(TOY_SD_DIR / "tokenizer")
+    encoder = moved.clip_text_model(TOY_SD_DIR / "text_encoder")
     return tokenizer, encoder.eval().requires_grad_(False)
 
 
@@ -166,9 +165,13 @@ def load(ctx=None, folder: str | Path | None = None):
     pipelines.quiet_loading()
     pipelines.register_legacy_pipeline_modules()
     # the weights are stored as float16; dtype=float32 loads them back as float32
-    options = {"dtype": torch.float32, "use_safetensors": True}
-    prior = WuerstchenPriorPipeline.from_pretrained(folder / "prior", **options)
-    decoder = WuerstchenDecoderPipeline.from_pretrained(folder / "decoder", **options)
+    options = moved.loading_options({"dtype": torch.float32, "use_safetensors": True})
+    prior = WuerstchenPriorPipeline.from_pretrained(
+        folder / "prior", **options, **moved.tokenizer_overrides(folder / "prior")
+    )
+    decoder = WuerstchenDecoderPipeline.from_pretrained(
+        folder / "decoder", **options, **moved.tokenizer_overrides(folder / "decoder")
+    )
     pipe = combine(prior, decoder).to("cpu" if ctx is None else ctx.device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
