@@ -94,45 +94,64 @@ def clip_tokenizer(folder):
 
 
 
-def clip_text_model(folder):
-    """The CLIPTextModel saved in `folder`, in float32. transformers 5 saves its weights without
-    the `text_model.` prefix that transformers 4 expects (which would leave every weight randomly
-    initialised, with only a warning): under transformers 4 the prefix is put back."""
-    import torch
-    from transformers import CLIPTextConfig, CLIPTextModel
 
-    if not TRANSFORMERS_4:
-        return CLIPTextModel.from_pretrained(folder, dtype=torch.float32)
+def _text_model_weights(folder):
+    """(a CLIPTextModel built from folder's config, the folder's weights with keys renamed to that
+    model's layout, whether any key needed renaming)."""
     from pathlib import Path
 
     from safetensors.torch import load_file
+    from transformers import CLIPTextConfig, CLIPTextModel
 
     model = CLIPTextModel(CLIPTextConfig.from_pretrained(folder))
-    state = {
-        (key if key.startswith("text_model.") else f"text_model.{key}"): value.float()
-        for key, value in load_file(Path(folder) / "model.safetensors").items()
-    }
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    wanted = set(model.state_dict())
+
+    def fitted(key: str) -> str:
+        if key in wanted:
+            return key
+        if f"text_model.{key}" in wanted:
+            return f"text_model.{key}"
+        return key.removeprefix("text_model.")
+
+    saved = load_file(Path(folder) / "model.safetensors")
+    state = {fitted(key): value for key, value in saved.items()}
+    return model, state, set(state) != set(saved)
+
+
+def clip_text_model(folder):
+    """The CLIPTextModel saved in `folder`, in float32, with its trained weights on every
+    transformers release. transformers 5.x from some release on saves the weights without the
+    `text_model.` prefix, which transformers 4 and early 5.x expect; they would load such a folder
+    with every weight randomly initialised and only a warning. Where the layouts differ, the keys
+    are renamed and loaded by hand (a missing or unexpected weight raises RuntimeError)."""
+    import torch
+    from transformers import CLIPTextModel
+
+    model, state, renamed = _text_model_weights(folder)
+    if not renamed:
+        return CLIPTextModel.from_pretrained(folder, dtype=torch.float32)
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
     missing = [key for key in missing if not key.endswith("position_ids")]  # a buffer
     if missing or unexpected:
         raise RuntimeError(f"{folder}: missing {missing[:3]}, unexpected {unexpected[:3]}")
     return model.float().eval()
 
 
-def tokenizer_overrides(folder) -> dict:
+def component_overrides(folder) -> dict:
     """Components to pass to `from_pretrained(folder, ...)` so that a pipeline folder saved with
-    transformers 5 loads under transformers 4 with its trained weights: the CLIP tokenizers
-    (`clip_tokenizer`) and CLIP text encoders (`clip_text_model`). Empty under transformers 5."""
+    this project's transformers loads with its trained weights under the transformers of an older
+    diffusers release (the claims ledger runs them): the CLIP tokenizers under transformers 4
+    (`clip_tokenizer`), the CLIP text encoders wherever their weight layout differs
+    (`clip_text_model`). Empty where nothing differs."""
     from pathlib import Path
 
-    if not TRANSFORMERS_4:
-        return {}
     found = {}
     for name in ("tokenizer", "prior_tokenizer"):
-        if (Path(folder) / name / "tokenizer.json").exists():
+        if TRANSFORMERS_4 and (Path(folder) / name / "tokenizer.json").exists():
             found[name] = clip_tokenizer(Path(folder) / name)
     for name in ("text_encoder", "prior_text_encoder"):
         config = Path(folder) / name / "config.json"
         if config.exists() and '"CLIPTextModel"' in config.read_text():
-            found[name] = clip_text_model(Path(folder) / name)
+            if _text_model_weights(Path(folder) / name)[2]:
+                found[name] = clip_text_model(Path(folder) / name)
     return found

@@ -72,7 +72,7 @@ def load(name: str, ctx, **overrides):
     pipelines.register_legacy_pipeline_modules()  # the Würstchen folders keep the Hub's index entries
     # the weights are stored as float16; dtype=float32 loads them back as float32 (helpers.moved
     # renames it for releases before 0.40 and brings the tokenizer to transformers 4)
-    options = {"dtype": torch.float32, "use_safetensors": True, **moved.tokenizer_overrides(toy_dir(name))}
+    options = {"dtype": torch.float32, "use_safetensors": True, **moved.component_overrides(toy_dir(name))}
     options = moved.loading_options({**options, **overrides})
     if name.startswith("wuerstchen-"):
         cls = WuerstchenPriorPipeline if name == "wuerstchen-prior" else WuerstchenDecoderPipeline

@@ -73,7 +73,7 @@ def text_components():
 
 
 def stage_a_model():
-    from diffusers.pipelines.deprecated.wuerstchen import PaellaVQModel
+    PaellaVQModel = moved.package("wuerstchen").PaellaVQModel
 
     # scale_factor is set after training, from the latents' spread
     return PaellaVQModel(levels=2, bottleneck_blocks=2, embed_dim=64, latent_channels=4, num_vq_embeddings=64,
@@ -81,7 +81,7 @@ def stage_a_model():
 
 
 def stage_b_model():
-    from diffusers.pipelines.deprecated.wuerstchen import WuerstchenDiffNeXt
+    WuerstchenDiffNeXt = moved.package("wuerstchen").WuerstchenDiffNeXt
 
     return WuerstchenDiffNeXt(c_in=4, c_out=4, c_r=32, patch_size=1, c_cond=64, c_hidden=[48, 96], nhead=[-1, 4],
                               blocks=[1, 2], level_config=["CT", "CTA"], inject_effnet=[True, True],
@@ -89,7 +89,7 @@ def stage_b_model():
 
 
 def stage_c_model():
-    from diffusers.pipelines.deprecated.wuerstchen import WuerstchenPrior
+    WuerstchenPrior = moved.package("wuerstchen").WuerstchenPrior
 
     prior = WuerstchenPrior(c_in=EMBED_CHANNELS, c=96, c_cond=TEXT_WIDTH, c_r=32, depth=3, nhead=4, dropout=0.0)
     # the prior predicts noise as (x - a) / (|1 - b| + 1e-5) (modeling_wuerstchen_prior.py L112-L113):
@@ -167,10 +167,10 @@ def load(ctx=None, folder: str | Path | None = None):
     # the weights are stored as float16; dtype=float32 loads them back as float32
     options = moved.loading_options({"dtype": torch.float32, "use_safetensors": True})
     prior = WuerstchenPriorPipeline.from_pretrained(
-        folder / "prior", **options, **moved.tokenizer_overrides(folder / "prior")
+        folder / "prior", **options, **moved.component_overrides(folder / "prior")
     )
     decoder = WuerstchenDecoderPipeline.from_pretrained(
-        folder / "decoder", **options, **moved.tokenizer_overrides(folder / "decoder")
+        folder / "decoder", **options, **moved.component_overrides(folder / "decoder")
     )
     pipe = combine(prior, decoder).to("cpu" if ctx is None else ctx.device)
     pipe.set_progress_bar_config(disable=True)
