@@ -108,7 +108,7 @@ def run_chapter(python: Path, chapter: Path, scratch: Path) -> dict:
     ledger_file.unlink(missing_ok=True)
     command = [str(python), str(Path(__file__)), "--one-chapter", str(chapter), str(ledger_file), str(result_file)]
     env = {**os.environ, "FIELDNOTES_CACHE": str(scratch / "tiny-cache")}
-    finished = subprocess.run(command, env=env, capture_output=True, text=True)
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if finished.returncode != 0 or not result_file.exists():
         tail = (finished.stderr or finished.stdout).strip().splitlines()[-3:]
         result = {"error": "the runner failed: " + " | ".join(tail), "seconds": 0.0}
@@ -184,16 +184,22 @@ def main(argv: list[str] | None = None) -> int:
             for stem, future in futures.items():
                 runs[stem] = future.result()
                 bar.update()
-        kept = results.get(name, {}).get("chapters", {}) if args.chapters else {}
-        merged_runs = {**kept, **{stem: {k: v for k, v in run.items()} for stem, run in runs.items()}}
-        versions = installed(python)
+        earlier = results.get(name, {}) if args.chapters else {}
+        statuses = merge([c for c in claims if c.chapter in runs], runs)
+        # a partial run (--chapters) keeps what the last full run found for the other chapters
+        for claim in claims:
+            if claim.chapter not in runs:
+                statuses[claim.claim] = earlier.get("claims", {}).get(
+                    claim.claim, {"status": ledger.NOT_RUN, "detail": "not in this run"}
+                )
         results[name] = {
             "diffusers": name,
             "released": release.get("date"),
-            "packages": versions,
-            "seconds": round(time.perf_counter() - began, 1),
-            "chapters": merged_runs,
-            "claims": merge(claims, merged_runs),
+            "packages": installed(python),
+            # the time of a full run (environment and every chapter); a partial run keeps it
+            "seconds": earlier.get("seconds") or round(time.perf_counter() - began, 1),
+            "chapters": {**earlier.get("chapters", {}), **runs},
+            "claims": {claim.claim: statuses[claim.claim] for claim in claims},
         }
         counts = {}
         for entry in results[name]["claims"].values():

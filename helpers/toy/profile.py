@@ -48,7 +48,7 @@ def load(name: str, ctx, **overrides):
     Works with a Context of any profile (a chapter about the toy world loads it in all of them).
     Refuses an unknown family name (ValueError, from helpers.pipelines.family).
     """
-    from .. import moved, pipelines
+    from .. import moved, pipelines, tiny
 
     if name not in TOY_FAMILIES:
         pipelines.family(name)  # an unknown name raises here, with the valid ones
@@ -79,6 +79,9 @@ def load(name: str, ctx, **overrides):
         pipe = cls.from_pretrained(toy_dir(name), **options).to(ctx.device)
         pipe.set_progress_bar_config(disable=True)
         return pipe
+    # The toy SD ships no feature extractor (it has no safety checker); the chapters that attach a
+    # checker of their own get the tiny profile's 32-pixel CLIP processor, which holds no weights.
+    options.setdefault("feature_extractor", tiny.clip_image_processor())
     pipe = StableDiffusionPipeline.from_pretrained(toy_dir(name), **options).to(ctx.device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
