@@ -89,10 +89,10 @@ class ClaimMark:
 
     def _repr_html_(self) -> str:
         # the Claims page link only exists in the built book (FIELDNOTES_STATIC is set by `make book`)
-        ledger = os.environ.get("FIELDNOTES_STATIC") == "1"
+        in_book = os.environ.get("FIELDNOTES_STATIC") == "1"
         name = (
             f'<a href="../book/claims.html#claim-{self.claim}">{self.claim}</a>'
-            if ledger
+            if in_book
             else self.claim
         )
         return (

@@ -169,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     chapters = sorted(ledger.NOTEBOOKS.glob("*.md"), key=lambda p: (p.stem not in SLOW_FIRST, p.stem))
     if args.chapters:
         chapters = [c for c in chapters if any(part in c.stem for part in args.chapters)]
+        if not chapters:
+            parser.error(f"--chapters {args.chapters} matches no chapter in {ledger.NOTEBOOKS}")
     claims = ledger.scan()
     previous = json.loads(args.out.read_text()) if args.out.exists() else {"releases": []}
     results = {entry["diffusers"]: entry for entry in previous["releases"]}
