@@ -67,7 +67,6 @@ def loading_options(options: dict) -> dict:
     return options
 
 
-
 def clip_tokenizer(folder):
     """The CLIP tokenizer saved in `folder`. transformers 5 saves only tokenizer.json, which
     transformers 4's CLIPTokenizer cannot read (it wants vocab.json and merges.txt, and diffusers
@@ -93,18 +92,20 @@ def clip_tokenizer(folder):
     )
 
 
-
-
-def _text_model_weights(folder):
-    """(a CLIPTextModel built from folder's config, the folder's weights with keys renamed to that
-    model's layout, whether any key needed renaming)."""
+def _renamed_keys(folder) -> dict[str, str] | None:
+    """{saved key: key the installed CLIPTextModel expects} for the weights in `folder`, or None
+    where the two layouts already agree. Reads only the safetensors header and builds the model
+    on the meta device, so the check costs no weights."""
     from pathlib import Path
 
-    from safetensors.torch import load_file
+    import torch
+    from safetensors import safe_open
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    model = CLIPTextModel(CLIPTextConfig.from_pretrained(folder))
-    wanted = set(model.state_dict())
+    with torch.device("meta"):
+        wanted = set(CLIPTextModel(CLIPTextConfig.from_pretrained(folder)).state_dict())
+    with safe_open(Path(folder) / "model.safetensors", framework="pt") as saved:
+        keys = list(saved.keys())
 
     def fitted(key: str) -> str:
         if key in wanted:
@@ -113,9 +114,8 @@ def _text_model_weights(folder):
             return f"text_model.{key}"
         return key.removeprefix("text_model.")
 
-    saved = load_file(Path(folder) / "model.safetensors")
-    state = {fitted(key): value for key, value in saved.items()}
-    return model, state, set(state) != set(saved)
+    renamed = {key: fitted(key) for key in keys}
+    return None if all(key == new for key, new in renamed.items()) else renamed
 
 
 def clip_text_model(folder):
@@ -124,13 +124,19 @@ def clip_text_model(folder):
     `text_model.` prefix, which transformers 4 and early 5.x expect; they would load such a folder
     with every weight randomly initialised and only a warning. Where the layouts differ, the keys
     are renamed and loaded by hand (a missing or unexpected weight raises RuntimeError)."""
-    import torch
-    from transformers import CLIPTextModel
+    from pathlib import Path
 
-    model, state, renamed = _text_model_weights(folder)
-    if not renamed:
+    import torch
+    from safetensors.torch import load_file
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    renamed = _renamed_keys(folder)
+    if renamed is None:
         return CLIPTextModel.from_pretrained(folder, dtype=torch.float32)
-    missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    model = CLIPTextModel(CLIPTextConfig.from_pretrained(folder))
+    saved = load_file(Path(folder) / "model.safetensors")
+    state = {renamed[key]: value.float() for key, value in saved.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [key for key in missing if not key.endswith("position_ids")]  # a buffer
     if missing or unexpected:
         raise RuntimeError(f"{folder}: missing {missing[:3]}, unexpected {unexpected[:3]}")
@@ -151,7 +157,7 @@ def component_overrides(folder) -> dict:
             found[name] = clip_tokenizer(Path(folder) / name)
     for name in ("text_encoder", "prior_text_encoder"):
         config = Path(folder) / name / "config.json"
-        if config.exists() and '"CLIPTextModel"' in config.read_text():
-            if _text_model_weights(Path(folder) / name)[2]:
-                found[name] = clip_text_model(Path(folder) / name)
+        is_clip = config.exists() and '"CLIPTextModel"' in config.read_text()
+        if is_clip and _renamed_keys(Path(folder) / name) is not None:
+            found[name] = clip_text_model(Path(folder) / name)
     return found

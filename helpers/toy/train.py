@@ -30,6 +30,19 @@ def _lr(step: int, steps: int, peak: float, warmup: int = 100) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 
+def _optimizer_step(opt, loss, losses: list[float], bar, step: int, clip_params=None) -> None:
+    """One step of every toy training loop: backward, optional clipping of `clip_params` to norm
+    1.0, the update; the loss is kept in `losses` and its last-50 mean shown every 50 steps."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_params is not None:
+        torch.nn.utils.clip_grad_norm_(clip_params, 1.0)
+    opt.step()
+    losses.append(loss.item())
+    if step % 50 == 0:
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+
+
 def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, device, kl_weight=1e-5) -> list[float]:
     """Reconstruction (L1 + MSE) plus a small KL term; images in [-1, 1], NCHW."""
     g = torch.Generator().manual_seed(seed)
@@ -43,12 +56,7 @@ def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, devi
         posterior = vae.encode(x).latent_dist
         recon = vae.decode(posterior.sample()).sample
         loss = F.l1_loss(recon, x) + F.mse_loss(recon, x) + kl_weight * posterior.kl().mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if step % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        _optimizer_step(opt, loss, losses, bar, step)
     return losses
 
 
@@ -93,13 +101,7 @@ def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, s
         hidden = text_encoder(ids[token_rows].to(device))[0]
         pred = unet(zt.to(device), t.to(device), encoder_hidden_states=hidden).sample
         loss = F.mse_loss(pred, noise.to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        losses.append(loss.item())
-        if step % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+        _optimizer_step(opt, loss, losses, bar, step, clip_params=params)
         bar.update(1)
         step += 1
     bar.close()

@@ -12,7 +12,6 @@ reproducible across machines: commit the weights, not a promise of identical ret
 from __future__ import annotations
 
 import json
-import math
 import time
 from pathlib import Path
 
@@ -23,17 +22,12 @@ from tqdm.auto import tqdm
 
 from . import world
 from . import wuerstchen as toy
+from .train import _lr, _optimizer_step
 
 TEXT_DROPOUT = 0.1  # captions replaced by "" (classifier-free guidance needs an unconditional branch)
 STAGE_C_LR = 5e-4
 STAGE_C_MAX_WEIGHT = 20.0  # cap of the 1/SNR loss weight of Stage C
 EMBED_DROPOUT = 0.1  # Stage B: embeddings zeroed, as the decoder's unconditional branch zeroes them
-
-
-def _lr(step: int, steps: int, peak: float, warmup: int = 50) -> float:
-    if step < warmup:
-        return peak * (step + 1) / warmup
-    return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, steps - warmup)))
 
 
 def _loop(name: str, model, loss_fn, steps: int, lr: float, seed: int) -> list[float]:
@@ -45,15 +39,8 @@ def _loop(name: str, model, loss_fn, steps: int, lr: float, seed: int) -> list[f
     losses = []
     for step in (bar := tqdm(range(steps), desc=name, mininterval=2)):
         for group in opt.param_groups:
-            group["lr"] = _lr(step, steps, lr)
-        loss = loss_fn(g)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        losses.append(loss.item())
-        if step % 50 == 0:
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
+            group["lr"] = _lr(step, steps, lr, warmup=50)
+        _optimizer_step(opt, loss_fn(g), losses, bar, step, clip_params=params)
     model.eval()
     return losses
 
