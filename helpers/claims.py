@@ -142,8 +142,9 @@ def still_true(
     try:
         yield
     except AssertionError as error:
-        detail = f" ({error})" if str(error) else ""
-        _log(claim, statement, CHANGED_STATUS, str(error) or _failed_line(error))
+        reason = str(error) or _failed_line(error)
+        detail = f" ({reason})" if reason else ""
+        _log(claim, statement, CHANGED_STATUS, reason)
         if not ledger:
             raise AssertionError(f"{CHANGED}: {statement}{detail}") from None
         _show(claim, CHANGED_STATUS)

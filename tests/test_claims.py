@@ -200,3 +200,8 @@ def test_the_ledger_names_the_failed_line_of_a_bare_assert(tmp_path, monkeypatch
         module.check(3)
     [line] = [json.loads(x) for x in ledger.read_text().splitlines()]
     assert line["detail"].startswith("failed: assert width == 4")
+    # outside ledger mode the raised message names the line too: which of a claim's checks failed
+    monkeypatch.delenv(LEDGER_ENV)
+    with pytest.raises(AssertionError, match=r"a bare assert \(failed: assert width == 4\)"):
+        with still_true("bare", "a bare assert"):
+            module.check(3)
