@@ -6,17 +6,28 @@ from __future__ import annotations
 import argparse
 import json
 
+from .train import RECIPES
+
+OVERRIDABLE = ("steps", "batch", "lr", "vae_steps", "vae_batch", "vae_lr", "n_images")
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.toy", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    train = commands.add_parser("train", help="train VAE, then UNet + text encoder; save a pipeline folder")
+    train = commands.add_parser(
+        "train", help="train VAE, then UNet + text encoder; save a pipeline folder",
+        description="A recipe's settings (see helpers.toy.train.RECIPES), each replaceable by its flag.")
     train.add_argument("--out", required=True, help="folder to write (Hub layout)")
-    train.add_argument("--steps", type=int, default=3697,
-                       help="UNet steps (default 3697, as the committed weights)")
-    train.add_argument("--vae-steps", type=int, default=1500, help="VAE steps (default 1500)")
-    train.add_argument("--batch", type=int, default=256)
-    train.add_argument("--images", type=int, default=10000, help="world images to train on")
+    train.add_argument("--recipe", choices=RECIPES, default="cpu",
+                       help="cpu (default): fits 30 min on a 2-core CPU; "
+                            "device: the committed weights' settings (about 6 min on an H200)")
+    train.add_argument("--steps", type=int, help="UNet + text encoder steps")
+    train.add_argument("--batch", type=int, help="UNet batch")
+    train.add_argument("--lr", type=float, help="UNet + text encoder peak learning rate")
+    train.add_argument("--vae-steps", type=int, help="VAE steps")
+    train.add_argument("--vae-batch", type=int, help="VAE batch")
+    train.add_argument("--vae-lr", type=float, help="VAE peak learning rate")
+    train.add_argument("--images", type=int, dest="n_images", help="world images to train on")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", default="cpu")
     train.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
@@ -47,9 +58,9 @@ def main(argv=None) -> int:
         return 0
     from .train import train as run
 
-    summary = run(args.out, steps=args.steps, vae_steps=args.vae_steps, batch=args.batch,
-                  n_images=args.images, seed=args.seed, device=args.device, threads=args.threads,
-                  time_budget=args.time_budget)
+    overrides = {name: getattr(args, name) for name in OVERRIDABLE if getattr(args, name) is not None}
+    summary = run(args.out, recipe=args.recipe, seed=args.seed, device=args.device, threads=args.threads,
+                  time_budget=args.time_budget, **overrides)
     print(json.dumps({k: v for k, v in summary.items() if not k.endswith("curve")}, indent=1))
     return 0
 

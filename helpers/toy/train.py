@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -43,15 +44,16 @@ def _optimizer_step(opt, loss, losses: list[float], bar, step: int, clip_params=
         bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
 
 
-def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, device, kl_weight=1e-5) -> list[float]:
+def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, device, kl_weight=1e-5,
+              lr: float = 1e-3) -> list[float]:
     """Reconstruction (L1 + MSE) plus a small KL term; images in [-1, 1], NCHW."""
     g = torch.Generator().manual_seed(seed)
     vae.train().to(device)
-    opt = torch.optim.AdamW(vae.parameters(), lr=1e-3, weight_decay=0.0)
+    opt = torch.optim.AdamW(vae.parameters(), lr=lr, weight_decay=0.0)
     losses = []
     for step in (bar := tqdm(range(steps), desc="vae", mininterval=2)):
         for group in opt.param_groups:
-            group["lr"] = _lr(step, steps, 1e-3)
+            group["lr"] = _lr(step, steps, lr)
         x = images[torch.randint(len(images), (batch,), generator=g)].to(device, non_blocking=True)
         posterior = vae.encode(x).latent_dist
         recon = vae.decode(posterior.sample()).sample
@@ -61,7 +63,7 @@ def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, devi
 
 
 def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, seed, device,
-               time_budget: float | None = None) -> list[float]:
+               time_budget: float | None = None, lr: float = 5e-4) -> list[float]:
     """Epsilon prediction on SD 1.5's noise schedule; the text encoder trains with the UNet.
 
     With `time_budget` (seconds), `steps` is cut after 30 timed steps to what fits the budget,
@@ -75,7 +77,7 @@ def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, s
                     truncation=True, return_tensors="pt").input_ids
     empty = len(captions)
     params = list(unet.parameters()) + list(text_encoder.parameters())
-    opt = torch.optim.AdamW(params, lr=5e-4, weight_decay=0.01)
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     alphas = scheduler.alphas_cumprod
     losses = []
     bar = tqdm(total=steps, desc="unet", mininterval=2)
@@ -88,7 +90,7 @@ def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, s
             steps = max(step + 1, min(steps, int(time_budget / per_step)))
             bar.total = steps
         for group in opt.param_groups:
-            group["lr"] = _lr(step, steps, 5e-4)
+            group["lr"] = _lr(step, steps, lr)
         index = torch.randint(len(latents), (batch,), generator=g)
         drop = torch.rand(batch, generator=g) < CAPTION_DROPOUT
         token_rows = torch.where(drop, torch.full_like(index, empty), index)
@@ -119,40 +121,82 @@ def encode_all(vae, images: torch.Tensor, device, chunk: int = 256) -> torch.Ten
     return torch.cat(parts)
 
 
-def train(out, steps: int = 3697, vae_steps: int = 1500, batch: int = 256, n_images: int = 10000,
-          seed: int = 0, device: str = "cpu", threads: int = 2, time_budget: float | None = None) -> dict:
-    """Train both stages and save the pipeline in `out`; returns the training summary."""
-    for name, value in (("steps", steps), ("vae_steps", vae_steps), ("batch", batch), ("n_images", n_images)):
+@dataclass(frozen=True)
+class Recipe:
+    """The settings of one training run (both stages)."""
+
+    vae_steps: int
+    vae_batch: int
+    vae_lr: float
+    steps: int  # UNet + text encoder
+    batch: int
+    lr: float
+    n_images: int = 10000
+
+
+RECIPES = {
+    # fits 30 minutes on the 2-core CPU (measured: benchmarks/toy_training.py, models/toy-sd/README.md)
+    "cpu": Recipe(vae_steps=1000, vae_batch=32, vae_lr=1e-3, steps=4300, batch=64, lr=5e-4),
+    # the committed weights (models/toy-sd), trained on an H200 in 352 s; about 2.3 h on the CPU
+    "device": Recipe(vae_steps=1500, vae_batch=256, vae_lr=1e-3, steps=3697, batch=256, lr=5e-4),
+}
+
+
+def _check(recipe: Recipe) -> None:
+    for name in ("vae_steps", "vae_batch", "steps", "batch", "n_images"):
+        value = getattr(recipe, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int; got {value!r}")
+    for name in ("vae_lr", "lr"):
+        value = getattr(recipe, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+            raise ValueError(f"{name} must be a positive number; got {value!r}")
+
+
+def train(out, recipe: Recipe | str = "cpu", seed: int = 0, device: str = "cpu", threads: int = 2,
+          time_budget: float | None = None, **overrides) -> dict:
+    """Train both stages and save the pipeline in `out`; returns the training summary.
+
+    `recipe` is a name in RECIPES or a Recipe; keyword `overrides` replace its fields
+    (e.g. `steps=2`).
+    """
+    if isinstance(recipe, str):
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown recipe {recipe!r}; known: {', '.join(RECIPES)}")
+        recipe = RECIPES[recipe]
+    unknown = set(overrides) - {f.name for f in fields(Recipe)}
+    if unknown:
+        raise TypeError(f"unknown recipe settings {sorted(unknown)}; known: {[f.name for f in fields(Recipe)]}")
+    recipe = replace(recipe, **overrides)
+    _check(recipe)
     torch.set_num_threads(threads)
     out = Path(out)
     started = time.perf_counter()
-    images, captions, _ = world.make_dataset(n_images, seed)
+    images, captions, _ = world.make_dataset(recipe.n_images, seed)
     x = torch.from_numpy(images).permute(0, 3, 1, 2) * 2 - 1
     components = models.build(seed)
     vae, unet, text_encoder = components["vae"], components["unet"], components["text_encoder"]
     t0 = time.perf_counter()
-    vae_losses = train_vae(vae, x, vae_steps, batch, seed, device)
+    vae_losses = train_vae(vae, x, recipe.vae_steps, recipe.vae_batch, seed, device, lr=recipe.vae_lr)
     vae_seconds = time.perf_counter() - t0
     latents = encode_all(vae, x, device)
     scale = float(1.0 / latents[:, 0].std())
     vae.register_to_config(scaling_factor=scale)
     t0 = time.perf_counter()
-    unet_losses = train_unet(unet, text_encoder, components["tokenizer"], latents * scale, captions, steps,
-                             batch, seed, device, time_budget)
+    unet_losses = train_unet(unet, text_encoder, components["tokenizer"], latents * scale, captions, recipe.steps,
+                             recipe.batch, seed, device, time_budget, lr=recipe.lr)
     unet_seconds = time.perf_counter() - t0
     summary = {
-        "seed": seed, "n_images": n_images, "batch": batch, "device": str(device), "threads": threads,
-        "vae_steps": vae_steps, "unet_steps": len(unet_losses), "caption_dropout": CAPTION_DROPOUT,
+        "seed": seed, **asdict(recipe), "device": str(device), "threads": threads,
+        "unet_steps": len(unet_losses), "caption_dropout": CAPTION_DROPOUT,
         "vae_final_loss": float(np.mean(vae_losses[-100:])), "unet_final_loss": float(np.mean(unet_losses[-100:])),
         "vae_seconds": round(vae_seconds, 1), "unet_seconds": round(unet_seconds, 1),
-        "total_seconds": round(time.perf_counter() - started, 1), "latent_scaling_factor": scale,
-        "torch": torch.__version__,
+        "latent_scaling_factor": scale, "torch": torch.__version__,
         "vae_loss_curve": [float(np.mean(vae_losses[i:i + 100])) for i in range(0, len(vae_losses), 100)],
         "unet_loss_curve": [float(np.mean(unet_losses[i:i + 100])) for i in range(0, len(unet_losses), 100)],
     }
     save(components, out)
+    summary["total_seconds"] = round(time.perf_counter() - started, 1)  # saving included
     (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
