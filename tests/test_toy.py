@@ -13,6 +13,7 @@ from PIL import Image
 from helpers.toy import evaluate, scorer, world
 from helpers.toy import profile as toy_profile
 from helpers.toy.__main__ import main as toy_main
+from helpers.toy.train import RECIPES
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "models" / "toy-sd" / "README.md"
@@ -138,9 +139,11 @@ def test_scorer_refuses_bad_captions():
 def test_training_smoke(tmp_path, capsys):
     out = tmp_path / "toy"
     assert toy_main(["train", "--out", str(out), "--steps", "2", "--vae-steps", "2", "--images", "8",
-                     "--batch", "2"]) == 0
+                     "--batch", "2", "--vae-batch", "3"]) == 0
     summary = json.loads((out / "training.json").read_text())
     assert summary["unet_steps"] == 2 and summary["vae_steps"] == 2
+    assert summary["batch"] == 2 and summary["vae_batch"] == 3
+    assert summary["lr"] == RECIPES["cpu"].lr  # what no flag replaced comes from the default recipe
     assert np.isfinite(summary["unet_final_loss"]) and np.isfinite(summary["vae_final_loss"])
     index = json.loads((out / "model_index.json").read_text())
     assert index["unet"] == ["diffusers", "UNet2DConditionModel"] and index["vae"] == ["diffusers", "AutoencoderKL"]
@@ -156,6 +159,15 @@ def test_training_refuses_bad_settings(tmp_path):
 
     with pytest.raises(ValueError, match="steps must be a positive int"):
         train(tmp_path, steps=0)
+    with pytest.raises(ValueError, match="vae_batch must be a positive int"):
+        train(tmp_path, vae_batch=2.5)
+    with pytest.raises(ValueError, match="lr must be a positive number"):
+        train(tmp_path, lr=0)
+    with pytest.raises(ValueError, match="unknown recipe 'gpu'; known: cpu, device"):
+        train(tmp_path, recipe="gpu")
+    with pytest.raises(TypeError, match="unknown recipe settings \\['epochs'\\]"):
+        train(tmp_path, epochs=3)
+    assert not any(tmp_path.iterdir())  # refused before anything was trained or written
 
 
 # --- the committed weights and the toy profile -------------------------------------------------
@@ -222,3 +234,22 @@ def test_setup_toy_and_pipelines_load_route_to_the_toy_weights():
     with pytest.warns(UserWarning, match="'pixart-sigma' has no toy model yet"):
         other = pipelines.load("pixart-sigma", ctx)
     assert type(other).__name__ == "PixArtSigmaPipeline"
+
+
+def test_toy_sd_loads_another_training_runs_folder(tmp_path):
+    # a reader's own `python -m helpers.toy train --out DIR` loads like the committed weights
+    out = tmp_path / "run"
+    assert toy_main(["train", "--out", str(out), "--steps", "1", "--vae-steps", "1", "--images", "4",
+                     "--batch", "2", "--vae-batch", "2"]) == 0
+    ctx = toy_profile.setup(seed=0, device="cpu")
+    pipe = toy_profile.load("sd15", ctx, weights=out)
+    committed = toy_profile.load("sd15", ctx)
+    first = next(iter(pipe.unet.state_dict()))
+    assert not torch.equal(pipe.unet.state_dict()[first], committed.unet.state_dict()[first])
+    assert toy_profile.sd_folder(out) == out and toy_profile.sd_folder(None) == toy_profile.TOY_DIR
+    with pytest.raises(FileNotFoundError, match="no model_index.json there"):
+        toy_profile.sd_folder(tmp_path / "missing")
+    with pytest.raises(ValueError, match="hold a WuerstchenDecoderPipeline"):
+        toy_profile.sd_folder(toy_profile.WUERSTCHEN_DIR / "decoder")
+    with pytest.raises(ValueError, match="'wuerstchen' is not 'sd15'"):
+        toy_profile.load("wuerstchen", ctx, weights=out)

@@ -1,15 +1,16 @@
 """The `toy` profile: trained toy weights where a family has them, tiny everywhere else.
 
-Only "sd15" has a toy model (`models/toy-sd` at the repository's top level, made by
-`python -m helpers.toy train`); the Würstchen-style and UnCLIP-style toys are not made yet.
-`load(name, ctx)` returns the toy pipeline for "sd15" and, for any other family, the tiny one
-with a UserWarning that says so. `helpers.pipelines.load(name, ctx)` calls it when
+"sd15" (`models/toy-sd` at the repository's top level, made by `python -m helpers.toy train`) and
+the Würstchen families (`models/toy-wuerstchen`, `python -m helpers.toy train-wuerstchen`) have
+toy models; there is no UnCLIP-style toy. `load(name, ctx)` returns the toy pipeline for those
+and, for any other family, the tiny one with a UserWarning that says so. `helpers.pipelines.load(name, ctx)` calls it when
 `ctx.profile == "toy"` (from `helpers.setup(profile="toy")`, which sets the process up as tiny
 does: Hub blocked, one CPU thread, seeds).
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -42,12 +43,31 @@ def toy_dir(name: str) -> Path:
     return folder
 
 
-def load(name: str, ctx, **overrides):
+def sd_folder(weights=None) -> Path:
+    """The toy SD's folder: the committed `models/toy-sd`, or `weights`, a folder written by
+    `python -m helpers.toy train --out DIR` (FileNotFoundError/ValueError if it is not one)."""
+    if weights is None:
+        return toy_dir("sd15")
+    folder = Path(weights).expanduser()
+    if not (folder / "model_index.json").is_file():
+        raise FileNotFoundError(f"toy weights {str(folder)!r}: no model_index.json there; pass a folder written "
+                                f"by `python -m helpers.toy train --out DIR`, or None for models/toy-sd")
+    index = json.loads((folder / "model_index.json").read_text())
+    if index.get("_class_name") != "StableDiffusionPipeline":
+        raise ValueError(f"toy weights {str(folder)!r} hold a {index.get('_class_name')}, not the toy "
+                         f"StableDiffusionPipeline that `python -m helpers.toy train` writes")
+    return folder
+
+
+def load(name: str, ctx, weights=None, **overrides):
     """The toy pipeline of `name` in float32 on ctx.device, or the tiny one (with a warning).
 
     Works with a Context of any profile (a chapter about the toy world loads it in all of them).
-    Refuses an unknown family name (ValueError, from helpers.pipelines.family).
+    Refuses an unknown family name (ValueError, from helpers.pipelines.family). `weights` (sd15
+    only) loads another training run's folder instead of the committed one (see `sd_folder`).
     """
+    if weights is not None and name != "sd15":
+        raise ValueError(f"weights= picks another toy SD folder; {name!r} is not 'sd15'")
     from .. import moved, pipelines, tiny
 
     if name not in TOY_FAMILIES:
@@ -72,16 +92,17 @@ def load(name: str, ctx, **overrides):
     pipelines.register_legacy_pipeline_modules()  # the Würstchen folders keep the Hub's index entries
     # the weights are stored as float16; dtype=float32 loads them back as float32 (helpers.moved
     # renames it for releases before 0.40 and brings the tokenizer to transformers 4)
-    options = {"dtype": torch.float32, "use_safetensors": True, **moved.component_overrides(toy_dir(name))}
+    folder = sd_folder(weights) if name == "sd15" else toy_dir(name)
+    options = {"dtype": torch.float32, "use_safetensors": True, **moved.component_overrides(folder)}
     options = moved.loading_options({**options, **overrides})
     if name.startswith("wuerstchen-"):
         cls = WuerstchenPriorPipeline if name == "wuerstchen-prior" else WuerstchenDecoderPipeline
-        pipe = cls.from_pretrained(toy_dir(name), **options).to(ctx.device)
+        pipe = cls.from_pretrained(folder, **options).to(ctx.device)
         pipe.set_progress_bar_config(disable=True)
         return pipe
     # The toy SD ships no feature extractor (it has no safety checker); the chapters that attach a
     # checker of their own get the tiny profile's 32-pixel CLIP processor, which holds no weights.
     options.setdefault("feature_extractor", tiny.clip_image_processor())
-    pipe = StableDiffusionPipeline.from_pretrained(toy_dir(name), **options).to(ctx.device)
+    pipe = StableDiffusionPipeline.from_pretrained(folder, **options).to(ctx.device)
     pipe.set_progress_bar_config(disable=True)
     return pipe
