@@ -165,6 +165,8 @@ def test_training_refuses_bad_settings(tmp_path):
         train(tmp_path, lr=0)
     with pytest.raises(ValueError, match="unknown recipe 'gpu'; known: cpu, device"):
         train(tmp_path, recipe="gpu")
+    with pytest.raises(TypeError, match="recipe must be a name in RECIPES or a Recipe; got dict"):
+        train(tmp_path, recipe={"steps": 2})
     with pytest.raises(TypeError, match="unknown recipe settings \\['epochs'\\]"):
         train(tmp_path, epochs=3)
     assert not any(tmp_path.iterdir())  # refused before anything was trained or written

@@ -3,9 +3,10 @@
 "sd15" (`models/toy-sd` at the repository's top level, made by `python -m helpers.toy train`) and
 the Würstchen families (`models/toy-wuerstchen`, `python -m helpers.toy train-wuerstchen`) have
 toy models; there is no UnCLIP-style toy. `load(name, ctx)` returns the toy pipeline for those
-and, for any other family, the tiny one with a UserWarning that says so. `helpers.pipelines.load(name, ctx)` calls it when
-`ctx.profile == "toy"` (from `helpers.setup(profile="toy")`, which sets the process up as tiny
-does: Hub blocked, one CPU thread, seeds).
+and, for any other family, the tiny one with a UserWarning that says so.
+`helpers.pipelines.load(name, ctx)` calls it when `ctx.profile == "toy"` (from
+`helpers.setup(profile="toy")`, which sets the process up as tiny does: Hub blocked, one CPU
+thread, seeds).
 """
 
 from __future__ import annotations

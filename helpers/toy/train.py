@@ -164,6 +164,8 @@ def train(out, recipe: Recipe | str = "cpu", seed: int = 0, device: str = "cpu",
         if recipe not in RECIPES:
             raise ValueError(f"unknown recipe {recipe!r}; known: {', '.join(RECIPES)}")
         recipe = RECIPES[recipe]
+    if not isinstance(recipe, Recipe):
+        raise TypeError(f"recipe must be a name in RECIPES or a Recipe; got {type(recipe).__name__}")
     unknown = set(overrides) - {f.name for f in fields(Recipe)}
     if unknown:
         raise TypeError(f"unknown recipe settings {sorted(unknown)}; known: {[f.name for f in fields(Recipe)]}")
