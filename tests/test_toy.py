@@ -189,6 +189,22 @@ def test_model_card_states_the_figures_tested_here():
     assert re.search(r"seed\W+0", card)
 
 
+def test_cards_cpu_recipe_figures_are_the_recorded_run():
+    # the card quotes benchmarks/results/toy_training.json (a full run of the cpu recipe); a rerun
+    # that changes the figures must change the card too
+    run = json.loads((ROOT / "benchmarks" / "results" / "toy_training.json").read_text())
+    recipe = RECIPES["cpu"]
+    assert (run["vae_steps"], run["vae_batch"], run["steps"], run["batch"]) == (
+        recipe.vae_steps, recipe.vae_batch, recipe.steps, recipe.batch)
+    assert run["total_seconds"] <= 30 * 60  # the toy world's budget on the 2-core CPU
+    card = CARD.read_text()
+    assert f"{run['total_seconds']:.0f} s ({run['total_seconds'] / 60:.1f} min) in all" in " ".join(card.split())
+    row = card[card.index("| PNDM (shipped) | 1 | 0.96875 |"):].splitlines()[:4]
+    cpu_column = [line.rstrip(" |").rsplit("|", 1)[1].strip() for line in row]
+    recorded = [run["accuracy"][key]["all"] for key in ("PNDM 1", "PNDM 5", "Euler 1", "Euler 5")]
+    assert [float(v) for v in cpu_column] == recorded
+
+
 @pytest.fixture(scope="module")
 def toy_pipe():
     ctx = toy_profile.setup(seed=0, device="cpu")
