@@ -72,7 +72,7 @@ def _log(claim: str, statement: str, status: str, detail: str = "") -> None:
 
 
 def _failed_line(error: BaseException) -> str:
-    # a bare `assert` has no message: the ledger shows the line that failed instead
+    # a bare `assert` has no message: the ledger and the raised message show the failed line instead
     frames = traceback.extract_tb(error.__traceback__)
     line = frames[-1].line if frames else ""
     return f"failed: {line}" if line else "an assertion without a message failed"
@@ -143,10 +143,9 @@ def still_true(
         yield
     except AssertionError as error:
         reason = str(error) or _failed_line(error)
-        detail = f" ({reason})" if reason else ""
         _log(claim, statement, CHANGED_STATUS, reason)
         if not ledger:
-            raise AssertionError(f"{CHANGED}: {statement}{detail}") from None
+            raise AssertionError(f"{CHANGED}: {statement} ({reason})") from None
         _show(claim, CHANGED_STATUS)
         return
     except named as error:

@@ -124,13 +124,16 @@ def clip_text_model(folder):
     `text_model.` prefix, which transformers 4 and early 5.x expect; they would load such a folder
     with every weight randomly initialised and only a warning. Where the layouts differ, the keys
     are renamed and loaded by hand (a missing or unexpected weight raises RuntimeError)."""
+    return _clip_text_model(folder, _renamed_keys(folder))
+
+
+def _clip_text_model(folder, renamed: dict[str, str] | None):
     from pathlib import Path
 
     import torch
     from safetensors.torch import load_file
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    renamed = _renamed_keys(folder)
     if renamed is None:
         return CLIPTextModel.from_pretrained(folder, dtype=torch.float32)
     model = CLIPTextModel(CLIPTextConfig.from_pretrained(folder))
@@ -158,6 +161,7 @@ def component_overrides(folder) -> dict:
     for name in ("text_encoder", "prior_text_encoder"):
         config = Path(folder) / name / "config.json"
         is_clip = config.exists() and '"CLIPTextModel"' in config.read_text()
-        if is_clip and _renamed_keys(Path(folder) / name) is not None:
-            found[name] = clip_text_model(Path(folder) / name)
+        renamed = _renamed_keys(Path(folder) / name) if is_clip else None
+        if renamed is not None:
+            found[name] = _clip_text_model(Path(folder) / name, renamed)
     return found

@@ -271,3 +271,29 @@ def test_toy_sd_loads_another_training_runs_folder(tmp_path):
         toy_profile.sd_folder(toy_profile.WUERSTCHEN_DIR / "decoder")
     with pytest.raises(ValueError, match="'wuerstchen' is not 'sd15'"):
         toy_profile.load("wuerstchen", ctx, weights=out)
+
+
+def test_text_encoder_saved_in_the_other_key_layout_loads_its_trained_weights(tmp_path):
+    # transformers releases disagree on the `text_model.` prefix of CLIPTextModel's saved keys;
+    # helpers.moved renames them (the claims matrix loads the toy models under older releases)
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+    from transformers import CLIPTextModel
+
+    from helpers import moved
+
+    folder = tmp_path / "pipe"
+    shutil.copytree(toy_profile.TOY_DIR / "text_encoder", folder / "text_encoder")
+    weights = folder / "text_encoder" / "model.safetensors"
+    saved = load_file(weights)
+    flipped = {k.removeprefix("text_model.") if k.startswith("text_model.") else f"text_model.{k}": v
+               for k, v in saved.items()}
+    save_file(flipped, weights, metadata={"format": "pt"})
+    found = moved.component_overrides(folder)
+    assert set(found) == {"text_encoder"}  # the flipped layout is noticed
+    reference = CLIPTextModel.from_pretrained(toy_profile.TOY_DIR / "text_encoder", dtype=torch.float32)
+    loaded = found["text_encoder"].state_dict()
+    for key, value in reference.state_dict().items():
+        assert torch.equal(loaded[key], value), key
+    assert moved.component_overrides(toy_profile.TOY_DIR) == {}  # the committed layout is left alone

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 
-from .train import RECIPES
+from .train import RECIPES, Recipe
 
-OVERRIDABLE = ("steps", "batch", "lr", "vae_steps", "vae_batch", "vae_lr", "n_images")
+OVERRIDABLE = tuple(field.name for field in fields(Recipe))  # each has a flag of the same dest
 
 
 def main(argv=None) -> int:
