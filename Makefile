@@ -6,7 +6,7 @@ PROFILE ?= tiny
 INSTALLED := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test lab bench clean browser matrix
+.PHONY: venv book test check lab bench clean browser matrix
 
 venv: $(INSTALLED)
 
@@ -34,8 +34,14 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	  else echo "no chromium: tests/test_browser.py will skip (install Debian's chromium, or set FIELDNOTES_CHROMIUM)"; fi; }
 
-test: venv browser
+test: venv browser check
 	$(BIN)/python -m pytest
+
+# Seconds, no chapter run: no float compared with == unless marked exact (tools/check_float_equality.py),
+# and the chapters' code cells formatted as the book shows them.
+check: venv
+	$(BIN)/python tools/check_float_equality.py
+	$(BIN)/python tools/format_chapters.py --check
 
 # JupyterLab on notebooks/, set up by the project's Jupyter config folder jupyter/ (not ~/.jupyter): a
 # chapter opens as a notebook on a double-click (jupytext), runs on this venv's python3 kernel, and a

@@ -226,7 +226,7 @@ def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if not value.is_meta:
             if not bool(torch.isfinite(value).all()):
                 raise ValueError(f"angle_between(): {label} holds NaN or infinite values")
-            if bool((value.norm(dim=-1) == 0).any()):
+            if bool((value.norm(dim=-1) == 0).any()):  # exact: a norm is 0 only for all-zero entries
                 raise ValueError(f"angle_between(): {label} holds a zero vector, which has no direction (the angle would be NaN)")
     try:
         torch.broadcast_shapes(a.shape, b.shape)

@@ -234,7 +234,7 @@ def a1111_slerp(val: float, low: torch.Tensor, high: torch.Tensor) -> torch.Tens
             raise ValueError(f"{name} must have at least 2 dimensions ((C, H, W) noise), got shape {tuple(tensor.shape)}")
         if not torch.isfinite(tensor).all():
             raise ValueError(f"{name} holds NaN or infinite values")
-        if bool((torch.norm(tensor, dim=1) == 0).any()):
+        if bool((torch.norm(tensor, dim=1) == 0).any()):  # exact: a norm is 0 only for all-zero entries
             raise ValueError(f"{name} has a zero vector along dim 1: its direction is undefined (A1111's slerp gives NaN)")
     if low.shape != high.shape:
         raise ValueError(f"low and high must have the same shape, got {tuple(low.shape)} and {tuple(high.shape)}")

@@ -149,7 +149,7 @@ def test_run_honours_init_noise_sigma_and_the_k_diffusion_start(mixture):
 
     dpm.step = spy
     mx.run(dpm, mixture, z, 5)
-    assert dpm.init_noise_sigma == 1.0 and torch.equal(seen["first"], z)
+    assert dpm.init_noise_sigma == 1.0 and torch.equal(seen["first"], z)  # exact: a literal
     seen.clear()
     mx.run(dpm, mixture, z, 5, start="k-diffusion")
     sigma0 = float(dpm.sigmas[0])

@@ -8,8 +8,8 @@ from helpers import plotting, widgets
 
 def test_to_array_accepts_pil_numpy_and_tensors():
     pil = Image.new("RGB", (4, 3), (255, 0, 0))
-    assert plotting.to_array(pil).shape == (3, 4, 3) and plotting.to_array(pil)[0, 0, 0] == 1.0
-    assert plotting.to_array(np.full((2, 2, 3), 255, dtype=np.uint8)).max() == 1.0
+    assert plotting.to_array(pil).shape == (3, 4, 3) and plotting.to_array(pil)[0, 0, 0] == 1.0  # exact: 255 / 255
+    assert plotting.to_array(np.full((2, 2, 3), 255, dtype=np.uint8)).max() == 1.0  # exact: 255 / 255
     chw = torch.zeros(3, 5, 6)
     assert plotting.to_array(chw).shape == (5, 6, 3)
     assert plotting.to_array(torch.zeros(1, 5, 6)).shape == (5, 6)

@@ -10,7 +10,7 @@ from helpers.record import RECORD_ENV, normalise
 
 def test_normalise_turns_shapes_and_scalars_into_json():
     assert normalise(torch.Size([1, 4, 8, 8])) == [1, 4, 8, 8]
-    assert normalise(torch.tensor(2.5)) == 2.5
+    assert normalise(torch.tensor(2.5)) == 2.5  # exact: 2.5 is a float32 value
     assert normalise(np.int64(3)) == 3 and isinstance(normalise(np.int64(3)), int)
     assert normalise({"a": (1, 2.0, "x", None, True)}) == {"a": [1, 2.0, "x", None, True]}
 

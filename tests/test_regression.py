@@ -96,5 +96,5 @@ def test_cell_seconds_sums_papermill_durations(tmp_path: Path):
 
     executed = tmp_path / "x.ipynb"
     executed.write_text(json.dumps({"cells": [{"metadata": {"papermill": {"duration": 1.5}}}, {"metadata": {}}, {"metadata": {"papermill": {"duration": None}}}]}))
-    assert cell_seconds(executed) == 1.5
-    assert cell_seconds(tmp_path / "missing.ipynb") == 0.0
+    assert cell_seconds(executed) == 1.5  # exact: a sum of dyadic durations
+    assert cell_seconds(tmp_path / "missing.ipynb") == 0.0  # exact: nothing ran

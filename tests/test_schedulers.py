@@ -173,7 +173,7 @@ def test_schedule_matches_the_formulas(sd15):
     ramp = np.linspace(0, 1, 25)
     expected = (train[-1] ** (1 / rho) + ramp * (train[0] ** (1 / rho) - train[-1] ** (1 / rho))) ** rho
     np.testing.assert_allclose(sigmas[:-1], expected, rtol=1e-4)
-    assert sigmas[-1] == 0.0 and len(timesteps) == 25
+    assert sigmas[-1] == 0.0 and len(timesteps) == 25  # exact: the appended literal 0
     assert karras.num_inference_steps is None  # worked on a copy
     ddim_t, ddim_sigmas = schedule(make("DDIM", sd15), 25)
     assert np.all(np.diff(ddim_t) < 0) and len(ddim_t) == 25

@@ -70,7 +70,7 @@ def bare_instance(cls):
 def test_known_defaults_of_the_pinned_diffusers():
     sd, xl, pixart = (by_name(c) for c in CLASSES[:3])
     guidance = (sd["guidance_scale"].default, xl["guidance_scale"].default, pixart["guidance_scale"].default)
-    assert guidance == (7.5, 5.0, 4.5)
+    assert guidance == (7.5, 5.0, 4.5)  # exact: default literals, read unchanged
     assert (sd["num_inference_steps"].default, pixart["num_inference_steps"].default) == (50, 20)
     assert xl["crops_coords_top_left"].default == (0, 0) and xl["crops_coords_top_left"].shown == "(0, 0)"
     assert pixart["negative_prompt"].shown == "''" and sd["negative_prompt"].shown == "None"

@@ -70,20 +70,21 @@ def test_shares_count_what_the_scorer_reads():
         ]
     )
     shares = endpoint_shares(frames, A, B)
+    # exact: shares of two seeds, so 0, 0.5 or 1
     assert shares["A"].tolist() == [1.0, 0.0, 0.0]
-    assert shares["B"].tolist() == [0.0, 0.0, 0.5]
-    assert shares["neither"].tolist() == [0.0, 1.0, 0.5]
-    assert shares["colour A"].tolist() == [1.0, 0.0, 0.5]
-    assert shares["shape B"].tolist() == [0.0, 0.5, 1.0]
+    assert shares["B"].tolist() == [0.0, 0.0, 0.5]  # exact
+    assert shares["neither"].tolist() == [0.0, 1.0, 0.5]  # exact
+    assert shares["colour A"].tolist() == [1.0, 0.0, 0.5]  # exact
+    assert shares["shape B"].tolist() == [0.0, 0.5, 1.0]  # exact
     assert not shares["readings"][1][1].found
 
 
 def test_crossing():
     ts = [0.0, 0.25, 0.5, 0.75, 1.0]
     assert crossing(ts, [0, 0, 0.25, 0.75, 1]) == pytest.approx(0.625)
-    assert crossing(ts, [0.6, 1, 1, 1, 1]) == 0.0
+    assert crossing(ts, [0.6, 1, 1, 1, 1]) == 0.0  # exact: the first t, copied
     assert crossing(ts, [0, 0.1, 0.2, 0.3, 0.4]) is None
-    assert crossing(ts, [0, 0, 0, 0.5, 1]) == 0.75  # reaching the level counts
+    assert crossing(ts, [0, 0, 0, 0.5, 1]) == 0.75  # reaching the level counts; exact: a t, copied
     assert crossing(ts, [0, 0, 0, 0, 1], level=0.25) == pytest.approx(0.8125)
 
 

@@ -43,7 +43,9 @@ def test_embedding_is_cell_means_stacked_into_channels():
 def test_embedding_mean_and_std_constants_match_the_data():
     images, _, _ = world.make_dataset(8000, seed=0)
     e = toy.image_embedding(torch.from_numpy(images).permute(0, 3, 1, 2))
-    assert round(float(e.mean()), 4) == toy.EMBED_MEAN and round(float(e.std()), 4) == toy.EMBED_STD
+    # the constants are the data's statistics to 4 decimals; a tolerance, since rounding a float32
+    # sum to 4 decimals flips on another CPU when it lies near a boundary
+    assert abs(float(e.mean()) - toy.EMBED_MEAN) <= 6e-5 and abs(float(e.std()) - toy.EMBED_STD) <= 6e-5
 
 
 @pytest.mark.parametrize(
@@ -110,8 +112,8 @@ def test_combined_pipeline_drops_the_halves_configs(smoke):
     out, _ = smoke
     pipe = toy.load(folder=out)
     plain = WuerstchenCombinedPipeline(**pipe.components)
-    assert plain.prior_pipe.config.resolution_multiple == 42.67
-    assert plain.decoder_pipe.config.latent_dim_scale == 10.67
+    assert plain.prior_pipe.config.resolution_multiple == 42.67  # exact: default literals, copied
+    assert plain.decoder_pipe.config.latent_dim_scale == 10.67  # exact: as above
 
 
 def test_generation_helpers_refuse_mismatched_lengths(smoke):

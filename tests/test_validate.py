@@ -27,7 +27,7 @@ def test_number_refuses(bad, error):
 def test_number_exclusive_minimum():
     with pytest.raises(ValueError, match=r"> 0"):
         v.number("scale", 0.0, minimum=0.0, exclusive_minimum=True)
-    assert v.number("scale", torch.tensor(2.0), minimum=0.0, exclusive_minimum=True) == 2.0
+    assert v.number("scale", torch.tensor(2.0), minimum=0.0, exclusive_minimum=True) == 2.0  # exact: 2.0
 
 
 def test_one_of_suggests_the_close_name():
