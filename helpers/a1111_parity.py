@@ -155,10 +155,18 @@ def diffusers_sigmas(scheduler, steps: int) -> torch.Tensor:
     from . import schedulers
 
     steps = check_steps(steps)
+    if isinstance(scheduler, type):
+        raise TypeError(
+            f"scheduler must be a diffusers scheduler instance (e.g. schedulers.make(...) or pipe.scheduler), "
+            f"got the class {scheduler.__name__} itself"
+        )
     if not hasattr(scheduler, "set_timesteps") or not hasattr(scheduler, "config"):
         raise TypeError(f"scheduler must be a diffusers scheduler, got {type(scheduler).__name__}")
     if not hasattr(scheduler, "sigmas"):
-        raise ValueError(f"scheduler: {type(scheduler).__name__} has no sigmas: it is not a k-diffusion style sampler")
+        raise ValueError(
+            f"scheduler must be a k-diffusion style (sigma-based) sampler such as Euler or DPM++ 2M; "
+            f"{type(scheduler).__name__} has no sigmas"
+        )
     _, sigmas = schedulers.schedule(scheduler, steps)
     return torch.unique_consecutive(torch.from_numpy(sigmas).float())
 

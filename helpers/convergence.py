@@ -133,7 +133,7 @@ def sweep(
     Stochastic samplers get a fresh generator seeded with `seed` for every run.
 
     Refuses a single Case (pass a list), an empty list, `steps` given as one int or holding a count
-    below 1, a negative or non-int seed, z or ref of the wrong shape."""
+    below 1, a negative or non-int seed, a progress that is not a bool ("yes"), z or ref of the wrong shape."""
     from tqdm.auto import tqdm
 
     if isinstance(cases, Case) or not isinstance(cases, Sequence) or not all(isinstance(c, Case) for c in cases):
@@ -147,6 +147,7 @@ def sweep(
     if not steps:
         raise ValueError("steps: sweep needs at least one step count")
     seed = validate.integer("seed", seed, minimum=0)
+    progress = validate.boolean("progress", progress)
     z = _as_float64(z, "z") if isinstance(z, np.ndarray) else z
     if not isinstance(z, torch.Tensor) or z.ndim != 2 or z.shape[1] != mixture.dim:
         raise ValueError(f"z must be a float tensor of shape (n, {mixture.dim}), got {getattr(z, 'shape', type(z).__name__)}")
@@ -199,6 +200,7 @@ def plot_convergence(results: pd.DataFrame, title: str | None = None, stochastic
     import matplotlib.pyplot as plt
 
     _check_results(results, ("label", "steps", "nfe", "median_error", "stochastic"))
+    stochastic = validate.boolean("stochastic", stochastic)
     shown = results if stochastic else results[~results["stochastic"].astype(bool)]
     if shown.empty:
         raise ValueError("no rows to plot (only stochastic samplers? pass stochastic=True)")

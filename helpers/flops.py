@@ -271,8 +271,9 @@ def _no_weight_init(cls):
 def build_on_meta(cls: type, config: dict) -> torch.nn.Module:
     """`cls(**config)` on the meta device, in eval mode: shapes only, no memory, no weights.
 
-    Refuses: a `cls` that is not a torch.nn.Module class, a `config` that is not a dict, and
-    config keys `cls.__init__` does not take (naming the closest one).
+    Refuses: a `cls` that is not a torch.nn.Module class, a `config` that is not a dict,
+    config keys `cls.__init__` does not take (naming the closest one), and config values of the
+    wrong kind by `cls.__init__`'s annotations or defaults (a string for a number and vice versa).
     """
     if not (isinstance(cls, type) and issubclass(cls, torch.nn.Module)):
         raise TypeError(f"cls must be a torch.nn.Module class (e.g. diffusers.UNet2DConditionModel), got {cls!r:.80}")
@@ -281,6 +282,7 @@ def build_on_meta(cls: type, config: dict) -> torch.nn.Module:
     parameters = inspect.signature(cls.__init__).parameters
     if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
         validate.keywords("config", config, [name for name in parameters if name != "self"])
+    validate.init_values("config", cls, config)  # "64" for an int, 3 for a str: refused before building
     with torch.device("meta"), _no_weight_init(cls):
         model = cls(**config)
     return model.eval()

@@ -89,22 +89,29 @@ def _work_dtype(device: torch.device) -> torch.dtype:
 
 def _as_t(t, name: str) -> tuple[torch.Tensor, bool]:
     """`t` as a 1-D float64 CPU tensor, and whether the caller asked for a batch."""
+    accepted = "t must be a float in [0, 1] or a 1-D sequence (list, array, tensor) of them"
+    if isinstance(t, np.ndarray) and t.ndim == 0:
+        t = t[()]  # a 0-d array is a scalar, as NumPy scalars are
     if isinstance(t, (bool, np.bool_)):
-        raise TypeError(f"{name}(): t must be a float in [0, 1] or a 1-D tensor of them, got a bool")
+        raise TypeError(f"{name}(): {accepted}, got a bool")
     if isinstance(t, (int, float, np.integer, np.floating)):
         values, batched = torch.tensor([float(t)], dtype=torch.float64), False
     elif isinstance(t, torch.Tensor):
         if t.ndim > 1:
-            raise ValueError(f"{name}(): t must be a float or a 1-D tensor, got shape {tuple(t.shape)}")
-        if t.is_complex():
-            raise TypeError(f"{name}(): t must be real, got dtype {t.dtype}")
+            raise ValueError(f"{name}(): {accepted}, got shape {tuple(t.shape)}")
+        if t.is_complex() or t.dtype == torch.bool:
+            raise TypeError(f"{name}(): {accepted} (real numbers), got dtype {t.dtype}")
         values, batched = t.detach().to("cpu", torch.float64).reshape(-1), t.ndim == 1
-    elif isinstance(t, (Sequence, np.ndarray)) and not isinstance(t, str):
-        values, batched = torch.as_tensor(np.asarray(t, dtype=np.float64)).reshape(-1), True
+    elif isinstance(t, (Sequence, np.ndarray)) and not isinstance(t, (str, bytes)):
+        try:  # strings are not parsed, a nested list is not flattened
+            values = torch.as_tensor(validate.numeric_array("t", t if isinstance(t, np.ndarray) else list(t), ndim=1))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name}(): {error}; accepted: one float in [0, 1] or a 1-D sequence of them") from None
+        batched = True
     else:
-        raise TypeError(f"{name}(): t must be a float in [0, 1] or a 1-D tensor of them, got {type(t).__name__}")
+        raise TypeError(f"{name}(): {accepted}, got {type(t).__name__}")
     if batched and values.numel() == 0:
-        raise ValueError(f"{name}(): t is empty")
+        raise ValueError(f"{name}(): {accepted}, got an empty {type(t).__name__}: pass at least one t")
     if not torch.isfinite(values).all() or (values < 0).any() or (values > 1).any():
         raise ValueError(f"{name}(): every t must lie in [0, 1], got {values.tolist()}")
     return values, batched
@@ -231,7 +238,10 @@ def angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     try:
         torch.broadcast_shapes(a.shape, b.shape)
     except RuntimeError:
-        raise ValueError(f"angle_between(): shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast") from None
+        raise ValueError(
+            f"angle_between(): b must broadcast against a (the same vector length {a.shape[-1]}, or a batch of such "
+            f"vectors); got shapes a {tuple(a.shape)} and b {tuple(b.shape)}"
+        ) from None
     work = _work_dtype(a.device)
     unit_a = a.to(work) / a.to(work).norm(dim=-1, keepdim=True)
     unit_b = b.to(work) / b.to(work).norm(dim=-1, keepdim=True)

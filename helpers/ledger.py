@@ -105,13 +105,32 @@ def load_matrix(path: str | Path = MATRIX) -> dict:
 def statuses(matrix: dict, release: str) -> dict[str, dict]:
     """{claim id: {"status": ..., "detail": ...}} of one release of `matrix`.
 
-    Refuses: a release the matrix does not hold (ValueError listing those it holds).
+    Refuses: a matrix without its "claims" and "releases" lists, a release that is not a str
+    (TypeError), a release the matrix does not hold (ValueError listing those it holds).
     """
+    _check_matrix(matrix)
     releases = [entry["diffusers"] for entry in matrix["releases"]]
+    if not isinstance(release, str):
+        raise TypeError(
+            f"release must be a diffusers version as a str, one of {releases}, got {type(release).__name__} {release!r}"
+        )
     if release not in releases:
-        raise ValueError(f"the matrix holds releases {releases}, not {release!r}")
+        raise ValueError(f"the matrix holds releases {releases}, not {release!r}: release must be one of them")
     entry = matrix["releases"][releases.index(release)]
     return entry["claims"]
+
+
+def _check_matrix(matrix) -> None:
+    """Refuse a matrix that is not a dict holding the lists "claims" and "releases" (what `load`
+    returns and `merge` writes)."""
+    if not isinstance(matrix, dict):
+        raise TypeError(f"matrix must be a claims matrix (a dict with 'claims' and 'releases', as load_matrix() returns), got {type(matrix).__name__}")
+    missing = [key for key in ("claims", "releases") if not isinstance(matrix.get(key), list)]
+    if missing:
+        raise ValueError(
+            f"matrix must be a claims matrix with the lists 'claims' and 'releases' (as load_matrix() returns); "
+            f"{' and '.join(map(repr, missing))} {'is' if len(missing) == 1 else 'are'} missing or not a list"
+        )
 
 
 def changes(matrix: dict) -> list[tuple[str, dict[str, str]]]:
@@ -133,6 +152,7 @@ def table(matrix: dict):
     cell the claim's status there. Releases are the matrix's own order (newest first)."""
     import pandas as pd
 
+    _check_matrix(matrix)
     rows = []
     for claim in matrix["claims"]:
         row = {"chapter": claim["chapter"], "claim": claim["claim"], "statement": claim["statement"]}

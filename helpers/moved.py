@@ -59,8 +59,16 @@ def loading_options(options: dict) -> dict:
     releases that do not know `dtype` yet (before 0.40, which added `_resolve_dtype` in
     pipeline_utils.py and turned `torch_dtype` into the deprecated spelling). Before 0.40 a `dtype=`
     is ignored with a warning and fp16 weights stay fp16."""
+    from collections.abc import Mapping
+
     from packaging.version import Version
 
+    if not isinstance(options, Mapping):
+        hint = " (turn a list of pairs into one with dict(pairs))" if isinstance(options, (list, tuple)) else ""
+        raise TypeError(
+            f"options must be a mapping of from_pretrained keyword to value, e.g. {{'dtype': torch.float16}}, "
+            f"got {type(options).__name__}{hint}"
+        )
     if "dtype" in options and Version(_version()) < Version("0.40.0"):
         options = dict(options)
         options["torch_dtype"] = options.pop("dtype")

@@ -17,6 +17,7 @@ processors, reads which modules received a marker, and puts every original proce
 
 from __future__ import annotations
 
+import difflib
 import re
 import types
 
@@ -44,13 +45,24 @@ def _pattern(entry: str, name: str) -> re.Pattern:
     if not entry.strip():
         raise ValueError(f"{name}: an empty entry {entry!r} would match every self-attention module; name a block (e.g. 'mid')")
     try:
-        return re.compile(entry)
+        compiled = re.compile(entry)
     except re.error as error:
         raise ValueError(f"{name}: {entry!r} is not a valid regular expression ({error}); diffusers uses re.search") from None
+    found = compiled.search("\x00")  # an empty match in a name that holds no block: it matches every name
+    if found is not None and found.group() == "":
+        raise ValueError(
+            f"{name}: {entry!r} matches the empty string (an empty alternative such as 'mid|'?), so re.search finds it in "
+            "every self-attention module; every entry must name a block (e.g. 'mid', 'down.*attentions')"
+        )
+    return compiled
 
 
 def _check_denoiser(denoiser) -> None:
     if isinstance(denoiser, torch.nn.Module):
+        if callable(getattr(denoiser, "encode", None)) and callable(getattr(denoiser, "decode", None)):
+            # an autoencoder's mid-block attention is no PAG layer: PAG perturbs the denoiser only
+            raise TypeError(f"denoiser must be the pipeline's denoiser (pipe.unet or pipe.transformer), got the "
+                            f"autoencoder {type(denoiser).__name__}")
         return
     parts = [part for part in ("unet", "transformer") if isinstance(getattr(denoiser, part, None), torch.nn.Module)]
     hint = f"; this looks like a pipeline: pass pipe.{parts[0]}" if parts else ""
@@ -141,9 +153,36 @@ def check_layers(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
     too_much = {entry: names for entry, names in too_much.items() if names}
     problems = []
     if empty:
-        problems.append(f"match no self-attention module: {', '.join(map(repr, empty))}")
+        problems.append(f"match no self-attention module: {', '.join(map(repr, empty))}{_what_matches(denoiser, empty)}")
     for entry, names in too_much.items():
         problems.append(f"{entry!r} also matches inside longer numbers: {', '.join(names[:4])}{' ...' if len(names) > 4 else ''}")
     if problems:
-        raise ValueError("pag_applied_layers entries that " + "; ".join(problems))
+        raise ValueError("layers: pag_applied_layers entries that " + "; ".join(problems))
     return report
+
+
+def _what_matches(denoiser: torch.nn.Module, empty: list[str]) -> str:
+    """What an entry must look like, from `denoiser`'s self-attention module names: the blocks
+    that hold one, and for each failed entry a close match (another case, a near spelling)."""
+    from diffusers.models.attention_processor import Attention
+
+    names = [n for n, m in denoiser.named_modules() if isinstance(m, Attention) and not m.is_cross_attention]
+    blocks = []
+    for name in names:
+        parts = name.split(".")
+        block = ".".join(parts[:2]) if len(parts) > 1 and parts[1].isdigit() else parts[0]
+        if block not in blocks:
+            blocks.append(block)
+    examples = [e for e in ("mid", "down", "up") if any(e in name for name in names)] + blocks
+    hints = []
+    for entry in empty:
+        close = []
+        if any(re.search(entry, name, re.IGNORECASE) for name in names):
+            close.append(entry.lower() if any(re.search(entry.lower(), n) for n in names) else f"{entry} in another case")
+        close += [c for c in difflib.get_close_matches(entry, examples, n=2) if c not in close]
+        if close:
+            hints.append(f"{entry!r}: did you mean {' or '.join(map(repr, close))}? (diffusers uses re.search: case matters)")
+    shown = ", ".join(map(repr, examples[:10])) + (" ..." if len(examples) > 10 else "")
+    return (f" ({'; '.join(hints)})" if hints else "") + (
+        f"; each entry of layers must match part of a self-attention module's name, e.g. {shown}"
+    )

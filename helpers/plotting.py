@@ -100,7 +100,7 @@ def image_grid(
             raise TypeError(f"titles must be a list of strings, one per image, got {type(titles).__name__} {titles!r:.40}")
         titles = list(titles)
         if len(titles) != len(images):
-            raise ValueError(f"titles: got {len(titles)} titles for {len(images)} images")
+            raise ValueError(f"titles must hold one title per image: got {len(titles)} titles for {len(images)} images")
         for i, title in enumerate(titles):
             if not isinstance(title, str):
                 raise TypeError(f"titles[{i}] must be a str, got {type(title).__name__} {title!r}")
@@ -156,6 +156,11 @@ def line_plot(series: dict, xlabel: str, ylabel: str, title: str | None = None, 
             raise ValueError(f"series[{label!r}]: x has {x.size} values and y {y.size}; they must have the same length")
         if logy and (y <= 0).any():
             raise ValueError(f"series[{label!r}]: y holds values <= 0 ({y[y <= 0][:3].tolist()}), which a log axis (logy=True) drops")
+        if logy and np.isinf(y.astype(float)).any():
+            raise ValueError(
+                f"series[{label!r}]: y must be finite on a log axis (logy=True), which drops infinite values without a "
+                f"word; got {y[np.isinf(y.astype(float))][:3].tolist()}"
+            )
         data[label] = (x, y)
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for label, (x, y) in data.items():

@@ -402,10 +402,18 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"{name} must be a tensor, got {type(tensor).__name__}")
         if not torch.isfinite(tensor).all():
-            raise ValueError(f"{name} holds NaN or infinite values")
+            raise ValueError(f"{name} must hold finite numbers only; it holds NaN or infinite values")
     chunk_length = validate.positive_int("chunk_length", chunk_length)
     if z.ndim != 3 or weights.shape != (z.shape[1],):
         raise ValueError(f"z must be [1, T, D] and weights [T]; got {tuple(z.shape)} and {tuple(weights.shape)}")
+    if empty is not None:  # checked for every method: a wrong encoding is a mistake even where unused
+        if not isinstance(empty, torch.Tensor):
+            raise TypeError(f"empty must be a tensor (the empty prompt's encoding) or None, got {type(empty).__name__}")
+        if tuple(empty.shape) != (1, chunk_length, z.shape[2]):
+            raise ValueError(
+                f"empty must be the empty prompt's encoding of shape [1, {chunk_length}, {z.shape[2]}] (one chunk, z's "
+                f"width), got {tuple(empty.shape)}" + ("" if method == "compel" else f"; method {method!r} does not use it")
+            )
     if z.shape[1] % chunk_length:
         raise ValueError(f"z has {z.shape[1]} tokens, not a multiple of chunk_length={chunk_length}")
     w = weights.to(z.dtype)[None, :, None]

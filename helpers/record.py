@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import validate
+
 RECORD_ENV = "FIELDNOTES_RECORD"
 # A bare float is "exact by construction": the same arithmetic on any CPU, up to rounding in the
 # last few bits of a float32 (vectorised and scalar kernels round differently).
@@ -44,14 +46,18 @@ class approx:  # noqa: N801 - reads as a function at the record(...) call
     why: str = ""
 
     def __post_init__(self):
-        number = float(self.value)
-        if not math.isfinite(number):
-            raise ValueError(f"approx(value={number}): record only finite numbers")
-        if self.rtol < 0 or self.atol < 0 or (self.rtol == 0 and self.atol == 0):
-            raise ValueError(f"approx(rtol={self.rtol}, atol={self.atol}): give a positive rtol or atol")
+        # a bool or a string is no statistic (float() would take both), a NaN tolerance no tolerance
+        number = validate.number("approx(value=...)", self.value)
+        rtol = validate.number("approx(rtol=...)", self.rtol, minimum=0)
+        atol = validate.number("approx(atol=...)", self.atol, minimum=0)
+        if rtol == 0 and atol == 0:
+            raise ValueError(f"approx(rtol={rtol}, atol={atol}): give a positive rtol or atol")
         if not isinstance(self.why, str) or len(self.why.strip()) < 10:
             raise ValueError("approx(why=...): say in words why this figure needs a tolerance (at least a short sentence)")
         object.__setattr__(self, "value", number)
+        for name, checked in (("rtol", rtol), ("atol", atol)):
+            if type(getattr(self, name)) not in (int, float):  # a NumPy or tensor scalar: JSON takes Python numbers
+                object.__setattr__(self, name, checked)
 
     def as_json(self) -> dict:
         return {"approx": self.value, "rtol": self.rtol, "atol": self.atol, "why": self.why}
@@ -92,8 +98,9 @@ def normalise(value, key: str = "value") -> Figure:
             out[k] = normalise(v, f"{key}.{k}")
         return out
     raise TypeError(
-        f"figure {key!r} has type {type(value).__name__}; record numbers, strings, bools, None, "
-        "shapes (torch.Size), 0-d tensors, and lists or dicts of those"
+        f"figure {key!r} has type {type(value).__name__}{f' of shape {tuple(value.shape)}' if hasattr(value, 'shape') else ''}; "
+        "accepted: numbers, strings, bools, None, shapes (torch.Size), 0-d tensors, and lists or dicts of those "
+        "(record a summary such as its shape or mean, not the whole object)"
     )
 
 

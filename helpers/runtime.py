@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import validate
+
 PROFILES = ("tiny", "full", "toy")  # toy: trained toy weights where they exist (helpers.toy), else tiny
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PROFILE_ENV = "PROFILE"
@@ -41,6 +43,15 @@ class Context:
     device: torch.device
     dtype: torch.dtype
 
+    def __post_init__(self):
+        # checked here too, so that a hand-made or dataclasses.replace()d Context fails at once, not inside a load
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {self.profile!r}")
+        object.__setattr__(self, "seed", validate.seed("seed", self.seed, maximum=validate.NUMPY_MAX_SEED))
+        if not isinstance(self.device, torch.device):
+            raise TypeError(f"device must be a torch.device (helpers.setup(device=...) makes one), got {self.device!r}")
+        validate.dtype("dtype", self.dtype, self.device)
+
     @property
     def tiny(self) -> bool:
         # toy runs offline at tiny sizes; only families with toy weights load something else
@@ -52,13 +63,14 @@ class Context:
         It lives on the device the pipeline samples on, so the same seed gives the same noise on
         every run on that device. MPS has no device generators: a CPU one is used there.
         """
+        seed = self.seed if seed is None else validate.seed("seed", seed)
         device = "cpu" if self.device.type == "mps" else self.device
-        return torch.Generator(device=device).manual_seed(self.seed if seed is None else seed)
+        return torch.Generator(device=device).manual_seed(seed)
 
     def generators(self, n: int, seed: int | None = None) -> list[torch.Generator]:
         """`n` identically seeded generators: one per image of a batch, all drawing the same noise."""
-        if n < 1:
-            raise ValueError(f"generators(n) needs n >= 1, got {n}")
+        n = validate.positive_int("n", n)
+        seed = None if seed is None else validate.seed("seed", seed)
         return [self.generator(seed) for _ in range(n)]
 
 
@@ -72,6 +84,9 @@ def resolve_profile(profile: str | None) -> str:
 
 def resolve_device(device: str | torch.device) -> torch.device:
     """'auto' picks cuda, then mps, then cpu. An explicit device must be available."""
+    if not isinstance(device, (str, torch.device)):
+        accepted = f"device must be a str ({', '.join(DEVICES)}) or a torch.device"
+        raise TypeError(f"{accepted}, got {type(device).__name__} {device!r}")
     name = str(device)
     kind = name.split(":")[0]
     if kind not in DEVICES:
@@ -195,7 +210,9 @@ def hub_blocked() -> bool:
     return _before_block is not None
 
 
-def setup(profile: str | None = None, seed: int = 0, device: str | torch.device = "auto") -> Context:
+def setup(
+    profile: str | None = None, seed: int = 0, device: str | torch.device = "auto", dtype: torch.dtype | None = None
+) -> Context:
     """Prepare the process for a chapter and return its `Context`.
 
     - profile: 'tiny' (default; tiny local pipelines, no network), 'full' (real checkpoints) or
@@ -203,6 +220,11 @@ def setup(profile: str | None = None, seed: int = 0, device: str | torch.device 
       `None` reads the PROFILE environment variable.
     - seed: seeds Python, NumPy and torch; `ctx.generator()` hands out generators with it.
     - device: 'auto' (cuda, then mps, then cpu), or one of those names.
+    - dtype: what pipelines load in; None picks `default_dtype(device)` (float32 on the CPU).
+
+    Refuses: an unknown profile or device, a device torch does not see, a seed that is not an int in
+    [0, 2^32 - 1] (NumPy's global seed takes no more; TypeError for "42", 1.5 or True), a dtype that is
+    not a floating-point torch.dtype or that the device does not run (`validate.dtype`).
 
     On the CPU the thread count is fixed and torch's deterministic algorithms are switched on, so
     two runs give the same numbers.
@@ -212,9 +234,9 @@ def setup(profile: str | None = None, seed: int = 0, device: str | torch.device 
     Nothing is restored when the chapter ends; tests restore it with the `process_state` fixture.
     """
     chosen = resolve_profile(profile)
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = validate.seed("seed", seed, maximum=validate.NUMPY_MAX_SEED)
     dev = resolve_device(device)
+    dtype = default_dtype(dev) if dtype is None else validate.dtype("dtype", dtype, dev)
     if chosen in ("tiny", "toy"):
         block_hub_downloads()
     else:
@@ -223,4 +245,4 @@ def setup(profile: str | None = None, seed: int = 0, device: str | torch.device 
     if dev.type == "cpu":
         torch.set_num_threads(CPU_THREADS)
         torch.use_deterministic_algorithms(True)
-    return Context(profile=chosen, seed=seed, device=dev, dtype=default_dtype(dev))
+    return Context(profile=chosen, seed=seed, device=dev, dtype=dtype)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import inspect
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ from diffusers import (
     UniPCMultistepScheduler,
 )
 from diffusers.configuration_utils import ConfigMixin
+from diffusers.schedulers.scheduling_utils import SchedulerMixin
 from diffusers.utils import is_torchsde_available
 
 from . import validate
@@ -209,13 +212,18 @@ def a1111_name(sampler: str, schedule_type: str = "Automatic") -> str:
         raise TypeError(
             f"schedule_type must be a string, one of {', '.join(SCHEDULE_TYPES)}, got {type(schedule_type).__name__}"
         )
+    if schedule_type not in SCHEDULE_TYPES:
+        try:
+            validate.one_of("schedule_type", schedule_type, SCHEDULE_TYPES)
+        except ValueError as error:
+            raise ValueError(f"{error} (A1111's menu entries; case matters)") from None
     if sampler not in AUTOMATIC:
         raise ValueError(f"sampler {sampler!r} takes no A1111 schedule type; samplers that do: {', '.join(AUTOMATIC)}")
     resolved = AUTOMATIC[sampler] if schedule_type == "Automatic" else schedule_type
     if resolved not in ("Uniform", "Karras", "Exponential"):
         raise ValueError(
-            f"schedule type {schedule_type!r} is not part of any SAMPLERS name; use "
-            f"make({sampler!r}, config, **SCHEDULE_TYPES[{schedule_type!r}].kwargs) where SCHEDULE_TYPES has it"
+            f"schedule_type={schedule_type!r} is not part of any SAMPLERS name (accepted here: Automatic, Uniform, Karras, "
+            f"Exponential); use make({sampler!r}, config, **SCHEDULE_TYPES[{schedule_type!r}].kwargs) instead"
         )
     name = sampler if resolved == "Uniform" else f"{sampler} {resolved}"
     if name not in SAMPLERS and SAMPLERS[sampler].scheduler_class is None:
@@ -267,8 +275,54 @@ def lookup(name: str) -> Sampler:
     raise ValueError(f"name: unknown sampler {name!r}; {hint}valid names (as Automatic1111 writes them): {', '.join(SAMPLERS)}")
 
 
+def _scheduler_class(name: str, cls) -> type:
+    """`cls` if it is a diffusers scheduler class; a TypeError naming `name` otherwise (a class name
+    as a string, an instance)."""
+    if isinstance(cls, type) and issubclass(cls, SchedulerMixin):
+        return cls
+    if isinstance(cls, SchedulerMixin):
+        got = f"an instance of {type(cls).__name__}: pass its class, type(scheduler)"
+    elif isinstance(cls, str):
+        got = f"the string {cls!r}: pass the class itself, e.g. diffusers.{cls}" if cls.isidentifier() else f"the string {cls!r}"
+    else:
+        got = f"{type(cls).__name__} {cls!r:.60}"
+    raise TypeError(f"{name} must be a diffusers scheduler class such as EulerDiscreteScheduler, got {got}")
+
+
+@functools.lru_cache(maxsize=1)
+def known_config_keys() -> frozenset[str]:
+    """Every setting some diffusers scheduler class takes, plus the legacy keys old shipped configs
+    still carry: the keys a scheduler config may hold without being a typo."""
+    import diffusers.schedulers as module
+
+    keys = set(LEGACY_CONFIG_KEYS)
+    for name in dir(module):
+        if not name.endswith("Scheduler"):
+            continue
+        try:
+            cls = getattr(module, name)
+        except Exception:  # noqa: BLE001 - an optional backend (flax, torchsde) missing
+            continue
+        if isinstance(cls, type) and issubclass(cls, SchedulerMixin):
+            keys |= accepted_keys(cls)
+    return frozenset(keys)
+
+
+# keys that scheduler configs on the Hub carry although no current class takes them (diffusers
+# drops them with a warning at most)
+LEGACY_CONFIG_KEYS = ("tensor_format", "predict_epsilon", "clip_sample_range", "set_alpha_to_zero")
+
+# documented ranges of integer settings diffusers does not check at construction
+SETTING_RANGES = {
+    ("DPMSolverMultistepScheduler", "solver_order"): (1, 3),
+    ("DPMSolverSinglestepScheduler", "solver_order"): (1, 3),
+    ("DEISMultistepScheduler", "solver_order"): (1, 3),
+}
+
+
 def accepted_keys(cls: type) -> set[str]:
     """The settings `cls.__init__` takes: the only keys `from_config` can apply."""
+    cls = _scheduler_class("cls", cls)
     parameters = inspect.signature(cls.__init__).parameters
     return {
         key
@@ -294,6 +348,9 @@ CHECKED_VALUES = ("prediction_type", "timestep_spacing", "final_sigmas_type", "t
 def setting_values(cls: type, key: str) -> tuple[str, ...] | None:
     """The string values `cls` accepts for the setting `key`: the `Literal[...]` of its `__init__`
     annotation, else `DEFAULT_VALUES[key]`; None when the key is not one `make` checks by value."""
+    cls = _scheduler_class("cls", cls)
+    if not isinstance(key, str):
+        raise TypeError(f"key must be one setting name (a str) such as 'timestep_spacing', got {type(key).__name__} {key!r:.60}")
     if key not in CHECKED_VALUES or key not in accepted_keys(cls):
         return None
     try:
@@ -306,14 +363,28 @@ def setting_values(cls: type, key: str) -> tuple[str, ...] | None:
     return DEFAULT_VALUES.get(key)
 
 
-def check_settings(cls: type, settings: Mapping) -> None:
+def check_settings(cls: type, settings: Mapping) -> dict:
     """Refuse, before diffusers does it late or never, a setting whose value `cls` does not accept.
 
     A string setting `setting_values` knows must be one of them ("Trailing" and "eps" are not); a
     setting whose default is a bool must be a bool, an int default an int, a float default a number.
-    ValueError/TypeError naming the setting and the accepted values.
+    ValueError/TypeError naming the setting and the accepted values. Returns the settings with NumPy
+    scalars as Python ones (np.bool_(True) -> True), so the config stays JSON.
+    Also refuses (TypeError) a `cls` that is not a scheduler class (an instance gets the hint to pass
+    type(scheduler)) and `settings` that are not a mapping (a list of pairs).
     """
+    if not (isinstance(cls, type) and issubclass(cls, SchedulerMixin)):
+        got = (f"an instance of {type(cls).__name__}: pass its class, type(scheduler) (here {type(cls).__name__})"
+               if isinstance(cls, SchedulerMixin) else f"{type(cls).__name__} {cls!r:.60}")
+        raise TypeError(f"cls must be a diffusers scheduler class such as EulerDiscreteScheduler, got {got}")
+    if not isinstance(settings, Mapping):
+        hint = " (turn a list of pairs into one with dict(pairs))" if isinstance(settings, (list, tuple)) else ""
+        raise TypeError(
+            f"settings must be a mapping of setting name to value, e.g. {{'use_karras_sigmas': True}}, "
+            f"got {type(settings).__name__}{hint}"
+        )
     defaults = _defaults_of(cls)
+    settings = {key: value.item() if isinstance(value, np.generic) else value for key, value in settings.items()}
     for key, value in settings.items():
         values = setting_values(cls, key)
         if values is not None:
@@ -328,19 +399,74 @@ def check_settings(cls: type, settings: Mapping) -> None:
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{cls.__name__}: {key} must be True or False, got {type(value).__name__} {value!r}")
         elif isinstance(default, int) and not isinstance(value, (list, tuple, np.ndarray)):
-            validate.integer(f"{cls.__name__}: {key}", value)
+            low, high = SETTING_RANGES.get((cls.__name__, key), (None, None))
+            validate.integer(f"{cls.__name__}: {key}", value, minimum=low, maximum=high)
         elif isinstance(default, float):
             validate.number(f"{cls.__name__}: {key}", value)
+    return settings
+
+
+BETA_SCHEDULES = ("linear", "scaled_linear", "squaredcos_cap_v2")  # where a class's source cannot be read
+
+
+def _beta_schedules(cls: type) -> tuple[str, ...] | None:
+    """The beta_schedule names `cls.__init__` implements (it raises NotImplementedError for others)."""
+    try:
+        found = re.findall(r'beta_schedule == "(\w+)"', inspect.getsource(cls.__init__))
+    except (OSError, TypeError):
+        return BETA_SCHEDULES
+    return tuple(sorted(set(found))) or None
+
+
+def _check_noise_schedule(cls: type, config: Mapping) -> None:
+    """Refuse a config whose noise schedule is empty or meaningless; diffusers builds those without a
+    word (backwards or > 1 betas give NaN or infinite sigmas) or fails deep inside (no timesteps)."""
+    label = cls.__name__
+    steps = config.get("num_train_timesteps")
+    if steps is not None:
+        steps = validate.integer(f"{label}: num_train_timesteps", steps, minimum=1)
+    if config.get("steps_offset") is not None:
+        validate.integer(f"{label}: steps_offset", config["steps_offset"], minimum=0)
+    betas = config.get("trained_betas")
+    if betas is not None:  # diffusers then ignores beta_start, beta_end and beta_schedule
+        accepted = f"{label}: trained_betas must be a 1-d sequence of numbers in (0, 1), one per training timestep"
+        if np.ndim(betas) != 1:
+            raise ValueError(f"{accepted}, got shape {np.shape(betas)}")
+        values = [validate.number(f"{label}: trained_betas[{i}]", b) for i, b in enumerate(betas)]
+        if not all(0 < b < 1 for b in values):
+            raise ValueError(f"{accepted}, got values in [{min(values)}, {max(values)}]")
+        if steps is not None and len(values) != steps:
+            raise ValueError(
+                f"{label}: trained_betas must hold one beta per training timestep (num_train_timesteps={steps}), "
+                f"got {len(values)}"
+            )
+        return
+    schedule, known = config.get("beta_schedule"), _beta_schedules(cls)
+    if "beta_schedule" in config and known is not None:
+        validate.one_of(f"{label}: beta_schedule", schedule, known)
+    for key in ("beta_start", "beta_end"):
+        if config.get(key) is not None:
+            value = validate.number(f"{label}: {key}", config[key])
+            if not 0 < value < 1:
+                raise ValueError(f"{label}: {key} must lie in (0, 1) (a beta is a variance per step), got {value}")
+    start, end = config.get("beta_start"), config.get("beta_end")
+    if schedule in ("linear", "scaled_linear") and start is not None and end is not None and start > end:
+        raise ValueError(
+            f"{label}: beta_start ({start}) must not exceed beta_end ({end}): the betas grow from beta_start to beta_end "
+            "over the training timesteps (SD 1.5: 0.00085 and 0.012)"
+        )
 
 
 def _config_of(base) -> Mapping:
+    from diffusers import DiffusionPipeline
+
+    if isinstance(base, DiffusionPipeline):
+        raise TypeError(
+            f"base_config must be a scheduler or its config, got the pipeline {type(base).__name__}: pass pipe.scheduler"
+        )
     if isinstance(base, ConfigMixin):
         return base.config
-    if isinstance(base, Mapping):
-        return base
-    raise TypeError(
-        f"base_config must be a scheduler or its config (a dict such as pipe.scheduler.config), got {type(base).__name__}"
-    )
+    return validate.instance("base_config", base, Mapping, "a scheduler or its config (a dict such as pipe.scheduler.config)")
 
 
 def _same(a, b) -> bool:
@@ -365,6 +491,12 @@ def edited_keys(config: Mapping, source: type | None = None) -> dict[str, str]:
     """
     import diffusers
 
+    if isinstance(config, ConfigMixin):
+        raise TypeError(
+            f"config must be a scheduler's config (a mapping such as scheduler.config), got the "
+            f"{type(config).__name__} itself: pass its .config"
+        )
+    validate.instance("config", config, Mapping, "a scheduler's config (a mapping such as scheduler.config)")
     if source is None:
         named = getattr(diffusers, str(config.get("_class_name")), None)
         source = named if isinstance(named, type) else None
@@ -416,6 +548,17 @@ def make(name: str, base_config, **overrides):
             "A1111 samplers need a DDPM-style scheduler config such as shipped_configs.SD15_SCHEDULER_CONFIG "
             "or pipe.scheduler.config"
         )
+    known = known_config_keys()
+    typos = [k for k in config if isinstance(k, str) and not k.startswith("_") and k not in known]
+    if typos:
+        hints = []
+        for key in typos:
+            close = difflib.get_close_matches(key, sorted(known), n=1)
+            hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(
+            f"base_config holds {', '.join(hints)}, which no diffusers scheduler takes (from_config would silently "
+            f"drop it); a config holds only scheduler settings such as {', '.join(sorted(accepted_keys(cls))[:6])}, ..."
+        )
     accepted = accepted_keys(cls)
     unknown = sorted(set(overrides) - accepted)
     if unknown:
@@ -425,8 +568,12 @@ def make(name: str, base_config, **overrides):
         )
     used_defaults = set(config.get("_use_default_values", ()))
     carried = {k: config[k] for k in MODEL_KEYS if k in config and k not in used_defaults}
+    carried = {k: v.item() if isinstance(v, np.generic) else v for k, v in carried.items()}
     settings = {**copy.deepcopy(sampler.kwargs), **overrides}
-    check_settings(cls, {**{k: v for k, v in carried.items() if k in accepted}, **settings})
+    checked = check_settings(cls, {**{k: v for k, v in carried.items() if k in accepted}, **settings})
+    carried = {k: checked.get(k, v) for k, v in carried.items()}
+    settings = {k: checked[k] for k in settings}
+    _check_noise_schedule(cls, {**_defaults_of(cls), **carried, **settings})
     try:
         with quiet_diffusers():
             return cls.from_config(carried, **settings)
@@ -439,6 +586,9 @@ def swap(pipe, name: str, **overrides):
 
     The assignment goes through the pipeline, so `pipe.config["scheduler"]` names the new class.
     """
+    from diffusers import DiffusionPipeline
+
+    validate.instance("pipe", pipe, DiffusionPipeline, "a diffusers pipeline with a scheduler (swap)")
     current = getattr(pipe, "scheduler", None)
     if not isinstance(current, ConfigMixin):
         raise TypeError(f"pipe must be a diffusers pipeline with a scheduler (swap), got {type(pipe).__name__}")
@@ -455,11 +605,10 @@ def explain(scheduler, target: type | None = None) -> pd.DataFrame:
     `target`; stored in the config for compatible classes). `target` defaults to the scheduler's
     own class. The kept/dropped column comes from diffusers' own `extract_init_dict`.
     """
-    if not isinstance(scheduler, ConfigMixin):
-        raise TypeError(f"scheduler must be a diffusers scheduler (explain), got {type(scheduler).__name__}")
+    validate.instance("scheduler", scheduler, SchedulerMixin, "a diffusers scheduler (explain), e.g. pipe.scheduler")
     target = target or type(scheduler)
-    if not (isinstance(target, type) and issubclass(target, ConfigMixin)):
-        raise TypeError(f"target must be a diffusers scheduler class, got {target!r}")
+    if not (isinstance(target, type) and issubclass(target, SchedulerMixin)):
+        raise TypeError(f"target must be a diffusers scheduler class such as DDIMScheduler, got {target!r}")
     config = scheduler.config
     with quiet_diffusers():
         init_dict, _, hidden = target.extract_init_dict(dict(config))
@@ -490,8 +639,10 @@ def schedule(scheduler, steps: int) -> Schedule:
     sqrt((1 - alpha_bar_t) / alpha_bar_t) at each timestep (same length as `timesteps`).
     """
     if not isinstance(scheduler, ConfigMixin) or not hasattr(scheduler, "set_timesteps"):
+        validate.instance("scheduler", scheduler, SchedulerMixin, "a diffusers scheduler (schedule), e.g. pipe.scheduler")
         raise TypeError(f"scheduler must be a diffusers scheduler (schedule), got {type(scheduler).__name__}")
     steps = validate.positive_int("steps", steps)
+    _check_noise_schedule(type(scheduler), scheduler.config)
     if steps > scheduler.config.num_train_timesteps:
         raise ValueError(f"steps ({steps}) cannot exceed the {scheduler.config.num_train_timesteps} training timesteps")
     work = copy.deepcopy(scheduler)

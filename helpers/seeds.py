@@ -182,12 +182,13 @@ def batch_generators(seed: int, n: int, scheme: str = "diffusers", device: str |
     its GPU source when `device` is CUDA). CPU generators give the same numbers on every machine.
 
     Refuses: a seed outside [0, 2^64 - 1] or not an int, n not an int >= 1, an unknown scheme
-    (with a did-you-mean), a device torch does not know, seed + n - 1 past the largest seed.
+    (with a did-you-mean), a device torch does not know or does not see (cuda without CUDA), seed + n - 1
+    past the largest seed.
     """
     seed = _check_seed(seed)
     n = _check_count(n, "n")
     validate.one_of("scheme", scheme, SCHEMES)
-    device = _check_device(device)
+    device = validate.device("device", device)
     if seed + n - 1 > MAX_SEED:
         raise ValueError(f"seed + n - 1 = {seed + n - 1} exceeds the largest seed 2^64 - 1")
     step = 1 if scheme == "a1111" else 0
@@ -399,7 +400,12 @@ def recorded_draws(module):
     Refuses (TypeError): a `module` with no `randn_tensor` to wrap."""
     original = getattr(module, "randn_tensor", None)
     if original is None:
-        raise TypeError(f"{getattr(module, '__name__', module)!r} does not draw noise through randn_tensor")
+        hint = f"; pass its module, sys.modules[{type(module).__module__!r}]" if hasattr(module, "step") else ""
+        got = getattr(module, "__name__", type(module).__name__)
+        raise TypeError(
+            "module must be a Python module that draws noise through randn_tensor (a diffusers scheduler module such "
+            f"as diffusers.schedulers.scheduling_euler_ancestral_discrete), got {got}{hint}"
+        )
     draws: list[torch.Tensor] = []
 
     def recording(*args, **kwargs):

@@ -296,6 +296,11 @@ def doc_disagreements(*pipelines) -> pd.DataFrame:
     """
     if not pipelines:
         raise ValueError("doc_disagreements() needs at least one pipeline class")
+    if len(pipelines) == 1 and isinstance(pipelines[0], (list, tuple, set)):
+        raise TypeError(
+            "pipelines must be passed one argument each, doc_disagreements(A, B), not as one list: "
+            "unpack it with doc_disagreements(*pipelines)"
+        )
     rows = []
     for pipe in pipelines:
         for p in call_parameters(pipe):

@@ -42,6 +42,93 @@ def positive_int(name: str, value) -> int:
     return integer(name, value, minimum=1)
 
 
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds in [-2^63, 2^64); negatives alias big ones
+NUMPY_MAX_SEED = 2**32 - 1  # np.random.seed (the global RNG helpers.setup seeds) takes no more
+
+
+def seed(name: str, value, *, maximum: int = MAX_SEED) -> int:
+    """`value` as an int seed in [0, maximum]: a TypeError for a string ("42"), a float or a bool (a
+    seed is never True), a ValueError for a negative seed (torch would alias -1 to 2^64 - 1) or one
+    past `maximum`. NumPy ints and 0-d integer arrays are accepted."""
+    limit = "2^64 - 1" if maximum == MAX_SEED else "2^32 - 1" if maximum == NUMPY_MAX_SEED else str(maximum)
+    accepted = f"{name} must be a non-negative int, at most {limit}"
+    if isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.integer):
+        value = value.item()  # a 0-d integer array (np.array(5)) is one int
+    if not _is_int(value):
+        hint = f" (write {value.strip()} without quotes)" if isinstance(value, str) and value.strip().isdigit() else ""
+        raise TypeError(f"{accepted}, got {type(value).__name__} {value!r}{hint}")
+    if not 0 <= int(value) <= maximum:
+        raise ValueError(f"{accepted}, got {int(value)}")
+    return int(value)
+
+
+# dtypes a pipeline computes in; integer, complex and float8 dtypes only store weights
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+# Pipelines whose call needs a CPU op that has no half-precision kernel (measured with torch 2.13: the
+# UnCLIP super-resolution's antialiased F.interpolate, "compute_index_ranges_weights" not implemented
+# for 'Half' or 'BFloat16'); the other families of helpers.pipelines run in both on the CPU.
+CPU_FULL_PRECISION = ("UnCLIPPipeline", "UnCLIPImageVariationPipeline")
+
+
+def dtype(name: str, value, device=None, *, pipeline: str | None = None) -> torch.dtype:
+    """`value` if it is a floating-point torch.dtype that `device` (if given) runs, for `pipeline` (a
+    pipeline class name, if given): a TypeError for a non-dtype ("float16"), a ValueError for an
+    integer, complex or float8 dtype, float64 on MPS, bfloat16 on a GPU without it, and float16 or
+    bfloat16 on the CPU for the pipelines of CPU_FULL_PRECISION."""
+    names = ", ".join(f"torch.{str(d).removeprefix('torch.')}" for d in FLOAT_DTYPES)
+    if not isinstance(value, torch.dtype):
+        named = isinstance(value, str) and isinstance(getattr(torch, value, None), torch.dtype)
+        hint = f" (use torch.{value})" if named else ""
+        raise TypeError(f"{name} must be a torch.dtype, one of {names}; got {type(value).__name__} {value!r}{hint}")
+    if value not in FLOAT_DTYPES:
+        raise ValueError(
+            f"{name} must be a floating-point dtype a pipeline computes in, one of {names}; got {value} (integer, complex and "
+            "float8 dtypes only store weights: quantize with from_pretrained's quantization_config instead)"
+        )
+    if device is None:
+        return value
+    kind = torch.device(device).type
+    why = None
+    if kind == "mps" and value == torch.float64:
+        why = "MPS has no float64"
+    elif kind == "cuda" and value == torch.bfloat16 and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        why = "this GPU has no bfloat16 support"
+    elif kind == "cpu" and value in (torch.float16, torch.bfloat16) and pipeline in CPU_FULL_PRECISION:
+        why = f"{pipeline}'s super-resolution step has no {value} kernel on the CPU (its call would fail)"
+    if why:
+        raise ValueError(f"{name}={value} will not run on {kind}: {why}; use torch.float32 there")
+    return value
+
+
+def device(name: str, value) -> torch.device:
+    """`value` (a str such as 'cpu' or 'cuda:0', or a torch.device) as a torch.device this machine has:
+    a TypeError for another type, a ValueError for a name torch does not know or a CUDA or MPS device
+    torch does not see."""
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(
+            f"{name} must be a device string such as 'cpu' or 'cuda:0', or a torch.device; got {type(value).__name__} {value!r}"
+        )
+    try:
+        chosen = torch.device(value)
+    except RuntimeError as error:
+        raise ValueError(f"{name}={value!r} is not a torch device ({error}); use 'cpu', 'cuda', 'cuda:0', ...") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{name}={value!r}: torch sees no CUDA device here; use 'cpu'")
+    if chosen.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"{name}={value!r}: MPS is not available here; use 'cpu'")
+    return chosen
+
+
+def instance(name: str, value, kind: type | tuple[type, ...], what: str):
+    """`value` if it is an instance of `kind` (`what` names it in words, e.g. "a diffusers scheduler");
+    a TypeError otherwise, which says when a class was passed instead of an instance of it."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, type):
+        raise TypeError(f"{name} must be {what}; got the class {value.__name__} itself: pass an instance of it")
+    raise TypeError(f"{name} must be {what}; got {type(value).__name__}")
+
+
 def boolean(name: str, value) -> bool:
     """`value` as a bool; NumPy bools are accepted, and ints, strings ("yes") and None refused."""
     if not isinstance(value, (bool, np.bool_)):
@@ -59,7 +146,7 @@ def number(
 ) -> float:
     """`value` as a finite float within the bounds; bools, NaN and infinities are refused."""
     bounds = _bounds_text(minimum, maximum, exclusive_minimum)
-    if isinstance(value, torch.Tensor) and value.ndim == 0:
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim == 0:
         value = value.item()
     if not _is_number(value):
         raise TypeError(f"{name} must be a number{bounds}, got {type(value).__name__} {value!r}")
@@ -206,3 +293,121 @@ def existing_file(name: str, value) -> Path:
     if not path.is_file():
         raise ValueError(f"{name} must be an existing file, got {str(path)!r}")
     return path
+
+
+def _describe(value) -> str:
+    return f"{type(value).__name__} {value!r:.40}"
+
+
+def numeric_array(name: str, values, *, ndim: int | None = None) -> np.ndarray:
+    """`values` (a list, tuple, NumPy array or tensor of numbers) as a float64 NumPy array.
+
+    A TypeError for a lone string or another non-sequence, and for strings ("0.5" is not parsed),
+    bools or other objects among the values; a ValueError for a ragged nesting or, with `ndim`,
+    another number of dimensions (a nested list is not flattened)."""
+    wanted = f"a {ndim}-d sequence of numbers" if ndim is not None else "a sequence of numbers"
+    if isinstance(values, torch.Tensor):
+        if values.is_complex() or values.dtype == torch.bool:
+            raise TypeError(f"{name} must be {wanted} (real, not bool), got a tensor of dtype {values.dtype}")
+        array = values.detach().cpu().double().numpy()
+    else:
+        if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, range, np.ndarray)):
+            raise TypeError(f"{name} must be {wanted} (a list, tuple, NumPy array or tensor), got {_describe(values)}")
+        try:
+            array = np.asarray(values)
+        except (ValueError, TypeError, RuntimeError):
+            raise ValueError(f"{name} must be {wanted}; got a ragged or mixed nesting {values!r:.60}") from None
+    if array.dtype.kind == "O" and all(_is_number(v) for v in array.ravel().tolist()):
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "iuf":
+        bad = next((v for v in array.ravel().tolist() if not _is_number(v)), None)
+        hint = ""
+        if isinstance(bad, str):
+            try:
+                float(bad)
+                hint = " (write the numbers without quotes; strings are not parsed)"
+            except ValueError:
+                pass
+        raise TypeError(f"{name} must be {wanted}, got {_describe(bad)} among them{hint}")
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must be {wanted}, got shape {array.shape} (a nested sequence is not flattened)")
+    return array.astype(np.float64)
+
+
+def _hint_members(hint) -> list:
+    """The top-level alternatives of a type hint (Optional[Union[int, Tuple[int, int]]] -> int, Tuple, None)."""
+    import types
+    import typing
+
+    if typing.get_origin(hint) in (typing.Union, getattr(types, "UnionType", typing.Union)):
+        return [member for arg in typing.get_args(hint) for member in _hint_members(arg)]
+    return [hint]
+
+
+def _member_accepts(member, value) -> bool:
+    """Whether `value` (a str, number or bool) fits one alternative of a hint; True when unsure."""
+    import collections.abc
+    import typing
+
+    origin = typing.get_origin(member) or member
+    if member is typing.Any or isinstance(member, (typing.TypeVar, str)) or not isinstance(origin, type):
+        return origin is not typing.Literal or value in typing.get_args(member)
+    if member is type(None):
+        return value is None
+    if origin is str:
+        return isinstance(value, str)
+    if origin is bool:
+        return isinstance(value, (bool, np.bool_, int, np.integer)) and not isinstance(value, str)
+    if origin is int:
+        return _is_int(value) or isinstance(value, (bool, np.bool_))
+    if origin is float:
+        return _is_number(value)
+    if origin in (tuple, list, collections.abc.Sequence, dict, collections.abc.Mapping):
+        return False  # value is a str or a number here
+    return isinstance(value, origin) if origin.__module__ != "builtins" or origin is object else False
+
+
+def init_values(name: str, cls: type, config) -> None:
+    """Refuse, in `config` (keyword arguments for `cls(**config)`), a string where `cls.__init__` takes
+    a number and a number (or bool) where it takes a string, judged by the parameter's annotation
+    when it resolves, else by the type of its default. Other values are left to `cls` (a TypeError
+    naming the key, `name[key]`, and what the annotation accepts)."""
+    import inspect
+    import typing
+
+    try:
+        parameters = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return
+    try:
+        hints = typing.get_type_hints(cls.__init__)
+    except Exception:  # noqa: BLE001 - an annotation that does not resolve: fall back to the defaults
+        hints = {}
+    for key, value in config.items():
+        if key not in parameters or not isinstance(value, (str, int, float, np.integer, np.floating, np.bool_)):
+            continue
+        hint, default = hints.get(key), parameters[key].default
+        if hint is not None:
+            members = _hint_members(hint)
+            if any(_member_accepts(member, value) for member in members):
+                continue
+            accepted = " or ".join(
+                "None" if m is type(None) else str(m).replace("typing.", "") if typing.get_args(m) or not isinstance(m, type)
+                else m.__name__ for m in members
+            )
+        elif isinstance(default, str) and not isinstance(value, str):
+            accepted = "a str (its default is a str)"
+        elif _is_number(default) and isinstance(value, str):
+            accepted = f"a number (its default is {default!r})"
+        elif isinstance(default, bool) and isinstance(value, str):
+            accepted = "True or False (its default is a bool)"
+        else:
+            continue
+        hint_text = ""
+        if isinstance(value, str):
+            try:
+                float(value)
+                hint_text = " (write the number without quotes)"
+            except ValueError:
+                pass
+        raise TypeError(f"{name}[{key!r}] must be {accepted} ({cls.__name__}.__init__ takes it so), got {_describe(value)}{hint_text}")

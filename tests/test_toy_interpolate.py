@@ -71,7 +71,7 @@ def test_shares_count_what_the_scorer_reads():
     )
     shares = endpoint_shares(frames, A, B)
     # exact: shares of two seeds, so 0, 0.5 or 1
-    assert shares["A"].tolist() == [1.0, 0.0, 0.0]
+    assert shares["A"].tolist() == [1.0, 0.0, 0.0]  # exact
     assert shares["B"].tolist() == [0.0, 0.0, 0.5]  # exact
     assert shares["neither"].tolist() == [0.0, 1.0, 0.5]  # exact
     assert shares["colour A"].tolist() == [1.0, 0.0, 0.5]  # exact

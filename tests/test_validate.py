@@ -96,3 +96,52 @@ def test_keywords_names_the_unknown_key_with_a_hint():
     with pytest.raises(ValueError, match=r"call_kwargs does not take 'num_inference_step' \(did you mean 'num_inference_steps'\?\)"):
         v.keywords("call_kwargs", {"num_inference_step": 2}, ["num_inference_steps", "guidance_scale"])
     assert v.keywords("call_kwargs", {"guidance_scale": 2}, ["guidance_scale"]) == {"guidance_scale": 2}
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [("42", TypeError), (1.5, TypeError), (True, TypeError), (np.bool_(False), TypeError), (-1, ValueError), (2**64, ValueError)],
+)
+def test_seed_refuses_what_is_not_a_seed(bad, error):
+    with pytest.raises(error, match=r"^seed must be a non-negative int, at most 2\^64 - 1"):
+        v.seed("seed", bad)
+
+
+def test_seed_accepts_numpy_ints_and_a_smaller_maximum():
+    assert v.seed("seed", np.int64(7)) == 7 and type(v.seed("seed", np.int64(7))) is int
+    with pytest.raises(ValueError, match=r"at most 2\^32 - 1"):
+        v.seed("seed", 2**32, maximum=v.NUMPY_MAX_SEED)
+    with pytest.raises(TypeError, match="write 42 without quotes"):
+        v.seed("seed", " 42")
+
+
+def test_dtype_refuses_non_float_dtypes_and_what_the_device_cannot_run():
+    with pytest.raises(TypeError, match=r"dtype must be a torch.dtype.*\(use torch.float16\)"):
+        v.dtype("dtype", "float16")
+    for bad in (torch.int8, torch.float8_e4m3fn, torch.complex64, torch.bool):
+        with pytest.raises(ValueError, match="dtype must be a floating-point dtype"):
+            v.dtype("dtype", bad)
+    with pytest.raises(ValueError, match="will not run on cpu"):
+        v.dtype("dtype", torch.float16, "cpu", pipeline="UnCLIPPipeline")
+    with pytest.raises(ValueError, match="MPS has no float64"):
+        v.dtype("dtype", torch.float64, torch.device("mps"))
+    assert v.dtype("dtype", torch.bfloat16, "cpu", pipeline="StableDiffusionPipeline") == torch.bfloat16
+
+
+def test_device_refuses_unknown_and_absent_devices():
+    with pytest.raises(TypeError, match="device must be a device string"):
+        v.device("device", 0)
+    with pytest.raises(ValueError, match="is not a torch device"):
+        v.device("device", "gpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            v.device("device", "cuda:0")
+    assert v.device("device", "cpu") == torch.device("cpu")
+
+
+def test_instance_says_when_a_class_was_passed():
+    with pytest.raises(TypeError, match=r"^scene must be a Scene; got the class int itself: pass an instance"):
+        v.instance("scene", int, str, "a Scene")
+    with pytest.raises(TypeError, match=r"^scene must be a Scene; got float$"):
+        v.instance("scene", 1.5, str, "a Scene")
+    assert v.instance("scene", "x", str, "a Scene") == "x"

@@ -90,7 +90,7 @@ def _check_seeds(seeds) -> list[int]:
     if not seeds:
         raise ValueError("seeds is empty; pass at least one seed (e.g. range(32))")
     checked = [
-        validate.integer(f"seeds[{i}]", s, minimum=0) for i, s in enumerate(seeds)
+        validate.seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)
     ]
     if len(set(checked)) != len(checked):
         raise ValueError(f"seeds repeats a seed ({checked}); each column needs its own")
@@ -203,7 +203,7 @@ def crossing(ts, values, level: float = 0.5) -> float | None:
     values that are not finite numbers, one per t; a level that is not a finite number.
     """
     grid = validate.monotonic("ts", ts, decreasing=False)
-    values = torch.as_tensor(np.asarray(values, dtype=np.float64))
+    values = torch.as_tensor(validate.numeric_array("values", values))  # "0.4" is not parsed
     if values.ndim != 1 or values.numel() != grid.numel():
         raise ValueError(
             f"values must be one number per t ({grid.numel()}), got shape {tuple(values.shape)}"

@@ -16,7 +16,7 @@ import torch
 from diffusers import AutoencoderKL, DDPMScheduler, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from .. import shipped_configs, tiny
+from .. import shipped_configs, tiny, validate
 
 TEXT_WIDTH = 64
 LATENT_SIZE = 8
@@ -65,8 +65,9 @@ def noise_scheduler() -> DDPMScheduler:
 
 
 def build(seed: int = 0) -> dict:
-    """Untrained components, seeded; the keyword arguments of StableDiffusionPipeline."""
-    torch.manual_seed(seed)
+    """Untrained components, seeded; the keyword arguments of StableDiffusionPipeline.
+    Refuses a seed that is not an int in [0, 2^64 - 1] (`validate.seed`)."""
+    torch.manual_seed(validate.seed("seed", seed))
     tok = tokenizer()
     return {
         "vae": vae(),
@@ -82,4 +83,12 @@ def build(seed: int = 0) -> dict:
 
 
 def pipeline(components: dict) -> StableDiffusionPipeline:
+    """A StableDiffusionPipeline of `components` (what `build` returns). Refuses (TypeError) anything
+    but a dict, e.g. a pipeline (pass pipe.components to rebuild one)."""
+    if not isinstance(components, dict):
+        hint = " (a pipeline: pass pipe.components)" if hasattr(components, "components") else ""
+        raise TypeError(
+            f"components must be a dict of StableDiffusionPipeline keyword arguments, as build() returns; "
+            f"got {type(components).__name__}{hint}"
+        )
     return StableDiffusionPipeline(**components)

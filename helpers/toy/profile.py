@@ -32,8 +32,14 @@ def setup(seed: int = 0, device: str | torch.device = "auto"):
 
 def toy_dir(name: str) -> Path:
     """The folder of the toy model of `name`; ValueError if it has none or the folder is missing."""
-    if name not in TOY_FAMILIES:
-        raise ValueError(f"no toy model for {name!r}; toy models exist for: {', '.join(TOY_FAMILIES)}")
+    if not isinstance(name, str) or name not in TOY_FAMILIES:
+        import difflib
+
+        close = difflib.get_close_matches(str(name).lower(), list(TOY_FAMILIES), n=1) if isinstance(name, str) else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise (ValueError if isinstance(name, str) else TypeError)(
+            f"no toy model for {name!r}{hint}; name must be one of {', '.join(TOY_FAMILIES)} (the families with a toy model)"
+        )
     folder = TOY_FAMILIES[name]
     # the combined Würstchen is two pipeline folders, as on the Hub
     indexes = [folder / part / "model_index.json" for part in ("prior", "decoder")] if name == "wuerstchen" else [
@@ -64,12 +70,18 @@ def load(name: str, ctx, weights=None, **overrides):
     """The toy pipeline of `name` in float32 on ctx.device, or the tiny one (with a warning).
 
     Works with a Context of any profile (a chapter about the toy world loads it in all of them).
-    Refuses an unknown family name (ValueError, from helpers.pipelines.family). `weights` (sd15
-    only) loads another training run's folder instead of the committed one (see `sd_folder`).
+    Refuses an unknown family name (ValueError, from helpers.pipelines.family), a `ctx` that is not
+    the Context of helpers.setup() and overrides `pipelines.check_overrides` refuses (TypeError or
+    ValueError). `weights` (sd15 only) loads another training run's folder instead of the committed
+    one (see `sd_folder`).
     """
     if weights is not None and name != "sd15":
         raise ValueError(f"weights= picks another toy SD folder; {name!r} is not 'sd15'")
     from .. import moved, pipelines, tiny
+
+    pipelines.family(name)
+    pipelines.check_context(ctx)
+    overrides = pipelines.check_overrides(name, overrides)
 
     if name not in TOY_FAMILIES:
         pipelines.family(name)  # an unknown name raises here, with the valid ones

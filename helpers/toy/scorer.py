@@ -102,7 +102,18 @@ def as_images(images) -> np.ndarray:
 
 
 def read_one(image: np.ndarray) -> Reading:
-    """The Reading of one (32, 32, 3) float image in [0, 1] (see the module docstring)."""
+    """The Reading of one (32, 32, 3) float image in [0, 1] (see the module docstring).
+
+    Refuses (before reading) anything else: a uint8 or 0..255 image would be read as all foreground.
+    `read` takes the other forms (uint8, PIL, tensors) and batches."""
+    if not isinstance(image, np.ndarray) or not np.issubdtype(image.dtype, np.floating):
+        kind = f"dtype {image.dtype}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise TypeError(f"image must be a float array (32, 32, 3) in [0, 1]; got {kind}: use read([image]) for "
+                        "uint8 arrays, PIL images and tensors")
+    if image.shape != (world.SIZE, world.SIZE, 3):
+        raise ValueError(f"image must be a float array ({world.SIZE}, {world.SIZE}, 3) in [0, 1]; got shape {image.shape}")
+    if np.isnan(image).any() or image.min() < -1e-3 or image.max() > 1 + 1e-3:
+        raise ValueError(f"image must hold values in [0, 1] (no NaN); got [{image.min():.3g}, {image.max():.3g}]")
     distance = np.abs(image - np.asarray(world.BACKGROUND)).max(axis=-1)
     foreground = distance > FOREGROUND
     area = int(foreground.sum())
@@ -159,7 +170,12 @@ def score(images, captions) -> list[Verdict]:
         raise TypeError(f"captions must be a str or a list of str; got {type(captions).__name__}")
     if len(captions) != len(batch):
         raise ValueError(f"got {len(batch)} images but {len(captions)} captions; pass one caption per image")
-    truths = [world.parse_caption(c) for c in captions]  # validates every caption before any work
+    truths = []  # every caption is validated before any work
+    for i, text in enumerate(captions):
+        try:
+            truths.append(world.parse_caption(text))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"captions[{i}]: {error}") from None
     verdicts = []
     for image, text, (colour, shape, position) in zip(batch, captions, truths):
         r = read_one(image)
@@ -169,9 +185,18 @@ def score(images, captions) -> list[Verdict]:
 
 
 def accuracy(verdicts: list[Verdict]) -> dict[str, float]:
-    """The share of verdicts that match, per attribute, for all three ("all"), and found at all."""
+    """The share of verdicts that match, per attribute, for all three ("all"), and found at all.
+    Refuses no verdicts, and anything but Verdicts (TypeError: `read` gives Readings, `score` Verdicts)."""
+    if isinstance(verdicts, Verdict) or not isinstance(verdicts, (list, tuple)):
+        raise TypeError(
+            f"verdicts must be a list of Verdicts, as score(images, captions) returns; got {type(verdicts).__name__}"
+        )
     if not verdicts:
-        raise ValueError("accuracy() needs at least one verdict")
+        raise ValueError("verdicts must hold at least one verdict (a Verdict, as score(images, captions) returns); got an empty list")
+    wrong = next((v for v in verdicts if not isinstance(v, Verdict)), None)
+    if wrong is not None:
+        raise TypeError(f"verdicts must hold Verdicts, as score(images, captions) returns (read() gives Readings); "
+                        f"got a {type(wrong).__name__}")
     n = len(verdicts)
     return {
         "colour": sum(v.colour for v in verdicts) / n,

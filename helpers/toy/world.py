@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import validate
+
 SIZE = 32
 BACKGROUND = (0.0, 0.0, 0.0)
 SHAPES = ("circle", "square", "triangle")
@@ -34,6 +36,7 @@ PHRASES = {"left": "on the left", "right": "on the right", "top": "at the top", 
            "centre": "in the centre"}
 HALF_SIZES = (5.0, 6.0, 7.0)  # half the side of the shape's bounding box, in pixels
 JITTER = 1.5  # largest shift of the centre, in pixels, each way
+MAX_SHIFT = 4.0  # half the 8 px between anchors: a shape shifted further sits nearer another position
 SUPERSAMPLE = 4  # sub-pixels per side: edges are anti-aliased, as a camera would see them
 
 
@@ -49,12 +52,14 @@ class Scene:
     dy: float = 0.0
 
     def __post_init__(self):
-        for name, value, allowed in (("colour", self.colour, COLOURS), ("shape", self.shape, SHAPES),
-                                     ("position", self.position, POSITIONS)):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-        if not 2.0 <= self.half_size <= 8.0:
-            raise ValueError(f"half_size must be in [2, 8] pixels; got {self.half_size}")
+        _check_attributes(self.colour, self.shape, self.position)
+        object.__setattr__(self, "half_size", validate.number("half_size (pixels)", self.half_size, minimum=2, maximum=8))
+        for name in ("dx", "dy"):
+            shift = validate.number(f"{name} (pixels)", getattr(self, name))
+            if abs(shift) >= MAX_SHIFT:
+                raise ValueError(f"{name} must lie in (-{MAX_SHIFT:g}, {MAX_SHIFT:g}) pixels, got {shift}: further, the "
+                                 f"shape is nearer another position than {self.position!r}, and the caption is wrong")
+            object.__setattr__(self, name, shift)
 
     @property
     def caption(self) -> str:
@@ -66,8 +71,18 @@ class Scene:
         return x + self.dx, y + self.dy
 
 
+def _check_attributes(colour, shape, position) -> None:
+    for name, value, allowed in (("colour", colour, COLOURS), ("shape", shape, SHAPES), ("position", position, POSITIONS)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be one of {', '.join(allowed)}; got {type(value).__name__} {value!r}")
+        if value not in allowed:
+            raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
 def caption(colour: str, shape: str, position: str) -> str:
-    """The caption of a scene: "a red circle on the left"."""
+    """The caption of a scene: "a red circle on the left". Refuses a colour, shape or position the
+    world does not have (ValueError; TypeError for a non-string)."""
+    _check_attributes(colour, shape, position)
     return f"a {colour} {shape} {PHRASES[position]}"
 
 
@@ -79,13 +94,18 @@ def all_captions() -> list[str]:
 def parse_caption(text: str) -> tuple[str, str, str]:
     """(colour, shape, position) named in a caption of the world; ValueError for any other text."""
     if not isinstance(text, str):
-        raise TypeError(f"a caption must be a string; got {type(text).__name__}")
+        hint = " (one caption at a time: parse each of a list in a loop)" if isinstance(text, (list, tuple)) else ""
+        raise TypeError(f"text must be one caption, a str; got {type(text).__name__}{hint}")
     for c in COLOURS:
         for s in SHAPES:
             for p in POSITIONS:
                 if text.strip().lower() == caption(c, s, p):
                     return c, s, p
-    raise ValueError(f"not a caption of the toy world: {text!r}; expected e.g. {caption('red', 'circle', 'left')!r}")
+    raise ValueError(
+        f"not a caption of the toy world: {text!r}; a caption must read 'a <colour> <shape> <place>' with colour one of "
+        f"{', '.join(COLOURS)}, shape one of {', '.join(SHAPES)}, place one of {', '.join(map(repr, PHRASES.values()))} "
+        f"(e.g. {caption('red', 'circle', 'left')!r})"
+    )
 
 
 @functools.lru_cache(maxsize=4)
@@ -95,11 +115,18 @@ def _grid(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def coverage(shape: str, centre: tuple[float, float], half_size: float, size: int = SIZE) -> np.ndarray:
-    """Fraction of each pixel (size×size) that the shape covers, from SUPERSAMPLE² samples."""
+    """Fraction of each pixel (size×size) that the shape covers, from SUPERSAMPLE² samples.
+
+    Refuses an unknown shape, a centre that is not two finite numbers (x, y), a half_size that is not
+    a finite number > 0 (an empty or infinite shape) and a size that is not an int >= 1."""
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {', '.join(SHAPES)}; got {shape!r}")
+    if isinstance(centre, (str, bytes)) or not hasattr(centre, "__len__") or len(centre) != 2:
+        raise TypeError(f"centre must be a pair (x, y) of pixel coordinates; got {centre!r}")
+    cx, cy = (validate.number(f"centre[{i}]", c) for i, c in enumerate(centre))
+    half_size = validate.number("half_size", half_size, minimum=0, exclusive_minimum=True)
+    size = validate.positive_int("size", size)
     x, y = _grid(size)
-    cx, cy = centre
     u, v = x - cx, y - cy
     if shape == "circle":
         inside = u * u + v * v <= half_size * half_size
@@ -112,13 +139,19 @@ def coverage(shape: str, centre: tuple[float, float], half_size: float, size: in
 
 
 def render(scene: Scene, size: int = SIZE) -> np.ndarray:
-    """The image of `scene`: float32 (size, size, 3) in [0, 1], height × width × channels."""
+    """The image of `scene`: float32 (size, size, 3) in [0, 1], height × width × channels.
+    Refuses a `scene` that is not a Scene (TypeError) and a size that is not an int >= 1."""
+    validate.instance("scene", scene, Scene, "a world.Scene, e.g. Scene('red', 'circle', 'left')")
     alpha = coverage(scene.shape, scene.centre, scene.half_size, size)[..., None]
     colour = np.asarray(COLOURS[scene.colour], dtype=np.float64)
     return (alpha * colour + (1 - alpha) * np.asarray(BACKGROUND)).astype(np.float32)
 
 
 def random_scene(rng: np.random.Generator) -> Scene:
+    """A Scene drawn with `rng`; refuses (TypeError) anything but a np.random.Generator."""
+    if not isinstance(rng, np.random.Generator):
+        hint = f" (for a seed, pass np.random.default_rng({rng!r}))" if isinstance(rng, (int, np.integer)) else ""
+        raise TypeError(f"rng must be a np.random.Generator, got {type(rng).__name__}{hint}")
     return Scene(
         colour=str(rng.choice(list(COLOURS))),
         shape=str(rng.choice(SHAPES)),
@@ -130,9 +163,11 @@ def random_scene(rng: np.random.Generator) -> Scene:
 
 
 def make_dataset(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, list[str], list[Scene]]:
-    """n images (n, 32, 32, 3) float32 in [0, 1], their captions and scenes; same seed, same data."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+    """n images (n, 32, 32, 3) float32 in [0, 1], their captions and scenes; same seed, same data.
+    Refuses an n that is not an int >= 1 and a seed that is not an int >= 0 (NumPy ints are taken)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)) or n < 1:
         raise ValueError(f"n must be a positive int; got {n!r}")
+    n, seed = int(n), validate.seed("seed", seed)
     rng = np.random.default_rng(seed)
     scenes = [random_scene(rng) for _ in range(n)]
     images = np.stack([render(s) for s in scenes])

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import moved
+from .. import moved, validate
 from . import world
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-wuerstchen"
@@ -129,8 +129,10 @@ def pipelines_of(components: dict):
 def combine(prior, decoder):
     """A WuerstchenCombinedPipeline made of a prior and a decoder pipeline (shared modules), that
     keeps their configs (see below)."""
-    from diffusers import WuerstchenCombinedPipeline
+    from diffusers import WuerstchenCombinedPipeline, WuerstchenDecoderPipeline, WuerstchenPriorPipeline
 
+    validate.instance("prior", prior, WuerstchenPriorPipeline, "a WuerstchenPriorPipeline (stage C; pass pipe.prior_pipe of a combined one)")
+    validate.instance("decoder", decoder, WuerstchenDecoderPipeline, "a WuerstchenDecoderPipeline (stages B and A; pass pipe.decoder_pipe of a combined one)")
     pipe = WuerstchenCombinedPipeline(
         tokenizer=decoder.tokenizer, text_encoder=decoder.text_encoder, decoder=decoder.decoder,
         scheduler=decoder.scheduler, vqgan=decoder.vqgan, prior_tokenizer=prior.tokenizer,
@@ -177,16 +179,30 @@ def load(ctx=None, folder: str | Path | None = None):
     return pipe
 
 
+def _check_call(pipe, captions, seeds, steps) -> tuple[list[str], list[int]]:
+    from diffusers import WuerstchenCombinedPipeline
+
+    from .evaluate import _check_captions, _check_seeds
+
+    validate.instance("pipe", pipe, WuerstchenCombinedPipeline, "the combined toy Würstchen (helpers.toy.wuerstchen.load())")
+    captions = _check_captions(captions)
+    seeds = list(range(len(captions))) if seeds is None else _check_seeds(seeds)
+    validate.positive_int("steps", steps)
+    return captions, seeds
+
+
 def stage_c(pipe, captions: list[str], seeds=None, prior_guidance_scale: float = 4.0,
             steps: int = PRIOR_STEPS) -> torch.Tensor:
     """Stage C's image embeddings (N, 12, 4, 4) for captions, one batch; seed i (default) for
     caption i on CPU generators (the same starting noise on any device). `pipe`: a combined toy
-    pipeline. Refuses seeds of another length than captions (ValueError)."""
-    captions = list(captions)
-    seeds = list(range(len(captions))) if seeds is None else list(seeds)
+    pipeline. Refuses (before any work) another pipe, captions that are not a list of str, seeds that
+    are not int seeds or of another length than captions, steps < 1, a guidance scale that is not a
+    finite number >= 0."""
+    captions, seeds = _check_call(pipe, captions, seeds, steps)
+    prior_guidance_scale = validate.number("prior_guidance_scale", prior_guidance_scale, minimum=0)
     if len(seeds) != len(captions):
-        raise ValueError(f"got {len(captions)} captions but {len(seeds)} seeds")
-    generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
+        raise ValueError(f"seeds must hold one seed per caption: got {len(captions)} captions but {len(seeds)} seeds")
+    generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
     return pipe.prior_pipe(captions, height=world.SIZE, width=world.SIZE, num_inference_steps=steps,
                            guidance_scale=prior_guidance_scale, generator=generators).image_embeddings
 
@@ -199,15 +215,16 @@ def stages_ba(pipe, embeddings: torch.Tensor, captions: list[str], seeds=None,
 
     One decoder call per image: WuerstchenDecoderPipeline repeats each prompt's text states
     image_embeddings.size(0) times, so a batch of N different prompts gives N² rows and fails.
-    Refuses captions or seeds of another length than embeddings (ValueError)."""
-    captions = list(captions)
-    seeds = list(range(len(captions))) if seeds is None else list(seeds)
+    Refuses (before any work) another pipe, embeddings that are not a 4-d float tensor, captions or
+    seeds as `stage_c` refuses them or of another length than embeddings (ValueError)."""
+    captions, seeds = _check_call(pipe, captions, seeds, steps)
+    validate.tensor("embeddings", embeddings, ndim=4)
     if not (len(captions) == len(seeds) == len(embeddings)):
         raise ValueError(f"got {len(embeddings)} embeddings, {len(captions)} captions and {len(seeds)} seeds; "
                          "they must match")
     images = [
         pipe.decoder_pipe(embedding[None], prompt=caption, num_inference_steps=steps, output_type="np",
-                          generator=torch.Generator("cpu").manual_seed(int(seed))).images[0]
+                          generator=torch.Generator("cpu").manual_seed(seed)).images[0]
         for embedding, caption, seed in zip(embeddings, captions, seeds)
     ]
     return np.stack(images)
