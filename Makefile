@@ -6,7 +6,7 @@ PROFILE ?= tiny
 INSTALLED := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test check lab bench clean browser matrix
+.PHONY: venv book test check lab bench clean browser matrix full-mirror
 
 venv: $(INSTALLED)
 
@@ -54,6 +54,11 @@ lab: venv
 # environment in .matrix/; writes book/claims-matrix.json, which the Claims page shows (commit it).
 matrix: venv
 	$(BIN)/python tools/matrix.py
+
+# Every chapter in profile full on the CPU, loading a mirror of tiny weights (no GPU, no download):
+# fails on a code error of a full branch; prints and writes _build/full-mirror/summary.json (~17 min)
+full-mirror: venv
+	$(BIN)/python -m pytest -m slow -p no:randomly -s tests/test_full_mirror.py
 
 bench: venv
 	$(BIN)/python benchmarks/notebooks.py

@@ -48,11 +48,11 @@ def tiny_safety_checker(image_size: int = 32, width: int = 16, seed: int = 0) ->
     they start as diffusers initialises them (ones), to be set by hand with `set_concepts`.
 
     Refuses: image_size and width that are not ints >= 4 (TypeError for non-ints), an image_size
-    that is not a multiple of 4, a seed that is not an int >= 0.
+    that is not a multiple of 4, a seed that is not an int in [0, 2^64 - 1].
     """
     for name, value in (("image_size", image_size), ("width", width)):
         validate.integer(f"tiny_safety_checker: {name}", value, minimum=4)
-    validate.integer("tiny_safety_checker: seed", seed, minimum=0)
+    seed = validate.seed("tiny_safety_checker: seed", seed)
     if image_size % 4:
         raise ValueError(f"tiny_safety_checker(image_size={image_size}): give a multiple of 4 (4x4 patches)")
     vision = CLIPVisionConfig(
@@ -92,13 +92,23 @@ def image_embeddings(checker: StableDiffusionSafetyChecker, clip_input: torch.Te
 def unit(vector: torch.Tensor) -> torch.Tensor:
     """`vector` scaled to length 1 (float32), for use as a concept embedding.
 
-    Refuses: a non-tensor (TypeError); a zero, NaN or infinite vector (no direction)."""
+    Refuses: a non-tensor (TypeError); a 0-d tensor (a number, not a vector: ValueError); a zero,
+    NaN or infinite vector (no direction)."""
     if not isinstance(vector, torch.Tensor):
         raise TypeError(f"unit(): vector must be a torch tensor, got {type(vector).__name__}")
+    if vector.ndim == 0:
+        raise ValueError(
+            f"unit(): vector must be a tensor of at least 1 dimension (an embedding), got a 0-d tensor ({vector.item()!r}): "
+            "a single number has no direction"
+        )
     vector = vector.detach().float().cpu().flatten()
     norm = vector.norm()
     if not torch.isfinite(norm) or norm == 0:
-        raise ValueError("unit(): the vector is zero or not finite and has no direction")
+        raise ValueError(
+            "unit(): vector must be a nonzero vector of finite numbers; "
+            + ("it holds NaN or infinite values" if not bool(torch.isfinite(vector).all()) else "it is zero")
+            + " and has no direction"
+        )
     return vector / norm
 
 
@@ -122,6 +132,9 @@ def orthogonal_direction(toward: torch.Tensor, away: list[torch.Tensor] | torch.
             raise ValueError(
                 f"orthogonal_direction(): every away vector must have toward's {toward.numel()} numbers, got {other.numel()}"
             )
+    for label, vector in [("toward", toward), *((f"away[{i}]" if len(others) > 1 else "away", o) for i, o in enumerate(others))]:
+        if not bool(torch.isfinite(vector.detach()).all()):
+            raise ValueError(f"orthogonal_direction(): {label} must hold finite numbers only; it holds NaN or infinite values")
     basis: list[torch.Tensor] = []
     for other in others:
         residue = unit(other)
@@ -171,13 +184,15 @@ def set_concepts(
         for index, value in values.items():
             if not validate._is_int(index) or not 0 <= index < parameter.shape[0]:
                 raise ValueError(
-                    f"set_concepts({name}): index {index!r} is not in 0..{parameter.shape[0] - 1}"
+                    f"set_concepts(): the keys of {name} must be concept indices in 0..{parameter.shape[0] - 1} "
+                    f"(this checker has {parameter.shape[0]} of them); got index {index!r}"
                 )
             if is_vector:
                 if not isinstance(value, torch.Tensor) or value.numel() != parameter.shape[1]:
+                    got = f"a tensor of {value.numel()} numbers" if isinstance(value, torch.Tensor) else type(value).__name__
                     raise ValueError(
-                        f"set_concepts({name}[{index}]): give a tensor of {parameter.shape[1]} numbers "
-                        "(the checker's projection_dim)"
+                        f"set_concepts(): {name}[{index}] must be a tensor of {parameter.shape[1]} numbers "
+                        f"(the checker's projection_dim), got {got}"
                     )
                 if not bool(torch.isfinite(value).all()):
                     # normalize() keeps NaN, so every cosine would be NaN and no score ever > 0
@@ -218,8 +233,9 @@ def decide(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> l
     Refuses: what `image_embeddings` refuses.
     """
     embeds = image_embeddings(checker, clip_input)
-    special_cos = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
-    concept_cos = cosine_distance(embeds, checker.concept_embeds).cpu().float().numpy()
+    # detach: a checker loaded with from_pretrained has parameters that require grad
+    special_cos = cosine_distance(embeds, checker.special_care_embeds).detach().cpu().float().numpy()
+    concept_cos = cosine_distance(embeds, checker.concept_embeds).detach().cpu().float().numpy()
     special_thresholds = checker.special_care_embeds_weights.tolist()
     thresholds = checker.concept_embeds_weights.tolist()
     decisions = []
@@ -246,8 +262,8 @@ def cosines(checker: StableDiffusionSafetyChecker, clip_input: torch.Tensor) -> 
 
     Refuses: what `image_embeddings` refuses."""
     embeds = image_embeddings(checker, clip_input)
-    concept = cosine_distance(embeds, checker.concept_embeds).cpu().float().numpy()
-    special = cosine_distance(embeds, checker.special_care_embeds).cpu().float().numpy()
+    concept = cosine_distance(embeds, checker.concept_embeds).detach().cpu().float().numpy()
+    special = cosine_distance(embeds, checker.special_care_embeds).detach().cpu().float().numpy()
     return concept, special
 
 
@@ -266,6 +282,17 @@ def _check_clip_input(checker, clip_input) -> None:
             f"clip_input must be the feature extractor's pixel_values of shape (batch, 3, {size}, {size}) for this "
             f"checker, got {tuple(clip_input.shape)}"
         )
+    peak = float(clip_input.detach().abs().max()) if clip_input.numel() else 0.0
+    if peak > CLIP_INPUT_LIMIT:
+        raise ValueError(
+            f"clip_input must be the CLIP-normalised pixel_values (feature_extractor(images, return_tensors='pt')"
+            f".pixel_values: (pixel - mean) / std, values within about -1.8..2.2; accepted: |value| <= {CLIP_INPUT_LIMIT}), "
+            f"got values up to {peak:.4g}" + (": raw 0..255 pixels?" if peak > 100 else "")
+        )
+
+
+# |pixel_values| past this is no CLIP-normalised image ([0, 1] pixels give -1.8..2.2)
+CLIP_INPUT_LIMIT = 10.0
 
 
 @contextlib.contextmanager
@@ -360,7 +387,8 @@ def overflowing_vae(
 
 def _check_latents(vae: AutoencoderKL, latents, name: str) -> None:
     if not isinstance(latents, torch.Tensor) or latents.ndim != 4:
-        raise TypeError(f"{name}(latents=...): give a 4-d tensor (batch, channels, h, w)")
+        raise TypeError(f"{name}(latents=...): latents must be a 4-d tensor (batch, channels, h, w), got "
+                        + (f"shape {tuple(latents.shape)}" if isinstance(latents, torch.Tensor) else type(latents).__name__))
     validate.tensor(f"{name}: latents", latents)
     channels = vae.config.latent_channels
     if latents.shape[1] != channels:
@@ -409,17 +437,17 @@ def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
     (h, w, 1 or 3) / (1 or 3, h, w) images; float pixels outside [0, 1] (a [-1, 1] decoder output
     or a 0..255 array would be misjudged) or of an integer dtype; flags that are not one bool per image.
     """
-    if not isinstance(pipe, DiffusionPipeline):
-        raise TypeError(
-            f"why_black(pipe=...) takes the DiffusionPipeline that made the output, got {type(pipe).__name__}"
-        )
+    validate.instance("why_black(pipe=...)", pipe, DiffusionPipeline, "the DiffusionPipeline that made the output")
     vae = getattr(pipe, "vae", None)
     if not isinstance(vae, torch.nn.Module):
         raise ValueError(f"why_black(pipe=...): {type(pipe).__name__} has no `vae`; the causes told apart need one")
     images, flags = _unpack(output)
     arrays, hides_nan = _as_arrays(images)
     if flags is not None and len(flags) != len(arrays):
-        raise ValueError(f"why_black(output): {len(flags)} nsfw flags for {len(arrays)} images")
+        raise ValueError(
+            f"why_black(output): output must hold one nsfw flag per image (nsfw_content_detected), got {len(flags)} "
+            f"flags for {len(arrays)} images"
+        )
     # SDXL-style pipelines decode a float16 VAE in float32 when its config says force_upcast
     upcasts = hasattr(type(pipe), "upcast_vae") and bool(getattr(vae.config, "force_upcast", False))
     fp16 = vae.dtype == torch.float16

@@ -1,11 +1,13 @@
 """The conventions a chapter follows to state a finding, in one import.
 
-    from helpers.chapter import approx, error_message, needs, significant, still_true, timed
+    from helpers.chapter import approx, error_message, needs, needs_weights, significant, still_true, timed
 
 - a quirk of diffusers is checked inside `still_true("claim-id", "statement")` (helpers.claims), so
   a change reads "diffusers changed this behaviour: ..." and the claims ledger can find it;
 - a claim about an API older releases lack starts with `needs(owner, "name")`, so the claims
   ledger reads it as "not applicable" there;
+- a finding only trained weights show (what an image shows, asserted in `full`) is checked inside
+  `needs_weights("finding-id", "statement")`, so a run on random weights can go on past it;
 - a message diffusers gives for a mistake is captured with `error_message(call, ...)`, which fails
   when the call raises nothing or the wrong type;
 - a statistic is recorded as `approx(value, rtol=..., why=...)` (helpers.record), with its reason;
@@ -22,11 +24,11 @@ import time
 from dataclasses import dataclass
 
 from . import validate
-from .claims import error_message, needs, still_true
+from .claims import error_message, needs, needs_weights, still_true
 from .record import approx, record
 
 __all__ = [
-    "Timing", "approx", "error_message", "needs", "record", "significant", "still_true", "timed",
+    "Timing", "approx", "error_message", "needs", "needs_weights", "record", "significant", "still_true", "timed",
 ]
 
 

@@ -33,16 +33,21 @@ CLAIM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CLAIM_ID_MAX = 64
 
 
-def check_claim_id(claim: object) -> str:
+def check_claim_id(claim: object, name: str | None = None) -> str:
     """Return `claim` if it is a valid claim id: lowercase words and digits joined by single
     hyphens, at most 64 characters (e.g. "frozendict-accepts-writes").
 
-    Refuses anything else with a ValueError that shows the accepted form.
+    Refuses anything else with a ValueError that shows the accepted form (naming the argument
+    `name` when given).
     """
     if not isinstance(claim, str) or not CLAIM_ID.match(claim) or len(claim) > CLAIM_ID_MAX:
+        hint = ""
+        if isinstance(claim, str) and CLAIM_ID.match(claim.lower().replace("_", "-").replace(" ", "-")):
+            hint = f" (did you mean {claim.lower().replace('_', '-').replace(' ', '-')!r}?)"
         raise ValueError(
-            f"a claim id is lowercase words and digits joined by hyphens, at most {CLAIM_ID_MAX} "
-            f"characters (e.g. 'frozendict-accepts-writes'), got {claim!r}"
+            (f"{name} must be a claim id: " if name else "")
+            + f"a claim id is lowercase words and digits joined by hyphens, at most {CLAIM_ID_MAX} "
+            f"characters (e.g. 'frozendict-accepts-writes'), got {claim!r}{hint}"
         )
     return claim
 
@@ -62,11 +67,13 @@ def _ledger_path() -> str | None:
     return os.environ.get(LEDGER_ENV) or None
 
 
-def _log(claim: str, statement: str, status: str, detail: str = "") -> None:
+def _log(claim: str, statement: str, status: str, detail: str = "", kind: str | None = None) -> None:
     path = _ledger_path()
     if path is None:
         return
     line = {"claim": claim, "statement": statement, "status": status, "detail": detail[:500]}
+    if kind is not None:
+        line["kind"] = kind
     with open(path, "a", encoding="utf-8") as ledger:
         ledger.write(json.dumps(line, ensure_ascii=False) + "\n")
 
@@ -165,6 +172,40 @@ def still_true(
     _show(claim, HOLDS)
 
 
+WEIGHTS = "weights"  # the ledger lines of `needs_weights` carry kind "weights"
+NOT_SHOWN = "not shown"
+NOT_SHOWN_MESSAGE = "these weights do not show this"
+
+
+@contextlib.contextmanager
+def needs_weights(finding: str, statement: str):
+    """Run the checks of a finding only trained weights show (what an image shows), in `full`.
+
+    Not a diffusers quirk (that is `still_true`) and not in the claims ledger: it fails when the
+    weights do not show it (random weights never do, e.g. the tiny-weight mirror of
+    tests/test_full_mirror.py), so a failed `assert` becomes AssertionError("these weights do not
+    show this: statement (detail)"). In ledger mode (FIELDNOTES_LEDGER set) the outcome is
+    appended there, `{"claim": finding, "kind": "weights", "status": "holds" | "not shown", ...}`,
+    and a failure does not stop the chapter, so the code after it still runs. Any other exception
+    propagates: it is the chapter's bug.
+
+    Refuses (before running the checks) a `finding` id that is not lowercase words joined by
+    hyphens and an empty `statement` (ValueError).
+    """
+    check_claim_id(finding, name="finding")
+    if not isinstance(statement, str) or not statement.strip():
+        raise ValueError(f"needs_weights(statement=...) needs the finding in words, got {statement!r}")
+    try:
+        yield
+    except AssertionError as error:
+        reason = str(error) or _failed_line(error)
+        _log(finding, statement, NOT_SHOWN, reason, kind=WEIGHTS)
+        if _ledger_path() is None:
+            raise AssertionError(f"{NOT_SHOWN_MESSAGE}: {statement} ({reason})") from None
+        return
+    _log(finding, statement, HOLDS, kind=WEIGHTS)
+
+
 class MissingAPI(ImportError):
     """The API a claim is about does not exist in the installed release (see `needs`)."""
 
@@ -180,6 +221,10 @@ def needs(owner, *names: str) -> None:
     """
     if not names or not all(isinstance(name, str) and name for name in names):
         raise ValueError(f"needs(owner, *names) takes attribute names as non-empty strings, got {names!r}")
+    if isinstance(owner, str):
+        raise TypeError(
+            f"owner must be the module or class itself (e.g. torch, not 'torch': import it first), got the str {owner!r}"
+        )
     missing = [name for name in names if not hasattr(owner, name)]
     if missing:
         label = getattr(owner, "__qualname__", None) or type(owner).__name__

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 
 from . import flops, moved, validate
+from .pipelines import MODEL_IDS  # the checkpoint each config ships in
 from .shipped_configs import (
     SD15_UNET_CONFIG,
     SD_VAE_CONFIG,
@@ -125,25 +126,25 @@ FULL_SIZE: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
         ModelSpec("wuerstchen-prior", "Würstchen Stage C (WuerstchenPrior), one denoising call",
-                  "warp-ai/wuerstchen-prior", "diffusers.pipelines.deprecated.wuerstchen.WuerstchenPrior", WUERSTCHEN_PRIOR_CONFIG,
+                  MODEL_IDS["wuerstchen-prior"], "diffusers.pipelines.deprecated.wuerstchen.WuerstchenPrior", WUERSTCHEN_PRIOR_CONFIG,
                   _prior_inputs, 1024),
         ModelSpec("wuerstchen-decoder", "Würstchen Stage B (WuerstchenDiffNeXt), one denoising call",
-                  "warp-ai/wuerstchen", "diffusers.pipelines.deprecated.wuerstchen.WuerstchenDiffNeXt", WUERSTCHEN_DECODER_CONFIG,
+                  MODEL_IDS["wuerstchen-decoder"], "diffusers.pipelines.deprecated.wuerstchen.WuerstchenDiffNeXt", WUERSTCHEN_DECODER_CONFIG,
                   _decoder_inputs, 1024),
         ModelSpec("wuerstchen-vqgan", "Würstchen Stage A (PaellaVQModel.decode)",
-                  "warp-ai/wuerstchen", "diffusers.pipelines.deprecated.wuerstchen.PaellaVQModel", WUERSTCHEN_VQGAN_CONFIG,
+                  MODEL_IDS["wuerstchen-decoder"], "diffusers.pipelines.deprecated.wuerstchen.PaellaVQModel", WUERSTCHEN_VQGAN_CONFIG,
                   _vqgan_inputs, 1024),
         ModelSpec("sd15-unet", "SD 1.5 UNet2DConditionModel, one denoising call",
-                  "stable-diffusion-v1-5/stable-diffusion-v1-5", "diffusers.UNet2DConditionModel", SD15_UNET_CONFIG,
+                  MODEL_IDS["sd15"], "diffusers.UNet2DConditionModel", SD15_UNET_CONFIG,
                   _sd_unet_inputs(SD15_UNET_CONFIG), 512, 64),
         ModelSpec("sd15-vae-decoder", "SD 1.5 AutoencoderKL.decode",
-                  "stable-diffusion-v1-5/stable-diffusion-v1-5", "diffusers.AutoencoderKL", SD_VAE_CONFIG,
+                  MODEL_IDS["sd15"], "diffusers.AutoencoderKL", SD_VAE_CONFIG,
                   _sd_vae_inputs, 512, SD_VAE_FACTOR),
         ModelSpec("sdxl-unet", "SDXL base UNet2DConditionModel, one denoising call",
-                  "stabilityai/stable-diffusion-xl-base-1.0", "diffusers.UNet2DConditionModel", SDXL_UNET_CONFIG,
+                  MODEL_IDS["sdxl"], "diffusers.UNet2DConditionModel", SDXL_UNET_CONFIG,
                   _sd_unet_inputs(SDXL_UNET_CONFIG), 1024, 32),
         ModelSpec("sdxl-vae-decoder", "SDXL AutoencoderKL.decode (same network as SD 1.5's)",
-                  "stabilityai/stable-diffusion-xl-base-1.0", "diffusers.AutoencoderKL", SD_VAE_CONFIG,
+                  MODEL_IDS["sdxl"], "diffusers.AutoencoderKL", SD_VAE_CONFIG,
                   _sd_vae_inputs, 1024, SD_VAE_FACTOR),
     ]
 }  # fmt: skip

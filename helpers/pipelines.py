@@ -4,6 +4,11 @@
 profile: in `full`, the real checkpoint's model id (MODEL_IDS); in `tiny`, a folder in the local
 cache that `helpers.tiny` built once and saved in the Hub's layout. So the tiny profile exercises
 the real loading code, loading workarounds included.
+
+Every model id the full profile reads lives here, the registry: the families' (MODEL_IDS) and the
+other checkpoints a chapter reads (CHECKPOINTS, through `checkpoint`), with the chapters that read
+each (CHAPTERS). In full, an id found under $FIELDNOTES_MODEL_MIRROR is read from there;
+`python -m helpers.mirror list` prints them all with a download line each.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import re
 import shutil
 import tempfile
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +130,132 @@ MODEL_IDS = {name: family.model_id for name, family in FAMILIES.items()}
 PAG_FAMILIES = ("sd15", "sdxl", "pixart-sigma")
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A model id the full profile reads besides the families' own (read with `checkpoint`)."""
+
+    model_id: str
+    what: str
+    marker: str  # the file whose presence makes a mirror folder count as holding it
+    include: tuple[str, ...] = ()  # the files read, for `hf download --include`; () for a pipeline's
+
+
+CHECKPOINTS: dict[str, Checkpoint] = {
+    "stable-unclip-vit-h": Checkpoint(
+        "stabilityai/stable-diffusion-2-1-unclip",
+        "Stable unCLIP on OpenCLIP ViT-H/14 embeddings, loaded as family 'stable-unclip'",
+        "model_index.json",
+    ),
+    "ip-adapter-sd15": Checkpoint(
+        "h94/IP-Adapter",
+        "SD 1.5's IP-Adapter and the CLIP image encoder beside it (pipe.load_ip_adapter)",
+        "models/ip-adapter_sd15.safetensors",
+        ("models/ip-adapter_sd15.safetensors", "models/image_encoder/*"),
+    ),
+    "sdxl-vae-fp16-fix": Checkpoint(
+        "madebyollin/sdxl-vae-fp16-fix",
+        "SDXL's VAE fine-tuned to stay finite in float16; only its config is read",
+        "config.json",
+        ("config.json",),
+    ),
+}
+# Which chapters read each registry key (a family or a CHECKPOINTS key) in `full`; the tests check
+# it against the chapters' code
+CHAPTERS: dict[str, tuple[str, ...]] = {
+    "sd15": ("00-pipeline-zoo", "01-scheduler-config", "03-seeds", "04-pipeline-signatures", "05-long-prompts",
+             "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
+    "sdxl": ("00-pipeline-zoo", "04-pipeline-signatures", "05-long-prompts", "06-black-images",
+             "07-wuerstchen-stages", "08-pag"),
+    "pixart-sigma": ("00-pipeline-zoo", "04-pipeline-signatures", "08-pag"),
+    "wuerstchen-prior": ("00-pipeline-zoo", "07-wuerstchen-stages"),
+    "wuerstchen-decoder": ("00-pipeline-zoo", "07-wuerstchen-stages"),
+    "wuerstchen": ("00-pipeline-zoo", "07-wuerstchen-stages"),
+    "unclip": ("00-pipeline-zoo", "09-unclip-interpolation"),
+    "unclip-image-variation": ("00-pipeline-zoo", "09-unclip-interpolation"),
+    "stable-unclip": ("00-pipeline-zoo", "09-unclip-interpolation"),
+    "stable-unclip-vit-h": ("09-unclip-interpolation",),
+    "ip-adapter-sd15": ("08-pag",),
+    "sdxl-vae-fp16-fix": ("06-black-images",),
+}  # fmt: skip
+# what the full profile reads of a pipeline repo: safetensors without a variant, configs, tokenizers
+PIPELINE_FILES = ("model_index.json", "*/*.json", "*/*.txt", "*/*.model", "*/*.safetensors")
+PIPELINE_EXCLUDE = ("*.fp16.safetensors", "*.bf16.safetensors")
+
+
+def model_id(key: str) -> str:
+    """The Hub model id of a registry key: a family (MODEL_IDS) or a CHECKPOINTS key.
+
+    Refuses: a key that is not a str (TypeError), an unknown one (ValueError with the closest and
+    the valid keys).
+    """
+    if not isinstance(key, str):
+        hint = " (a Family: pass its name, e.g. 'sd15')" if isinstance(key, Family) else ""
+        raise TypeError(
+            f"key must be a registry key (a str): a family ({', '.join(NAMES)}) or a CHECKPOINTS key, "
+            f"got {type(key).__name__}{hint}"
+        )
+    if key in CHECKPOINTS:
+        return CHECKPOINTS[key].model_id
+    if isinstance(key, str) and key not in FAMILIES:
+        keys = (*NAMES, *CHECKPOINTS)
+        close = difflib.get_close_matches(key, keys, n=3)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"unknown registry key {key!r}.{hint} Valid keys: {', '.join(keys)}")
+    return family(key).model_id
+
+
+def registry() -> list[dict]:
+    """One row per model id the full profile reads: `model_id`, `keys` (the families and
+    CHECKPOINTS keys that read it), `what`, `chapters`, and `include`/`exclude`, the file patterns
+    of `hf download` that fetch what is read. Takes no arguments.
+    """
+    rows: dict[str, dict] = {}
+    entries = [(name, fam.model_id, f"{fam.pipeline_class} (family {name!r})", PIPELINE_FILES, PIPELINE_EXCLUDE)
+               for name, fam in FAMILIES.items()]  # fmt: skip
+    entries += [(key, c.model_id, c.what, c.include or PIPELINE_FILES, () if c.include else PIPELINE_EXCLUDE)
+                for key, c in CHECKPOINTS.items()]  # fmt: skip
+    for key, hub_id, what, include, exclude in entries:
+        row = rows.setdefault(hub_id, {"model_id": hub_id, "keys": [], "what": [], "chapters": set(),
+                                       "include": include, "exclude": exclude})  # fmt: skip
+        row["keys"].append(key)
+        row["what"].append(what)
+        row["chapters"].update(CHAPTERS.get(key, ()))
+    return [{**row, "what": "; ".join(row["what"]), "chapters": sorted(row["chapters"])} for row in rows.values()]
+
+
+def mirror_folder(model_id: str, marker: str = "model_index.json") -> Path | None:
+    """The folder of `model_id` in $FIELDNOTES_MODEL_MIRROR if it holds `marker`, else None
+    (also when the variable is unset or empty). Refuses a `model_id` that is not "org/name".
+    """
+    if not isinstance(model_id, str) or not HUB_ID.fullmatch(model_id):
+        raise ValueError(f"model_id must look like 'org/name' (a Hub model id), got {model_id!r}")
+    mirror = os.environ.get(MIRROR_ENV)
+    if not mirror:
+        return None
+    folder = Path(mirror) / model_id
+    return folder if (folder / marker).is_file() else None
+
+
+def checkpoint(key: str, ctx: Context) -> str:
+    """Where the full profile reads CHECKPOINTS[key]: its folder in $FIELDNOTES_MODEL_MIRROR when
+    the mirror holds it (its `marker` file), else the Hub model id; what to pass to
+    `from_pretrained`, `load_config` or `load_ip_adapter` in place of the id.
+
+    Refuses: an unknown key (ValueError with the valid ones), a `ctx` that is not a Context
+    (TypeError), and the tiny and toy profiles (OfflineProfileError: these are real checkpoints).
+    """
+    if not isinstance(key, str) or key not in CHECKPOINTS:
+        close = difflib.get_close_matches(str(key), CHECKPOINTS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown checkpoint {key!r}.{hint} Valid: {', '.join(CHECKPOINTS)} (families load with load())")
+    check_context(ctx)
+    entry = CHECKPOINTS[key]
+    if ctx.tiny:
+        raise OfflineProfileError(f"checkpoint({key!r}) is the real {entry.model_id!r}")
+    folder = mirror_folder(entry.model_id, entry.marker)
+    return entry.model_id if folder is None else str(folder)
+
+
 def family(name: str) -> Family:
     """The registry entry for `name`.
 
@@ -162,7 +294,7 @@ def register_legacy_pipeline_modules() -> None:
             setattr(pipelines, legacy, moved.package(legacy))
 
 
-def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -> Path:
+def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None, folder: str | os.PathLike | None = None) -> Path:
     """Lay the tiny folder of `name` out in `root` as a Hugging Face Hub cache that holds `model_id`.
 
     Returns `root`, ready for `from_pretrained(model_id, cache_dir=root, local_files_only=True)`.
@@ -175,10 +307,14 @@ def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -
 
     - name: a family with a tiny folder of its own (not "wuerstchen"); ValueError otherwise.
     - model_id: "org/name"; defaults to the family's real model id (MODEL_IDS).
+    - folder: the pipeline folder to lay out instead of the tiny one (a mirror's, see
+      `hub_kwargs`). It is linked, not copied (a real checkpoint is gigabytes), and its commit hash
+      comes from its file names and sizes rather than their bytes.
     An existing snapshot of the same content is reused.
 
     Refuses (before building anything): an unknown `name` or "wuerstchen", a `root` that is not a
-    str/Path (TypeError) or is an existing file, a `model_id` that is not "org/name".
+    str/Path (TypeError) or is an existing file, a `model_id` that is not "org/name", a `folder`
+    without model_index.json.
     """
     fam = family(name)
     if fam.build is None:
@@ -190,25 +326,36 @@ def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None) -
     model_id = fam.model_id if model_id is None else model_id
     if not isinstance(model_id, str) or not HUB_ID.fullmatch(model_id):
         raise ValueError(f"model_id must look like 'org/name' (a Hub model id), got {model_id!r}")
-    source_folder = tiny_dir(name)
+    if folder is not None and not (isinstance(folder, (str, os.PathLike)) and (Path(folder) / "model_index.json").is_file()):
+        raise ValueError(f"folder must be a pipeline folder holding model_index.json, got {folder!r}")
+    linked = folder is not None
+    source_folder = Path(folder).resolve() if linked else tiny_dir(name)
     root = Path(root)
     storage = root / ("models--" + model_id.replace("/", "--"))
     files = sorted(p for p in source_folder.rglob("*") if p.is_file())
+
+    def content(path: Path) -> bytes:  # a linked folder's files are not read: they may be gigabytes
+        return str(path.stat().st_size).encode() if linked else path.read_bytes()
+
     # a commit hash that changes with the content, as a real one would
     digest = hashlib.sha1()
     for path in files:
         digest.update(path.relative_to(source_folder).as_posix().encode())
-        digest.update(path.read_bytes())
+        digest.update(content(path))
     commit = digest.hexdigest()
     snapshot = storage / "snapshots" / commit
-    if not snapshot.is_dir():
+    if linked and not snapshot.exists():
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.symlink_to(source_folder, target_is_directory=True)
+    elif not snapshot.is_dir():
         shutil.copytree(source_folder, snapshot)
     (storage / "refs").mkdir(parents=True, exist_ok=True)
     (storage / "refs" / "main").write_text(commit)
     listing = {
         path.relative_to(source_folder).as_posix(): {
             "size": path.stat().st_size,
-            "blob_id": hashlib.sha1(path.read_bytes()).hexdigest(),
+            # a linked file's size alone would give equal ids to equal-sized files: add its name
+            "blob_id": hashlib.sha1((path.as_posix().encode() if linked else b"") + content(path)).hexdigest(),
         }
         for path in files
     }
@@ -326,6 +473,11 @@ def check_model_id(name: str, model_id) -> str | None:
     if not isinstance(model_id, (str, os.PathLike)):
         raise TypeError(f"model_id must be a local folder or a Hub id 'org/name' (a str), got {type(model_id).__name__} {model_id!r}")
     model_id = os.fspath(model_id)
+    if not model_id.strip():
+        raise ValueError(
+            f"model_id must be a local pipeline folder or a Hub id 'org/name' (or None for the family's default), "
+            f"got the empty string {model_id!r}"
+        )
     if _looks_like_folder(model_id):
         folder = Path(model_id).expanduser()
         if not folder.exists():
@@ -384,7 +536,9 @@ def check_overrides(name: str, overrides: dict) -> dict:
     Refuses: any other keyword, which diffusers would only log and ignore (ValueError, with the
     closest accepted name); `dtype`/`torch_dtype` both given, or not a torch.dtype (or a dict of
     them); a `variant` that is not a str; a component given as a str or number (a model id where an
-    object is expected).
+    object is expected), a class, a whole pipeline or a config dict where a component is expected, and
+    a model of another class than the pipeline's annotation (the VAE as `unet`); a dtype that is not a
+    floating-point one a pipeline computes in (`validate.dtype`: torch.int8, float8).
     """
     overrides = dict(overrides)
     names = [family(name).pipeline_class] if name != "wuerstchen" else [
@@ -405,15 +559,35 @@ def check_overrides(name: str, overrides: dict) -> dict:
                 f"accepted: the components {', '.join(sorted(components))}, init options {sorted(options)}, "
                 "and from_pretrained's loading options (dtype, variant, use_safetensors, revision, ...)"
             )
+    label = "torch_dtype" if "torch_dtype" in overrides else "dtype"  # messages name the keyword given
     if "torch_dtype" in overrides:
         if "dtype" in overrides:
             raise ValueError("pass dtype= or torch_dtype= (deprecated), not both")
         overrides["dtype"] = overrides.pop("torch_dtype")
     if "dtype" in overrides:
         dtype = overrides["dtype"]
-        values = dtype.values() if isinstance(dtype, dict) else [dtype]
-        if not all(isinstance(d, torch.dtype) for d in values):
-            raise TypeError(f"dtype must be a torch.dtype (e.g. torch.float16) or a dict of them per component, got {dtype!r}")
+        values = dtype.items() if isinstance(dtype, dict) else [(None, dtype)]
+        if not all(isinstance(d, torch.dtype) for _, d in values):
+            short = {"fp16": "float16", "half": "float16", "fp32": "float32", "float": "float32", "bf16": "bfloat16",
+                     "fp64": "float64", "double": "float64"}
+            named = short.get(dtype, dtype) if isinstance(dtype, str) else None
+            hint = f" (use torch.{named})" if named and isinstance(getattr(torch, named, None), torch.dtype) else ""
+            raise TypeError(
+                f"{label} must be a torch.dtype (e.g. torch.float16) or a dict of them per component, "
+                f"got {type(dtype).__name__} {dtype!r:.60}{hint}"
+            )
+        if isinstance(dtype, dict):
+            keys = components | {"default"}  # diffusers reads dtype["default"] for the components not named
+            for key in dtype:
+                if key not in keys:
+                    close = difflib.get_close_matches(str(key), sorted(keys), n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    raise ValueError(
+                        f"{label}[{key!r}]: {key!r} is no component of {' or '.join(names)}{hint}; a per-component "
+                        f"{label} dict takes the keys {', '.join(sorted(components))} and 'default' (the others)"
+                    )
+        for key, d in values:
+            validate.dtype(label if key is None else f"{label}[{key!r}]", d)
     if "variant" in overrides and not isinstance(overrides["variant"], (str, type(None))):
         raise TypeError(f"variant must be a str such as 'fp16', got {type(overrides['variant']).__name__} {overrides['variant']!r}")
     for key in components & set(overrides):
@@ -422,7 +596,53 @@ def check_overrides(name: str, overrides: dict) -> dict:
                 f"{key} must be a loaded component object (or None to leave it out), got {type(overrides[key]).__name__} "
                 f"{overrides[key]!r}; load it first, e.g. with its class's from_pretrained"
             )
+        _check_component(names, key, overrides[key])
     return overrides
+
+
+def _check_component(class_names: list[str], key: str, value) -> None:
+    """Refuse a component of another kind, which diffusers takes without a word (a VAE as `unet`) or
+    refuses deep inside from_pretrained (a class, a whole pipeline, a config dict)."""
+    from collections.abc import Mapping
+
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+    if value is None:
+        return
+    accepted = f"{key} must be a loaded component object (or None to leave it out)"
+    if isinstance(value, type):
+        raise TypeError(f"{accepted}, got the class {value.__name__} itself: pass an instance, e.g. built with from_config")
+    if isinstance(value, diffusers.DiffusionPipeline):
+        raise TypeError(f"{accepted}, got a whole {type(value).__name__}: pass its component, pipe.{key}")
+    if isinstance(value, Mapping):
+        raise TypeError(
+            f"{accepted}, got a config ({type(value).__name__}): build the component from it, e.g. Class.from_config(config)"
+        )
+    if key.endswith("scheduler"):
+        validate.instance(key, value, SchedulerMixin, "a diffusers scheduler (e.g. schedulers.make(...) or pipe.scheduler)")
+        return
+    # a model component must be of the class the pipeline's __init__ annotates (a compiled module counts as its model)
+    expected = []
+    for class_name in class_names:
+        try:
+            hint = typing.get_type_hints(getattr(diffusers, class_name).__init__).get(key)
+        except (NameError, TypeError, AttributeError):  # an annotation that does not resolve: nothing to check
+            hint = None
+        for kind in typing.get_args(hint) or (hint,):
+            if isinstance(kind, type) and issubclass(kind, torch.nn.Module):
+                expected.append(kind)
+    if expected and not isinstance(getattr(value, "_orig_mod", value), tuple(expected)):
+        raise TypeError(f"{key} must be a {' or '.join(k.__name__ for k in expected)}, got {type(value).__name__}")
+
+
+def _check_dtype(name: str, ctx: Context, overrides: dict) -> None:
+    """The dtype the pipeline will load in (an override, else ctx.dtype) must run on ctx.device."""
+    dtype = overrides.get("dtype", ctx.dtype)
+    parts = ("wuerstchen-prior", "wuerstchen-decoder") if name == "wuerstchen" else (name,)
+    classes = [FAMILIES[n].pipeline_class for n in parts]
+    for key, d in dtype.items() if isinstance(dtype, dict) else [(None, dtype)]:
+        for class_name in classes:
+            validate.dtype("dtype" if key is None else f"dtype[{key!r}]", d, ctx.device, pipeline=class_name)
 
 
 def source(name: str, ctx: Context, model_id: str | None = None) -> str:
@@ -441,24 +661,72 @@ def source(name: str, ctx: Context, model_id: str | None = None) -> str:
         model_id = family(name).model_id
     if ctx.tiny and not Path(model_id).is_dir():
         raise OfflineProfileError(f"load({name!r}, model_id={model_id!r}) would download {model_id!r}")
-    mirror = os.environ.get(MIRROR_ENV)
-    if not ctx.tiny and mirror and (Path(mirror) / model_id / "model_index.json").exists():
-        folder = Path(mirror) / model_id
+    is_hub_id = not Path(model_id).is_dir() and HUB_ID.fullmatch(model_id)
+    folder = mirror_folder(model_id) if is_hub_id and not ctx.tiny else None
+    if folder is not None:
         check_folder_family(name, folder)
         return str(folder)
     return model_id
+
+
+def hub_kwargs(name: str, ctx: Context, root: str | os.PathLike) -> dict:
+    """Keywords that make `from_pretrained(MODEL_IDS[name], **hub_kwargs(...))` take diffusers'
+    model-id path wherever `source` finds the family, with no network where `source` needs none.
+
+    `source(name, ctx)` decides, as for `load`: a folder (tiny's, or the mirror's in full) is laid
+    out in `root` as a Hub cache (`hub_cache`) and the keywords are `cache_dir=root,
+    local_files_only=True`; a model id (full, no mirror) gives {}, so the call goes to the Hub.
+
+    Refuses: what `source` refuses, "wuerstchen" (no folder of its own), a `root` as `hub_cache`
+    refuses it.
+    """
+    where = source(name, ctx)
+    if where == family(name).model_id:
+        return {}
+    folder = None if ctx.tiny else where  # tiny: hub_cache copies the tiny folder itself
+    return {"cache_dir": hub_cache(name, root, folder=folder), "local_files_only": True}
+
+
+_WEIGHT_FILE = re.compile(r"[^.]+\.(?P<variant>[^.]+)\.(safetensors|bin|ckpt|msgpack|onnx|pt|pth)|[^.]+\.\w+\.index\.(?P<indexed>[^.]+)\.json")
+
+
+def _folder_variants(folder: str | os.PathLike) -> list[str]:
+    """The weight variants a local pipeline folder holds (`unet/diffusion_pytorch_model.fp16.safetensors`
+    -> 'fp16'), sorted; [] when it holds only plain weights."""
+    found = set()
+    for path in [*Path(folder).glob("*"), *Path(folder).glob("*/*")]:
+        match = _WEIGHT_FILE.fullmatch(path.name)
+        if match:
+            found.add(match["variant"] or match["indexed"])
+    return sorted(found)
+
+
+def _check_variant(where: str, variant) -> None:
+    """A `variant` the local folder `where` has no weights of is refused here, naming the ones it has
+    (diffusers refuses it too, deep inside from_pretrained). A Hub id is left to diffusers."""
+    if variant is None or not Path(where).is_dir():
+        return
+    found = _folder_variants(where)
+    if variant not in found:
+        accepted = (f"variant must be one of the variants it has, {', '.join(map(repr, found))}, or None (the plain weights)"
+                    if found else "it has no variant files, so variant must be None (the plain weights)")
+        raise ValueError(f"variant={variant!r}: {where} has no weights of that variant; {accepted}")
 
 
 def from_pretrained(name: str, ctx: Context, model_id: str | None = None, **overrides):
     """`<family class>.from_pretrained(source(...), dtype=ctx.dtype, use_safetensors=True, **overrides)`.
 
     An override of `dtype` or `use_safetensors` replaces the context's value.
-    Refuses: what `source` and `check_overrides` refuse, before anything is loaded.
+    Refuses: what `source` and `check_overrides` refuse, a dtype ctx.device cannot run for this
+    pipeline (`validate.dtype`), and a `variant` a local folder has no weights of (naming those it
+    has), before anything is loaded.
     """
     fam = family(name)
     check_context(ctx)
     overrides = check_overrides(name, overrides)
+    _check_dtype(name, ctx, overrides)
     where = source(name, ctx, model_id)
+    _check_variant(where, overrides.get("variant"))
     register_legacy_pipeline_modules()
     pipeline_class = getattr(diffusers, fam.pipeline_class)
     options = {"dtype": ctx.dtype, "use_safetensors": True, **overrides}
@@ -480,13 +748,15 @@ def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
     Refuses, before loading anything: an unknown `name` (with a did-you-mean), a `ctx` that is not
     the Context from helpers.setup() (TypeError), a `model_id` folder that does not exist or holds
     another family's pipeline (its model_index.json `_class_name`), a Hub id in the tiny profile
-    (OfflineProfileError), keywords from_pretrained would ignore, and ill-typed dtype/variant or
-    component overrides (see `check_overrides`).
+    (OfflineProfileError), keywords from_pretrained would ignore, ill-typed dtype/variant or
+    component overrides (see `check_overrides`), and a dtype ctx.device cannot run for this pipeline
+    (float16 UnCLIP on the CPU; `validate.dtype`).
     """
     family(name)
     check_context(ctx)
     prior_id = overrides.get("prior_model_id")
     overrides = check_overrides(name, overrides)
+    _check_dtype(name, ctx, overrides)
     check_model_id(name if name != "wuerstchen" else "wuerstchen-decoder", model_id)
     if name == "wuerstchen":
         check_model_id("wuerstchen-prior", prior_id)
@@ -580,8 +850,8 @@ def with_pag(pipe, layers: str | list[str] | None = None):
     supported = {FAMILIES[n].pipeline_class for n in PAG_FAMILIES}
     if type(pipe).__name__ not in supported:
         raise ValueError(
-            f"with_pag() supports {', '.join(sorted(supported))} (families {', '.join(PAG_FAMILIES)}); "
-            f"got pipe={type(pipe).__name__}"
+            f"with_pag() supports {', '.join(sorted(supported))} (families {', '.join(PAG_FAMILIES)}): pipe must be one of them; "
+            f"got pipe={type(pipe).__name__}" + (" (a module: pass the pipeline itself)" if isinstance(pipe, torch.nn.Module) else "")
         )
     extra = {} if layers is None else {"pag_applied_layers": layers}
     made = diffusers.AutoPipelineForText2Image.from_pipe(pipe, enable_pag=True, **extra)

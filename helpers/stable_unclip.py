@@ -76,14 +76,16 @@ def karlo_text_to_image(karlo, stable):
     case of stabilityai/stable-diffusion-2-1-unclip, ViT-H, 1024, with Karlo's ViT-L/14 prior,
     768), which diffusers would only report mid-call as a tensor-size RuntimeError.
     """
+    from .pipelines import CHECKPOINTS, MODEL_IDS
+
     widths = embedding_widths(karlo, stable)
     made, expected = widths["prior makes"], widths["normaliser expects"]
     if made != expected or widths["UNet class input"] != 2 * expected:
         raise ValueError(
             f"stable: Karlo's prior makes {made}-wide CLIP image embeddings, but this Stable unCLIP expects "
             f"{expected} (image_normalizer) and {widths['UNet class input']} = 2 x {expected} (UNet class "
-            "input). Pair Karlo's ViT-L/14 prior with stabilityai/stable-diffusion-2-1-unclip-small (768); "
-            "stabilityai/stable-diffusion-2-1-unclip takes OpenCLIP ViT-H embeddings (1024)"
+            f"input). Pair Karlo's ViT-L/14 prior with {MODEL_IDS['stable-unclip']} (768); "
+            f"{CHECKPOINTS['stable-unclip-vit-h'].model_id} takes OpenCLIP ViT-H embeddings (1024)"
         )
     from diffusers import DDPMScheduler, StableUnCLIPPipeline
 

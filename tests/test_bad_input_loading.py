@@ -39,6 +39,14 @@ class Dummy:
 CASES = [
     # helpers.pipelines.load / from_pretrained / source
     ("load: another family's folder", lambda: pipelines.load("sd15", CTX, model_id=SDXL_FOLDER), ValueError, "model_id"),
+    # the registry of real checkpoints (full profile)
+    ("model_id: a typo", lambda: pipelines.model_id("sd-15"), ValueError, "sd15"),
+    ("model_id: a Family object", lambda: pipelines.model_id(pipelines.family("sd15")), TypeError, "key"),
+    ("mirror_folder: a family name, not a Hub id", lambda: pipelines.mirror_folder("sd15"), ValueError, "model_id"),
+    ("checkpoint: a family name", lambda: pipelines.checkpoint("sd15", CTX), ValueError, "ip-adapter-sd15"),
+    ("checkpoint: in the tiny profile", lambda: pipelines.checkpoint("ip-adapter-sd15", CTX), helpers.OfflineProfileError, "tiny"),
+    ("checkpoint: a profile name as ctx", lambda: pipelines.checkpoint("ip-adapter-sd15", "full"), TypeError, "ctx"),
+    ("hub_kwargs: wuerstchen has no folder", lambda: pipelines.hub_kwargs("wuerstchen", CTX, "/tmp"), ValueError, "wuerstchen"),
     ("load: missing folder", lambda: pipelines.load("sd15", CTX, model_id="/no/such/folder"), ValueError, "does not exist"),
     ("load: relative missing folder", lambda: pipelines.load("sd15", CTX, model_id="./no/such/folder"), ValueError, "model_id"),
     ("load: model_id an int", lambda: pipelines.load("sd15", CTX, model_id=15), TypeError, "model_id"),

@@ -126,7 +126,7 @@ def test_special_care_adds_one_hundredth_and_flags_nothing_alone(checker):
     bi.set_concepts(checker, special_embeddings={1: direction}, special_thresholds={1: cos_a - 0.05})
     decision = bi.decide(checker, clip_input)[0]
     # exact: decide() rounds to 3 decimals, as forward() does, scores far from a boundary
-    assert decision.special_care and decision.special_scores[1] == 0.05
+    assert decision.special_care and decision.special_scores[1] == 0.05  # exact
     assert decision.concept_scores[5] == 0.006 and decision.bad_concepts == [5]  # exact, as above
     # the adjustment also reaches special-care concepts after the first hit (index 2 here)
     assert decision.special_scores[2] == round(-0.2 + 0.01, 3)  # exact, as above
@@ -311,7 +311,7 @@ def test_why_black_on_a_real_pipeline_call(sd, ctx):
         (StableDiffusionPipelineOutput(torch.zeros(3, 8, 8), None), ValueError, "4-d"),
         (StableDiffusionPipelineOutput(np.zeros((8, 8, 3)), None), ValueError, "numpy batch"),
         (StableDiffusionPipelineOutput(["a", "b"], None), TypeError, "PIL images"),
-        (StableDiffusionPipelineOutput([PIL.Image.new("RGB", (4, 4))], [True, False]), ValueError, "2 nsfw flags"),
+        (StableDiffusionPipelineOutput([PIL.Image.new("RGB", (4, 4))], [True, False]), ValueError, "one nsfw flag per image .* got 2 flags for 1 images"),
         (StableDiffusionPipelineOutput([PIL.Image.new("RGB", (4, 4))], "yes"), TypeError, "list of bools"),
     ],
 )

@@ -205,3 +205,47 @@ def test_the_ledger_names_the_failed_line_of_a_bare_assert(tmp_path, monkeypatch
     with pytest.raises(AssertionError, match=r"a bare assert \(failed: assert width == 4\)"):
         with still_true("bare", "a bare assert"):
             module.check(3)
+
+
+def test_needs_weights_fails_with_what_the_weights_do_not_show(monkeypatch):
+    from helpers.claims import LEDGER_ENV, needs_weights
+
+    monkeypatch.delenv(LEDGER_ENV, raising=False)
+    with needs_weights("shown", "trained weights show it"):
+        assert True
+    with pytest.raises(AssertionError, match=r"^these weights do not show this: PAG sharpens \(too blurry\)$"):
+        with needs_weights("pag-sharpens", "PAG sharpens"):
+            raise AssertionError("too blurry")  # a chapter's failed assert (pytest rewrites this file's)
+    with pytest.raises(NameError):  # the chapter's own bug is not a finding
+        with needs_weights("a-finding", "a finding"):
+            raise NameError("name 'pipe' is not defined")
+
+
+def test_needs_weights_in_ledger_mode_records_and_goes_on(tmp_path, monkeypatch):
+    from helpers.claims import LEDGER_ENV, needs_weights
+
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(LEDGER_ENV, str(ledger))
+    with needs_weights("shown", "it shows"):
+        assert True
+    with needs_weights("not-shown", "it does not show"):
+        assert 1 == 2, "one is not two"
+    with still_true("a-claim", "a diffusers quirk"):  # the claims keep their own lines
+        assert True
+    assert [(e["claim"], e["status"], e.get("kind")) for e in _ledger(ledger)] == [
+        ("shown", "holds", "weights"),
+        ("not-shown", "not shown", "weights"),
+        ("a-claim", "holds", None),
+    ]
+    assert _ledger(ledger)[1]["detail"].startswith("one is not two")
+
+
+@pytest.mark.parametrize(("finding", "statement"), [("Bad Id", "x"), ("ok-id", " "), ("ok-id", None)])
+def test_needs_weights_refuses_a_bad_id_or_an_empty_statement(finding, statement):
+    from helpers.claims import needs_weights
+
+    ran = []
+    with pytest.raises(ValueError):
+        with needs_weights(finding, statement):
+            ran.append(True)
+    assert ran == []

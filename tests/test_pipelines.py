@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import diffusers
 import pytest
@@ -6,6 +7,8 @@ import torch
 
 import helpers
 from helpers import pipelines, shipped_configs, tiny
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +214,121 @@ def test_a_wuerstchen_pipeline_built_without_the_alias_saves_an_entry_it_cannot_
     with pytest.raises(ValueError, match="`diffusers` has no class `WuerstchenPrior`"):
         diffusers.WuerstchenPriorPipeline.from_pretrained(tmp_path)
     assert list(diffusers.WuerstchenPriorPipeline(**parts).config["prior"]) == ["wuerstchen", "WuerstchenPrior"]
+
+
+def test_the_registry_lists_every_model_id_once_with_its_keys_and_chapters():
+    rows = pipelines.registry()
+    ids = [row["model_id"] for row in rows]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(pipelines.MODEL_IDS.values()) | {c.model_id for c in pipelines.CHECKPOINTS.values()}
+    by_id = {row["model_id"]: row for row in rows}
+    assert by_id["warp-ai/wuerstchen"]["keys"] == ["wuerstchen-decoder", "wuerstchen"]
+    assert by_id["h94/IP-Adapter"]["include"] == ("models/ip-adapter_sd15.safetensors", "models/image_encoder/*")
+    assert by_id["stabilityai/stable-diffusion-2-1-unclip"]["exclude"] == pipelines.PIPELINE_EXCLUDE
+    keys = set(pipelines.NAMES) | set(pipelines.CHECKPOINTS)
+    assert set(pipelines.CHAPTERS) == keys  # every key says who reads it
+    chapters = {p.stem for p in (ROOT / "notebooks").glob("*.md")}
+    assert {c for listed in pipelines.CHAPTERS.values() for c in listed} <= chapters
+    assert not set(pipelines.CHECKPOINTS) & set(pipelines.NAMES)
+
+
+
+def test_the_registry_names_the_chapters_whose_code_reads_each_key():
+    """A key a chapter's code names (a quoted family or checkpoint key, not in a toy-model line)
+    is read by that chapter in full, and the other way round: CHAPTERS follows the chapters."""
+    import jupytext
+
+    keys = (*pipelines.NAMES, *pipelines.CHECKPOINTS)
+    named: dict[str, set[str]] = {key: set() for key in keys}
+    for chapter in sorted((ROOT / "notebooks").glob("*.md")):
+        for cell in jupytext.read(chapter).cells:
+            if cell.cell_type != "code":
+                continue
+            for line in cell.source.splitlines():
+                if "toy_" in line:  # toy_profile / toy_wuerstchen load the committed toy weights
+                    continue
+                for key in keys:
+                    if f'"{key}"' in line:
+                        named[key].add(chapter.stem)
+    assert named == {key: set(pipelines.CHAPTERS[key]) for key in keys}
+
+
+def test_no_chapter_or_helper_hard_codes_a_model_id_the_registry_holds():
+    """Model ids live in the registry; code elsewhere reads them from there (prose may name them)."""
+    import jupytext
+
+    ids = {row["model_id"] for row in pipelines.registry()}
+    found = []
+    for chapter in sorted((ROOT / "notebooks").glob("*.md")):
+        for cell in jupytext.read(chapter).cells:
+            if cell.cell_type == "code":
+                found += [(chapter.name, i) for i in ids if f'"{i}"' in cell.source]
+    for module in sorted((ROOT / "helpers").rglob("*.py")):
+        if module.name in ("pipelines.py", "shipped_configs.py"):  # the registry; the configs' sources
+            continue
+        found += [(module.name, i) for i in ids if f'"{i}"' in module.read_text()]
+    assert found == []
+
+
+def test_model_id_reads_families_and_checkpoints_and_refuses_the_rest():
+    assert pipelines.model_id("sd15") == pipelines.MODEL_IDS["sd15"]
+    assert pipelines.model_id("ip-adapter-sd15") == "h94/IP-Adapter"
+    with pytest.raises(ValueError, match=r"unknown registry key 'ip-adapter'\. Did you mean 'ip-adapter-sd15'"):
+        pipelines.model_id("ip-adapter")
+    with pytest.raises(TypeError, match="a str"):
+        pipelines.model_id(3)
+
+
+def test_checkpoint_reads_the_mirror_when_it_holds_the_file(tmp_path, monkeypatch):
+    full = helpers.setup(profile="full", device="cpu")
+    monkeypatch.delenv(pipelines.MIRROR_ENV, raising=False)
+    assert pipelines.checkpoint("sdxl-vae-fp16-fix", full) == "madebyollin/sdxl-vae-fp16-fix"
+    folder = tmp_path / "madebyollin" / "sdxl-vae-fp16-fix"
+    folder.mkdir(parents=True)
+    monkeypatch.setenv(pipelines.MIRROR_ENV, str(tmp_path))
+    assert pipelines.checkpoint("sdxl-vae-fp16-fix", full) == "madebyollin/sdxl-vae-fp16-fix"  # no config.json
+    (folder / "config.json").write_text("{}")
+    assert pipelines.checkpoint("sdxl-vae-fp16-fix", full) == str(folder)
+    assert pipelines.mirror_folder("madebyollin/sdxl-vae-fp16-fix", "config.json") == folder
+    assert pipelines.mirror_folder("madebyollin/sdxl-vae-fp16-fix") is None  # no model_index.json
+    with pytest.raises(ValueError, match="Did you mean 'ip-adapter-sd15'"):
+        pipelines.checkpoint("ip-adapter", full)
+    with pytest.raises(TypeError, match="Context returned by helpers.setup"):
+        pipelines.checkpoint("ip-adapter-sd15", "cuda")
+    with pytest.raises(ValueError, match="model_id must look like 'org/name'"):
+        pipelines.mirror_folder("not-an-id")
+    tiny_ctx = helpers.setup(profile="tiny", device="cpu")
+    with pytest.raises(helpers.OfflineProfileError, match="h94/IP-Adapter"):
+        pipelines.checkpoint("ip-adapter-sd15", tiny_ctx)
+
+
+def test_hub_kwargs_take_the_model_id_path_from_where_load_finds_the_family(tmp_path, monkeypatch):
+    """diffusers#14008's Hub-path failure, offline: from the tiny folder in tiny, from the mirror's
+    folder in full (as load() reads it), and from the Hub in full without a mirror."""
+    model_id = pipelines.MODEL_IDS["wuerstchen-prior"]
+    tiny_ctx = helpers.setup(profile="tiny", device="cpu")
+    assert pipelines.hub_kwargs("wuerstchen-prior", tiny_ctx, tmp_path / "tiny")["local_files_only"] is True
+    full = helpers.setup(profile="full", device="cpu")
+    monkeypatch.delenv(pipelines.MIRROR_ENV, raising=False)
+    assert pipelines.hub_kwargs("wuerstchen-prior", full, tmp_path / "none") == {}
+    mirror = tmp_path / "mirror"
+    (mirror / "warp-ai").mkdir(parents=True)
+    (mirror / model_id).symlink_to(pipelines.tiny_dir("wuerstchen-prior"), target_is_directory=True)
+    monkeypatch.setenv(pipelines.MIRROR_ENV, str(mirror))
+    kwargs = pipelines.hub_kwargs("wuerstchen-prior", full, tmp_path / "cache")
+    assert kwargs == {"cache_dir": tmp_path / "cache", "local_files_only": True}
+    [snapshot] = (tmp_path / "cache" / "models--warp-ai--wuerstchen-prior" / "snapshots").iterdir()
+    assert snapshot.is_symlink() and snapshot.resolve() == (mirror / model_id).resolve()  # linked, not copied
+    removed = _without_legacy_alias()
+    try:
+        with pytest.raises(ValueError, match=r"^prior/wuerstchen\.py as defined in `model_index\.json` does not exist in warp-ai"):
+            diffusers.WuerstchenPriorPipeline.from_pretrained(model_id, **kwargs)
+    finally:
+        vars(diffusers.pipelines).update(removed)
+    pipelines.register_legacy_pipeline_modules()
+    assert type(diffusers.WuerstchenPriorPipeline.from_pretrained(model_id, **kwargs)).__name__ == "WuerstchenPriorPipeline"
+
+
+def test_hub_cache_refuses_a_folder_that_is_no_pipeline(tmp_path):
+    with pytest.raises(ValueError, match="folder must be a pipeline folder holding model_index.json"):
+        pipelines.hub_cache("sd15", tmp_path / "cache", folder=tmp_path)
