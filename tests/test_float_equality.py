@@ -48,7 +48,7 @@ def test_a_float_equality_is_found(line):
         "assert abs(a - 4096.0) <= 1e-3\n",
         "assert a <= 0.5\n",
         "assert x == 0.5  # exact: a literal copied unchanged\n",
-        "# exact: shares of two seeds\nassert s == [0.0, 0.5]\n",
+        "# why it is exact, above\nassert s == [0.0, 0.5]  # exact\n",
         "assert (\n    s == 0.0\n)  # exact: bit for bit is the claim\n",  # where a formatter puts it
     ],
 )
@@ -57,11 +57,12 @@ def test_ints_tolerances_and_marked_lines_pass(source):
 
 
 def test_an_exact_comment_covers_its_own_statement_only():
-    source = "# exact: a literal\nassert a == 1.0\nassert b == 2.0\n"
-    assert check_source(source) == [(3, "assert b == 2.0")]
+    # the mark sits on the comparison's line, where a reader (and a grep) sees it
+    source = "# exact: a literal\nassert a == 1.0\nassert b == 2.0  # exact\n"
+    assert check_source(source) == [(2, "assert a == 1.0")]
     # in an if/with, the comment above the block does not cover a comparison deep inside it
-    block = "# exact\nif ready:\n    x = 1\n    assert y == 0.5\n"
-    assert check_source(block) == [(4, "    assert y == 0.5")]
+    block = "if ready:  # exact\n    x = 1\n    assert y == 0.5\n"
+    assert check_source(block) == [(3, "    assert y == 0.5")]
 
 
 def chapter(tmp_path: Path, cells: list[str]) -> Path:

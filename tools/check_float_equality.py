@@ -7,8 +7,7 @@ test module and reports each equality whose side looks like a float: a float lit
 tuple, list or arithmetic), a true division, `float(...)`, `round(...)`, `.item()`, `np.float32(...)`
 and the like. A comparison that is exact by construction (a count divided by a count that is 0 or
 1, a power of two set by the code, a value copied unchanged) keeps `==` when one of its lines
-carries a comment with the word "exact" that says why (on the comparison's lines, or in the comment
-lines right above its statement).
+carries a comment with the word "exact" (the reason may stand in the lines above it).
 
     .venv/bin/python tools/check_float_equality.py            # chapters, tests, helpers, tools, benchmarks; exit 1 on a finding
     .venv/bin/python tools/check_float_equality.py FILE ...   # only these (.md chapters or .py files)
@@ -116,25 +115,20 @@ def check_source(source: str) -> list[tuple[int, str]]:
                 continue
             if _tolerant(left) or _tolerant(right):
                 continue
-            if _marked_exact(node, statement_of.get(node, node), comments, lines):
+            if _marked_exact(node, statement_of.get(node, node), comments):
                 continue
             found.append((node.lineno, lines[node.lineno - 1]))
             break
     return sorted(set(found))
 
 
-def _marked_exact(node: ast.Compare, statement: ast.AST, comments: dict[int, str], lines: list[str]) -> bool:
-    """An "exact" comment on a line of the comparison, of its statement's first line, or in the
-    comment lines right above that statement (where a formatter leaves a long comment)."""
+def _marked_exact(node: ast.Compare, statement: ast.AST, comments: dict[int, str]) -> bool:
+    """An "exact" comment on a line of the comparison or of the simple statement that holds it."""
     first = min(node.lineno, statement.lineno)
     # a simple statement's own lines (a formatter moves `# exact` behind its closing bracket);
     # of a compound one (if, with, for) only the lines up to the comparison's end
     last = (node.end_lineno or node.lineno) if hasattr(statement, "body") else (statement.end_lineno or first)
     marked = set(range(first, max(last, node.end_lineno or node.lineno) + 1))
-    above = first - 1
-    while above >= 1 and lines[above - 1].lstrip().startswith("#"):
-        marked.add(above)
-        above -= 1
     return any(EXACT.search(comments.get(n, "")) for n in marked)
 
 
