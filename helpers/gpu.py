@@ -26,8 +26,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
+from . import validate
 from .runtime import Context
 
 GOALS = ("vanilla", "speed", "memory", "balanced")
@@ -123,17 +125,26 @@ class Report:
 
 def denoiser_name(pipe) -> str:
     """'unet' or 'transformer' (or 'prior'/'decoder'): the module the denoising loop calls."""
+    if isinstance(pipe, type):
+        raise TypeError(f"pipe must be a loaded pipeline (an instance), got the class {pipe.__name__} itself")
     for name in ("unet", "transformer", "prior", "decoder"):
         if isinstance(getattr(pipe, name, None), torch.nn.Module):
             return name
-    raise TypeError(f"{type(pipe).__name__} has no unet, transformer, prior or decoder module to optimise")
+    raise TypeError(
+        f"pipe must be a diffusers pipeline with a unet, transformer, prior or decoder module to optimise; "
+        f"{type(pipe).__name__} has none"
+    )
 
 
 def placement(pipe) -> dict[str, str]:
     """Where each model component's first parameter lives now: 'cpu', 'cuda:0', 'meta'
     (sequential offload keeps weights off every device between calls)."""
+    components = None if isinstance(pipe, type) else getattr(pipe, "components", None)
+    if not isinstance(components, dict):
+        what = f"the class {pipe.__name__} itself" if isinstance(pipe, type) else type(pipe).__name__
+        raise TypeError(f"pipe must be a diffusers pipeline (with .components), e.g. the one pipelines.load returns; got {what}")
     where = {}
-    for name, component in pipe.components.items():
+    for name, component in components.items():
         if isinstance(component, torch.nn.Module):
             first = next(component.parameters(), None)
             where[name] = "none" if first is None else str(first.device)
@@ -143,6 +154,8 @@ def placement(pipe) -> dict[str, str]:
 def _validate(goal, options: dict) -> dict:
     if not isinstance(goal, str) or goal not in GOALS:
         raise ValueError(f"goal must be one of {', '.join(GOALS)}; got {goal!r}")
+    # NumPy scalars as Python ones: np.bool_(True) is an unambiguous True
+    options = {name: value.item() if isinstance(value, np.generic) else value for name, value in options.items()}
     for name, value in options.items():
         if name not in OPTIONS:
             close = difflib.get_close_matches(name, OPTIONS, n=2)
@@ -155,14 +168,36 @@ def _validate(goal, options: dict) -> dict:
     chosen = {**RECIPES[goal], **options}
     for name, keys in (("compile", COMPILE_KEYS), ("group_offload", GROUP_KEYS)):
         if isinstance(chosen.get(name), dict):
+            chosen[name] = {k: v.item() if isinstance(v, np.generic) else v for k, v in chosen[name].items()}
             for key, value in chosen[name].items():
                 if key not in keys:
                     raise ValueError(f"option {name!r}: unknown key {key!r}; accepted: {', '.join(keys)}")
                 if isinstance(value, bool) and keys[key] in (int, (int, type(None))) or not isinstance(value, keys[key]):
-                    raise TypeError(f"option {name!r}: {key} has the wrong type {type(value).__name__}")
+                    kinds = keys[key] if isinstance(keys[key], tuple) else (keys[key],)
+                    accepted = " or ".join(k.__name__ for k in kinds)
+                    raise TypeError(f"option {name!r}: {key} must be {accepted}, got {type(value).__name__} {value!r}")
+            _check_values(name, chosen[name])
     # False means "off" (drop it, so the report lists only what was applied), except for
     # vae_force_upcast, where False is a setting: decode in float16 without the upcast
     return {name: value for name, value in chosen.items() if value is not False or name == "vae_force_upcast"}
+
+
+def _check_values(name: str, options: dict) -> None:
+    """Values of the compile and group_offload dicts that torch or diffusers would refuse only when applying
+    them (the pipeline half changed) or at the first call: a mode or backend typo, a group of 0 blocks."""
+    if name == "compile":
+        import torch._dynamo
+        import torch._inductor
+
+        if options.get("mode") is not None and hasattr(torch._inductor, "list_mode_options"):
+            validate.one_of("option 'compile': mode", options["mode"], torch._inductor.list_mode_options())
+        if "backend" in options:
+            validate.one_of("option 'compile': backend", options["backend"], torch._dynamo.list_backends(exclude_tags=()))
+    else:
+        if "offload_type" in options:
+            validate.one_of("option 'group_offload': offload_type", options["offload_type"], ("block_level", "leaf_level"))
+        if options.get("num_blocks_per_group") is not None:
+            validate.positive_int("option 'group_offload': num_blocks_per_group", options["num_blocks_per_group"])
 
 
 def _check(pipe, ctx: Context, chosen: dict) -> None:
@@ -218,11 +253,18 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
 
 
 def _check_attention(pipe, attention: str) -> None:
-    from diffusers.models.attention_dispatch import AttentionBackendName
-
-    backends = {member.value for member in AttentionBackendName}
-    if attention in ATTENTION:
+    if attention in ATTENTION:  # set through attention processors, which every release has
         return
+    try:
+        from diffusers.models.attention_dispatch import AttentionBackendName
+    except ModuleNotFoundError as error:
+        if error.name != "diffusers.models.attention_dispatch":
+            raise
+        import diffusers
+
+        raise OptionError("attention", f"diffusers {diffusers.__version__} has no attention backends "
+                          "(models/attention_dispatch.py, from 0.35 on); use 'sdpa' or 'eager'") from None
+    backends = {member.value for member in AttentionBackendName}
     if attention not in backends:
         raise ValueError(f"option 'attention': unknown {attention!r}; accepted: {', '.join(ATTENTION)} or one of "
                          f"diffusers' backends: {', '.join(sorted(backends))}")
@@ -286,12 +328,18 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
     accepted) and the combination is checked (`OptionError`) before the pipeline is touched.
     Refuses: offloading and tf32 off CUDA; two offload modes together; compile with sequential
     offload; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
-    backend the denoiser's processors ignore.
+    backend the denoiser's processors ignore or the release lacks (diffusers < 0.35 has none);
+    a compile mode or backend torch does not know, a group of
+    fewer than 1 block; a `pipe` that is not a DiffusionPipeline (its UNet, the class) and a pipeline in
+    a dtype `ctx.device` cannot run (`validate.dtype`). NumPy bools and ints are taken as Python ones.
     """
-    if not isinstance(ctx, Context):
-        raise TypeError(f"optimize() needs the Context returned by helpers.setup(), got {type(ctx).__name__}")
-    if not hasattr(pipe, "components"):
-        raise TypeError(f"optimize() needs a diffusers pipeline, got {type(pipe).__name__}")
+    from diffusers import DiffusionPipeline
+
+    validate.instance("ctx", ctx, Context, "the Context returned by helpers.setup()")
+    validate.instance(
+        "pipe", pipe, DiffusionPipeline, "a diffusers pipeline (e.g. from helpers.pipelines.load), not one of its modules"
+    )
+    validate.dtype("the pipeline's dtype", pipe.dtype, ctx.device, pipeline=type(pipe).__name__)
     chosen = _validate(goal, options)
     name = denoiser_name(pipe)
     _check(pipe, ctx, chosen)

@@ -1,5 +1,7 @@
 """helpers.gpu: validation, refusals and what optimize applies, on the tiny SD 1.5 pipeline (CPU)."""
 
+import sys
+
 import pytest
 import torch
 
@@ -59,6 +61,17 @@ def test_refusals_leave_the_pipeline_untouched(pipe, ctx, options, option, reaso
     assert caught.value.option == option
     assert type(next(iter(pipe.unet.attn_processors.values()))).__name__ == before
     assert not pipe.vae.use_slicing and not pipe.vae.use_tiling
+
+
+def test_without_attention_backends_sdpa_and_eager_apply_and_a_backend_name_is_refused(pipe, ctx, monkeypatch):
+    # diffusers < 0.35 has no models/attention_dispatch.py: the held-back 0.34.0 of the claims matrix
+    # stopped the GPU chapter here when optimize() imported it for attention="sdpa"
+    monkeypatch.setitem(sys.modules, "diffusers.models.attention_dispatch", None)
+    for attention in gpu.ATTENTION:
+        assert gpu.optimize(pipe, ctx, goal="vanilla", attention=attention).applied == {"attention": attention}
+    with pytest.raises(gpu.OptionError, match="has no attention backends") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla", attention="native")
+    assert caught.value.option == "attention"
 
 
 def test_sdpa_vae_and_fused_qkv_match_the_baseline(pipe, ctx):

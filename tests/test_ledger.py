@@ -1,6 +1,7 @@
 """The claims ledger: every claim of the chapters is in the committed release matrix, and the
 pieces that build it (the scan, the merge of ledger lines, the page's table) do what they say."""
 
+import ast
 import json
 import textwrap
 
@@ -39,6 +40,87 @@ def test_the_matrix_spans_at_least_five_releases_with_their_own_packages(matrix)
     assert all(entry["packages"]["diffusers"] == entry["diffusers"] for entry in matrix["releases"])
     listed = [table["diffusers"] for table in load("matrix").releases()]
     assert releases == [name for name in listed if name in releases], "not in the file's order"
+
+
+def test_a_held_back_release_runs_only_when_named_and_never_into_the_committed_matrix(matrix, tmp_path, capsys):
+    tool = load("matrix")
+    held = [table["diffusers"] for table in tool.releases(held_back=True)]
+    assert held, "tools/matrix_releases.toml holds back no release"
+    assert not set(held) & {entry["diffusers"] for entry in matrix["releases"]}
+    assert not set(held) & {table["diffusers"] for table in tool.releases()}  # make matrix skips it
+    # refused before any environment is made
+    with pytest.raises(SystemExit):
+        tool.main(["--release", held[0], "--out", str(ledger.MATRIX)])
+    assert "is held back" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        tool.main(["--release", held[0], "--release", matrix["releases"][0]["diffusers"]])
+    assert "on their own" in capsys.readouterr().err
+    toml = tmp_path / "releases.toml"
+    pins = 'transformers = "1"\nhuggingface-hub = "1"\n'
+    toml.write_text(f'[[release]]\ndiffusers = "2"\n{pins}[[held_back]]\ndiffusers = "1"\n{pins}')
+    with pytest.raises(ValueError, match=r"held_back table 1 lacks \['why'\]"):
+        tool.releases(toml, held_back=True)
+
+
+def test_every_chapter_ran_to_its_end_on_each_held_back_release():
+    # the evidence `tools/matrix.py --release X` wrote for each held-back release (minutes to rerun)
+    tool = load("matrix")
+    held = [table["diffusers"] for table in tool.releases(held_back=True)]
+    evidence = ledger.load_matrix(tool.HELD_BACK)
+    assert [entry["diffusers"] for entry in evidence["releases"]] == held, f"rerun {tool.HELD_BACK.name}"
+    chapters = sorted(path.stem for path in ledger.NOTEBOOKS.glob("*.md"))
+    for entry in evidence["releases"]:
+        name = entry["diffusers"]
+        assert sorted(entry["chapters"]) == chapters, f"{name}: chapters added or renamed since the run"
+        stopped = {stem: run["error"] for stem, run in entry["chapters"].items() if run["error"]}
+        assert not stopped, f"diffusers {name}: chapters stopped: {stopped}"
+        not_run = sorted(claim for claim, status in entry["claims"].items() if status["status"] == ledger.NOT_RUN)
+        assert not not_run, f"diffusers {name}: claims not run: {not_run}"
+
+
+def _code_cells(chapter):
+    import jupytext
+
+    # IPython magics and shell escapes are not Python (as in ledger.scan)
+    return [
+        "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        for cell in jupytext.read(chapter).cells
+        if cell.cell_type == "code"
+    ]
+
+
+def _outside_claims(tree, names):
+    """(line, name) of each use of an attribute or string in `names` outside a still_true block."""
+    inside = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.With) and any(
+            isinstance(item.context_expr, ast.Call) and getattr(item.context_expr.func, "id", None) == "still_true"
+            for item in node.items
+        ):
+            inside.update(range(node.lineno, node.end_lineno + 1))
+    uses = []
+    for node in ast.walk(tree):
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "value", None)
+        if isinstance(name, str) and name in names and node.lineno not in inside:
+            uses.append((node.lineno, name))
+    return uses
+
+
+@pytest.mark.parametrize("chapter", sorted(ledger.NOTEBOOKS.glob("*.md")), ids=lambda path: path.stem)
+def test_an_api_a_claim_needs_is_touched_only_inside_claims(chapter):
+    # needs(owner, "name") marks an API older releases lack; used outside a claim it would stop the
+    # chapter there instead of making the claim "not applicable"
+    cells = [ast.parse(source) for source in _code_cells(chapter)]
+    names = {
+        arg.value
+        for tree in cells
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "needs"
+        for arg in node.args[1:]
+        if isinstance(arg, ast.Constant)
+    }
+    outside = [use for tree in cells for use in _outside_claims(tree, names)]
+    assert not outside, f"{chapter.name}: APIs that some release lacks, used outside a claim: {outside}"
 
 
 def _chapter(folder, name, code):

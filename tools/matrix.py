@@ -3,6 +3,7 @@
     .venv/bin/python tools/matrix.py                     # every release of tools/matrix_releases.toml
     .venv/bin/python tools/matrix.py --release 0.41.0    # one (repeat the flag for more)
     .venv/bin/python tools/matrix.py --chapters 01 02    # only chapters whose names contain these
+    .venv/bin/python tools/matrix.py --release 0.34.0    # a held-back release: tools/matrix_held_back.json
 
 For each release it makes an environment in .matrix/<release>/ (`make matrix` runs this): a venv
 whose own site-packages hold that release's diffusers, transformers and huggingface-hub (the pins
@@ -13,6 +14,9 @@ Every chapter is executed once in the tiny profile with papermill, two at a time
 one thread each), with FIELDNOTES_LEDGER set: each `still_true` claim appends its outcome, and a
 changed claim does not stop the chapter (helpers.claims). A claim the chapter never reached is
 "not run", with the chapter's error. The result is book/claims-matrix.json (the Claims page).
+A [[held_back]] release of the toml runs only when named with --release, on its own, and never into
+book/claims-matrix.json: by default into tools/matrix_held_back.json, the committed evidence that
+every chapter still runs to its end there (tests/test_ledger.py reads it).
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from helpers import ledger  # noqa: E402
 from helpers.claims import CHANGED_STATUS, HOLDS, LEDGER_ENV, NOT_APPLICABLE  # noqa: E402
 
 RELEASES = ROOT / "tools" / "matrix_releases.toml"
+HELD_BACK = ROOT / "tools" / "matrix_held_back.json"
 WORK = ROOT / ".matrix"
 BASE = ROOT / ".venv"
 PACKAGES = ("diffusers", "transformers", "huggingface-hub", "tokenizers")
@@ -43,14 +48,20 @@ PARALLEL = 2  # the chapters run on one thread each: two at a time fill a 2-core
 SLOW_FIRST = ("10-toy-world",)
 
 
-def releases(path: Path = RELEASES) -> list[dict]:
-    """The [[release]] tables of `path`, each with at least diffusers, transformers and
-    huggingface-hub pinned. Refuses a table without them (ValueError naming the table)."""
-    tables = tomllib.loads(path.read_text())["release"]
+def releases(path: Path = RELEASES, held_back: bool = False) -> list[dict]:
+    """The [[release]] tables of `path` (with `held_back`, its [[held_back]] tables: releases run
+    only when named and never into the committed matrix), each with at least diffusers,
+    transformers and huggingface-hub pinned, a held-back one also with `why`. Refuses a table
+    without them (ValueError naming the table)."""
+    kind = "held_back" if held_back else "release"
+    tables = tomllib.loads(path.read_text()).get(kind, [] if held_back else None)
+    if tables is None:
+        raise ValueError(f"{path.name} has no [[release]] table")
+    needed = [*PACKAGES[:3], "why"] if held_back else list(PACKAGES[:3])
     for index, table in enumerate(tables):
-        missing = [name for name in PACKAGES[:3] if name not in table]
+        missing = [name for name in needed if name not in table]
         if missing:
-            raise ValueError(f"{path.name}: release table {index + 1} lacks {missing}")
+            raise ValueError(f"{path.name}: {kind} table {index + 1} lacks {missing}")
     return tables
 
 
@@ -152,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--release", action="append", help="diffusers versions to run (default: all)")
     parser.add_argument("--chapters", nargs="*", default=[], help="substrings of chapter names")
-    parser.add_argument("--out", type=Path, default=ledger.MATRIX)
+    parser.add_argument(
+        "--out", type=Path, help=f"default: {ledger.MATRIX.name}, or {HELD_BACK.name} for held-back releases"
+    )
     parser.add_argument("--one-chapter", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one_chapter:
@@ -162,10 +175,18 @@ def main(argv: list[str] | None = None) -> int:
 
     table = releases()
     known = [entry["diffusers"] for entry in table]
-    unknown = sorted(set(args.release or []) - set(known))
+    held_names = [entry["diffusers"] for entry in releases(held_back=True)]
+    unknown = sorted(set(args.release or []) - set(known) - set(held_names))
     if unknown:
-        parser.error(f"--release {unknown} not in {RELEASES.name} (it lists {known})")
-    chosen = [entry for entry in table if not args.release or entry["diffusers"] in args.release]
+        parser.error(f"--release {unknown} not in {RELEASES.name} (it lists {known}, held back {held_names})")
+    held = [entry for entry in releases(held_back=True) if entry["diffusers"] in (args.release or [])]
+    chosen = [entry for entry in table if not args.release or entry["diffusers"] in args.release] + held
+    if held and len(held) < len(chosen):
+        parser.error("run held-back releases on their own: they are written to another file")
+    if held and args.out is not None and args.out.resolve() == ledger.MATRIX.resolve():
+        parser.error(f"--release {[entry['diffusers'] for entry in held]} is held back: it stays out of "
+                     f"{ledger.MATRIX.name}; name another file with --out")
+    args.out = args.out or (HELD_BACK if held else ledger.MATRIX)
     chapters = sorted(ledger.NOTEBOOKS.glob("*.md"), key=lambda p: (p.stem not in SLOW_FIRST, p.stem))
     if args.chapters:
         chapters = [c for c in chapters if any(part in c.stem for part in args.chapters)]
@@ -210,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         for stem, run in sorted(runs.items()):
             if run["error"]:
                 print(f"  {stem}: {run['error'][:160]}")
-    order = {name: index for index, name in enumerate(known)}
+    # an --out file other than the committed matrix keeps the held-back releases run into it before
+    order = {name: index for index, name in enumerate(known + held_names)}
     matrix = {
         "written": date.today().isoformat(),
         "python": sys.version.split()[0],
