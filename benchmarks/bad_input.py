@@ -359,39 +359,78 @@ def classify(case: Case, env: Env) -> tuple[str, str]:
     return "silent", f"returned {type(result).__name__}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The command line every bad-input script takes (`--verbose`, `--kind`), and the time the run starts."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--verbose", action="store_true", help="print every case's message, not only the non-clear")
     parser.add_argument("--kind", help="only the cases of this kind")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    start = time.perf_counter()
-    env = Env()
-    cases, controls = _cases(), _controls()
-    if args.kind:
-        cases = [c for c in cases if c.kind == args.kind]
-        controls = [c for c in controls if c.kind == args.kind]
-    outcomes = {}
-    for case in tqdm(cases + controls, desc="cases", unit="case", file=sys.stderr):
-        outcomes[case] = classify(case, env)
-    kinds = list(dict.fromkeys(c.kind for c in cases))
+    args.start = time.perf_counter()  # the run is timed from here: building the cases imports helpers/
+    return args
+
+
+def _table(title: str, groups: list[str], cases: list[Case], outcomes: dict, key) -> None:
     columns = ("clear", "vague", "deep", "silent")
-    print(f"\n{'kind':18} {'cases':>5} " + " ".join(f"{c:>6}" for c in columns) + f" {'clear %':>8}")
-    for kind in [*kinds, "all"]:
-        chosen = [c for c in cases if kind in ("all", c.kind)]
+    print(f"\n{title:22} {'cases':>5} " + " ".join(f"{c:>6}" for c in columns) + f" {'clear %':>8}")
+    for group in [*groups, "all"]:
+        chosen = [c for c in cases if group == "all" or key(c) == group]
         counts = Counter(outcomes[c][0] for c in chosen)
         share = 100 * counts["clear"] / len(chosen) if chosen else 0.0
-        print(f"{kind:18} {len(chosen):>5} " + " ".join(f"{counts[c]:>6}" for c in columns) + f" {share:>7.1f}%")
+        print(f"{group:22} {len(chosen):>5} " + " ".join(f"{counts[c]:>6}" for c in columns) + f" {share:>7.1f}%")
+
+
+def _short(detail: str, head: int = 220, tail: int = 110) -> str:
+    """One line; a long message (one that prints a whole pipeline config) keeps its start and its end."""
+    detail = " ".join(detail.split())
+    return detail if len(detail) <= head + tail else f"{detail[:head]} ... {detail[-tail:]}"
+
+
+def report(
+    cases: list[Case],
+    controls: list[Case],
+    env: Env,
+    *,
+    desc: str,
+    module_of=None,
+    verbose: bool = False,
+    kind: str | None = None,
+    start: float | None = None,
+    noun: str = "cases",
+    controls_note: str = "legal input, accepted with the right result",
+) -> int:
+    """Classify every case and control, and print the tables (per kind; per module where `module_of` maps a case
+    to its helpers module), the controls line, the non-clear cases (every case with `verbose`) and the totals.
+    `kind` keeps only the cases and controls of that kind; `desc` labels the progress bar, `noun` the totals;
+    `start` is when the run began (by default, now)."""
+    logging.disable(logging.WARNING)
+    start = time.perf_counter() if start is None else start
+    if kind:
+        cases = [c for c in cases if c.kind == kind]
+        controls = [c for c in controls if c.kind == kind]
+    outcomes = {}
+    for case in tqdm(cases + controls, desc=desc, unit="case", file=sys.stderr):
+        outcomes[case] = classify(case, env)
+    _table("kind", list(dict.fromkeys(c.kind for c in cases)), cases, outcomes, lambda c: c.kind)
+    if module_of is not None:
+        _table("module", sorted(dict.fromkeys(module_of(c) for c in cases)), cases, outcomes, module_of)
     control_counts = Counter(outcomes[c][0] for c in controls)
-    print(f"\ncontrols (accepted and converted): {control_counts['accepted']} of {len(controls)}"
+    print(f"\ncontrols ({controls_note}): {control_counts['accepted']} of {len(controls)}"
           + "".join(f", {n} {k}" for k, n in control_counts.items() if k != "accepted"))
     print()
     for case in cases + controls:
         outcome, detail = outcomes[case]
-        if args.verbose or outcome not in ("clear", "accepted"):
-            print(f"[{outcome:8}] {case.kind} | {case.label} ({case.argument}): {detail[:300]}")
-    print(f"\n{len(cases)} cases, {len(controls)} controls in {time.perf_counter() - start:.0f} s")
+        if verbose or outcome not in ("clear", "accepted"):
+            module = f"{module_of(case)} | " if module_of is not None else ""
+            print(f"[{outcome:8}] {case.kind} | {module}{case.label} ({case.argument}): {_short(detail)}")
+    print(f"\n{len(cases)} {noun}, {len(controls)} controls in {time.perf_counter() - start:.0f} s")
     return 0
+
+
+def main() -> int:
+    args = arguments(__doc__.splitlines()[0])
+    return report(_cases(), _controls(), Env(), desc="cases", verbose=args.verbose, kind=args.kind,
+                  start=args.start, controls_note="accepted and converted")
 
 
 if __name__ == "__main__":

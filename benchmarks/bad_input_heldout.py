@@ -35,13 +35,9 @@ matplotlib draws it as a gap, a common way to mark a missing point. Runs on the 
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import logging
 import sys
 import tempfile
-import time
-from collections import Counter
 from functools import cached_property
 from pathlib import Path
 
@@ -50,14 +46,13 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 # the classifier, the Case record and the shared fixtures of the earlier batch, unchanged
 _spec = importlib.util.spec_from_file_location("bad_input_batch1", ROOT / "benchmarks" / "bad_input.py")
 batch1 = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = batch1  # dataclasses look their module up there
 _spec.loader.exec_module(batch1)
-Case, classify = batch1.Case, batch1.classify
+Case, classify, report = batch1.Case, batch1.classify, batch1.report
 
 NAN, INF = float("nan"), float("inf")
 A, B = "a red circle on the left", "a blue square on the right"
@@ -396,49 +391,10 @@ def module_of(case: Case) -> str:
     return MODULES.get(name, name)
 
 
-def _table(title: str, groups: list[str], cases: list[Case], outcomes: dict, key) -> None:
-    columns = ("clear", "vague", "deep", "silent")
-    print(f"\n{title:22} {'cases':>5} " + " ".join(f"{c:>6}" for c in columns) + f" {'clear %':>8}")
-    for group in [*groups, "all"]:
-        chosen = [c for c in cases if group == "all" or key(c) == group]
-        counts = Counter(outcomes[c][0] for c in chosen)
-        share = 100 * counts["clear"] / len(chosen) if chosen else 0.0
-        print(f"{group:22} {len(chosen):>5} " + " ".join(f"{counts[c]:>6}" for c in columns) + f" {share:>7.1f}%")
-
-
-def _short(detail: str, head: int = 220, tail: int = 110) -> str:
-    """One line; a long message (one that prints a whole pipeline config) keeps its start and its end."""
-    detail = " ".join(detail.split())
-    return detail if len(detail) <= head + tail else f"{detail[:head]} ... {detail[-tail:]}"
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--verbose", action="store_true", help="print every case's message, not only the non-clear")
-    parser.add_argument("--kind", help="only the cases of this kind")
-    args = parser.parse_args()
-    logging.disable(logging.WARNING)
-    start = time.perf_counter()
-    env = Env()
-    cases, controls = _cases(), _controls()
-    if args.kind:
-        cases = [c for c in cases if c.kind == args.kind]
-        controls = [c for c in controls if c.kind == args.kind]
-    outcomes = {}
-    for case in tqdm(cases + controls, desc="held-out cases", unit="case", file=sys.stderr):
-        outcomes[case] = classify(case, env)
-    _table("kind", list(dict.fromkeys(c.kind for c in cases)), cases, outcomes, lambda c: c.kind)
-    _table("module", sorted(dict.fromkeys(module_of(c) for c in cases)), cases, outcomes, module_of)
-    control_counts = Counter(outcomes[c][0] for c in controls)
-    print(f"\ncontrols (legal input, accepted with the right result): {control_counts['accepted']} of {len(controls)}"
-          + "".join(f", {n} {k}" for k, n in control_counts.items() if k != "accepted"))
-    print()
-    for case in cases + controls:
-        outcome, detail = outcomes[case]
-        if args.verbose or outcome not in ("clear", "accepted"):
-            print(f"[{outcome:8}] {case.kind} | {case.label} ({case.argument}): {_short(detail)}")
-    print(f"\n{len(cases)} held-out cases, {len(controls)} controls in {time.perf_counter() - start:.0f} s")
-    return 0
+    args = batch1.arguments(__doc__.splitlines()[0])
+    return report(_cases(), _controls(), Env(), desc="held-out cases", module_of=module_of, verbose=args.verbose,
+                  kind=args.kind, start=args.start, noun="held-out cases")
 
 
 if __name__ == "__main__":
