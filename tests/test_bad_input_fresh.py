@@ -11,7 +11,6 @@ kind (np.int64(7) as a seed, np.bool_(True) as a setting) are accepted and conve
 from __future__ import annotations
 
 import dataclasses
-from functools import cached_property
 
 import numpy as np
 import pytest
@@ -39,6 +38,7 @@ from helpers import (
 from helpers.toy import evaluate, interpolate, models, scorer, world
 from helpers.toy import profile as toy_profile
 from helpers.toy import wuerstchen as toy_wuerstchen
+from tests.bad_input_support import Env
 
 NAN = float("nan")
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
@@ -52,34 +52,6 @@ def config(**changes):
 
 def approx(value, **kwargs):
     return helpers.approx(value, **{"rtol": 0.01, "why": "spread between CPU kernels", **kwargs})
-
-
-class Env:
-    """What the cases need, built on first use."""
-
-    @cached_property
-    def ctx(self):
-        return helpers.setup(profile="tiny", device="cpu")
-
-    @cached_property
-    def sd(self):
-        return pipelines.load("sd15", self.ctx)
-
-    @cached_property
-    def toy(self):
-        return toy_profile.load("sd15", self.ctx)
-
-    @cached_property
-    def toy_wuerstchen(self):
-        return toy_wuerstchen.load(self.ctx)
-
-    @cached_property
-    def euler(self):
-        return EulerDiscreteScheduler.from_config(SD15)
-
-    @cached_property
-    def world_images(self):
-        return world.make_dataset(2, seed=0)[0]
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ TypeError (`setup`, `approx`, `schedulers.explain`, `interpolation.prompt_path`,
 from __future__ import annotations
 
 import re
-from functools import cached_property
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from diffusers import DDIMScheduler, EulerDiscreteScheduler, StableDiffusionPipeline
@@ -39,6 +37,7 @@ from helpers import (
 )
 from helpers.toy import models, profile, scorer, world
 from helpers.toy import wuerstchen as toy_wuerstchen
+from tests.bad_input_support import Env
 
 A = "a red circle on the left"
 NAN, INF = float("nan"), float("inf")
@@ -49,39 +48,6 @@ ACCEPTED = re.compile(r"must|accept|expect|one of|use |pass |needs?|takes?|only|
 
 def sd15(**changes):
     return {**shipped_configs.SD15_SCHEDULER_CONFIG, **changes}
-
-
-class Env:
-    """What the cases need, built on first use."""
-
-    @cached_property
-    def ctx(self):
-        return helpers.setup(profile="tiny", device="cpu")
-
-    @cached_property
-    def sd(self):
-        return pipelines.load("sd15", self.ctx)
-
-    @cached_property
-    def toy(self):
-        return profile.load("sd15", self.ctx)
-
-    @cached_property
-    def toy_wuerstchen(self):
-        return toy_wuerstchen.load(self.ctx)
-
-    @cached_property
-    def checker(self):
-        return black_images.tiny_safety_checker(image_size=32, width=16, seed=0)
-
-    @cached_property
-    def euler(self):
-        return EulerDiscreteScheduler.from_config(sd15())
-
-    @cached_property
-    def results(self):
-        return pd.DataFrame({"label": ["a"] * 3, "steps": [5, 10, 20], "nfe": [5, 10, 20],
-                             "median_error": [0.2, 0.1, 0.05], "stochastic": False})  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from functools import cached_property
 
 import numpy as np
 import pytest
@@ -18,60 +17,15 @@ from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DCon
 
 import helpers
 from helpers import black_images, convergence, flops, interpolation, pag, pipelines, plotting, schedulers, validate
-from helpers import mixture as mx
-from helpers.toy import evaluate, scorer, world
+from helpers.toy import evaluate, scorer
 from helpers.toy import interpolate as toy_interpolate
-from helpers.toy import profile as toy_profile
 from helpers.toy import wuerstchen as toy_wuerstchen
+from tests.bad_input_support import Env
 
 A, B = "a red circle on the left", "a blue square on the right"
 U, V = torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0])
 IMAGE = np.linspace(0, 1, 8 * 8 * 3).reshape(8, 8, 3)
 ACCEPTED = re.compile(r"must|accept|expect|one of|use |pass |needs?|takes?|only|should|instead|valid|did you mean", re.I)
-
-
-class Env:
-    """What the cases need, built on first use."""
-
-    @cached_property
-    def ctx(self):
-        return helpers.setup(profile="tiny", device="cpu")
-
-    @cached_property
-    def sd(self):
-        return pipelines.load("sd15", self.ctx)
-
-    @cached_property
-    def unclip(self):
-        return pipelines.load("unclip", self.ctx)
-
-    @cached_property
-    def toy(self):
-        return toy_profile.load("sd15", self.ctx)
-
-    @cached_property
-    def toy_wuerstchen(self):
-        return toy_wuerstchen.load(self.ctx)
-
-    @cached_property
-    def checker(self):
-        return black_images.tiny_safety_checker(image_size=32, width=16, seed=0)
-
-    @cached_property
-    def mixture(self):
-        return mx.GaussianMixture.random(dim=4, components=3, seed=0)
-
-    @cached_property
-    def z(self):
-        return torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
-
-    @cached_property
-    def conv_case(self):
-        return convergence.Case("euler", lambda: EulerDiscreteScheduler())
-
-    @cached_property
-    def world_images(self):
-        return world.make_dataset(2, seed=0)[0]
 
 
 @pytest.fixture(scope="module")
