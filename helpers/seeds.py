@@ -32,7 +32,7 @@ from . import validate
 SOURCES = ("cpu", "gpu", "nv")
 SCHEMES = ("diffusers", "a1111")
 LATENT_FACTOR = 8  # A1111's opt_f: pixels per latent cell, for "resize seed from"
-MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds in [-2^63, 2^64)
+MAX_SEED = validate.MAX_SEED  # torch.Generator.manual_seed takes seeds in [-2^63, 2^64)
 
 # Philox 4x32 constants (Salmon et al. 2011; Random123's philox.h)
 PHILOX_M = (0xD2511F53, 0xCD9E8D57)
@@ -44,11 +44,7 @@ TWO_POW32_INV_2PI = np.float32(2.3283064e-10 * 6.2831855)
 
 
 def _check_seed(seed, name: str = "seed") -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(seed).__name__} ({seed!r})")
-    if not 0 <= int(seed) <= MAX_SEED:
-        raise ValueError(f"{name} must lie in [0, 2^64 - 1], got {seed}; A1111 draws random seeds in [0, 2^32)")
-    return int(seed)
+    return validate.seed(name, seed, maximum=MAX_SEED)
 
 
 def _check_count(n, name: str) -> int:
