@@ -11,7 +11,7 @@ def test_no_measured_number_is_typed_by_hand_in_the_book_and_no_constant_is_stal
     report = "\n".join(str(h) for h in hits) + "".join(f"\nstale: {c['file']}: {c['text']!r}" for c in stale)
     assert not hits and not stale, (
         "render measured figures with helpers.prose.say, or list a true constant in "
-        "tools/prose_constants.toml with why:\n" + report
+        "tools/prose_constants/<page>.toml with why:\n" + report
     )
 
 

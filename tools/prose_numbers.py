@@ -17,7 +17,7 @@ How a measured number is told from a constant:
 - **Versions**: a decimal right after a product or the word "version"/"release" ("SD 1.5",
   "A1111 1.9", "Kandinsky 2.2"), and any x.y.z.
 - **Everything else** that is a constant (an example weight in `(word:1.3)` syntax, a paper's
-  published figure) is listed in `tools/prose_constants.toml` with the text it sits in and why it is
+  published figure) is listed in `tools/prose_constants/<page>.toml` with the text it sits in and why it is
   not measured here; an entry no line uses any more is reported as stale.
 
     python tools/prose_numbers.py            # every hit, file:line, and the exit status 1 if any
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONSTANTS = ROOT / "tools" / "prose_constants.toml"
+CONSTANTS = ROOT / "tools" / "prose_constants"  # one .toml per chapter or page
 PAGES = ("notebooks/*.md", "book/intro.md", "book/reading.md", "book/errata.md")
 
 # Words after which a decimal is a version or a model's name, not a measurement.
@@ -134,7 +134,10 @@ def scan_text(text: str, path: str) -> list[Hit]:
 
 
 def load_constants(path: Path = CONSTANTS) -> list[dict]:
-    """The allow list: each entry a `file` (relative to the root), the `text` the number sits in, `why`."""
+    """The allow list (a .toml file, or a folder of them): each entry a `file` (relative to the
+    root), the `text` the number sits in, `why`."""
+    if path.is_dir():
+        return [entry for part in sorted(path.glob("*.toml")) for entry in load_constants(part)]
     if not path.exists():
         return []
     entries = tomllib.loads(path.read_text()).get("constant", [])
