@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSTANTS = ROOT / "tools" / "prose_constants"  # one .toml per chapter or page
-PAGES = ("notebooks/*.md", "book/intro.md", "book/reading.md", "book/errata.md")
+PAGES = ("notebooks/*.md", "book/intro.md", "book/reading.md")  # not errata.md: it quotes what was said
 
 # Words after which a decimal is a version or a model's name, not a measurement.
 VERSIONED = (
