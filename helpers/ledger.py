@@ -162,18 +162,21 @@ def table(matrix: dict):
     return pd.DataFrame(rows)
 
 
-_MARK = {"holds": "✓ holds", "changed": "✗ changed", "not applicable": "– n/a", NOT_RUN: "· not run"}
+# One character a release: eight releases and the claim column fit a 1280-px window (the page's
+# list says what each mark means; the cell's title says it in words).
+_MARK = {"holds": "✓", "changed": "✗", "not applicable": "–", NOT_RUN: "·"}
 
 
 def html_table(matrix: dict, chapters_url: str = "../notebooks") -> str:
     """The Claims page's table as HTML: one row per claim, linked to the cell that checks it
-    (`<chapters_url>/<chapter>.html#claim-<id>`, the anchor helpers.claims puts under that cell);
-    one column per release; a changed or not-run cell carries its message as a tooltip and in a
-    footnote list below the table, so nothing is hidden from a reader without a mouse."""
+    (`<chapters_url>/<chapter>.html#claim-<id>`, the anchor helpers.claims puts under that cell), its
+    statement and chapter under it; one narrow column per release, a one-character mark whose title
+    names the status; a changed or not-run cell carries its message as a tooltip and in a numbered
+    footnote below the table, so nothing is hidden from a reader without a mouse."""
     from html import escape
 
     releases = [entry["diffusers"] for entry in matrix["releases"]]
-    head = "".join(f"<th>{escape(name)}</th>" for name in releases)
+    head = "".join(f'<th class="ledger-release">{escape(name)}</th>' for name in releases)
     rows, notes = [], []
     for claim in matrix["claims"]:
         link = f'{chapters_url}/{claim["chapter"]}.html#claim-{claim["claim"]}'
@@ -181,19 +184,21 @@ def html_table(matrix: dict, chapters_url: str = "../notebooks") -> str:
         for entry in matrix["releases"]:
             got = entry["claims"].get(claim["claim"], {"status": NOT_RUN, "detail": "not in this run"})
             status, detail = got["status"], got.get("detail", "")
-            label = _MARK.get(status, status)
+            mark = _MARK.get(status, status)
+            title = f"{entry['diffusers']}: {status}"
             if status != "holds" and detail:
                 notes.append((claim["claim"], entry["diffusers"], status, detail))
-                label = f'<span title="{escape(detail)}">{label} [{len(notes)}]</span>'
+                title += f" ({detail})"
+                mark += f"<sup>{len(notes)}</sup>"
             css = status.replace(" ", "-")
-            cells.append(f'<td class="ledger-{css}">{label}</td>')
+            cells.append(f'<td class="ledger-{css}" title="{escape(title)}">{mark}</td>')
         rows.append(
-            f'<tr id="claim-{claim["claim"]}"><td><a href="{escape(link)}">{escape(claim["claim"])}</a>'
-            f'<br><small>{escape(claim["statement"])}</small></td>'
-            f"<td>{escape(claim['chapter'])}</td>{''.join(cells)}</tr>"
+            f'<tr id="claim-{claim["claim"]}"><td class="ledger-claim"><a href="{escape(link)}">'
+            f'{escape(claim["claim"])}</a><br><small>{escape(claim["statement"])} '
+            f"({escape(claim['chapter'])})</small></td>{''.join(cells)}</tr>"
         )
     table = (
-        '<table class="claims-ledger"><thead><tr><th>claim</th><th>chapter</th>'
+        '<table class="claims-ledger"><thead><tr><th>claim (chapter)</th>'
         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
     footnotes = "".join(

@@ -245,6 +245,9 @@ _READ_PAGE = r"""
       const text = pre.textContent.trim();
       return {start: text.split('\n')[0].slice(0, 80), lines: text ? text.split('\n').length : 0};
     }),
+    // The claims ledger's table: its right edge against the window's (a release column off-screen).
+    ledgerTables: [...article.querySelectorAll('table.claims-ledger')].map(t => ({
+      right: Math.round(t.getBoundingClientRect().right), window: document.documentElement.clientWidth})),
     // Code cells whose input does not fit its block (the reader must scroll sideways to read it).
     codeBlocks: [...article.querySelectorAll('.cell_input pre')].map(pre => {
       const lines = pre.textContent.split('\n');
@@ -354,6 +357,12 @@ def problems_of(result: Visit, expected: Expected | None, pages: list[str]) -> l
         elif seen["typeset"] < seen["math"]:
             problems.append(f"{seen['math']} math elements but only {seen['typeset']} typeset by MathJax")
         problems += [f"MathJax error: {error}" for error in seen["mathErrors"]]
+
+    problems += [
+        f"the claims table reaches {t['right']}px in a {t['window']}px window: release columns are off-screen"
+        for t in seen.get("ledgerTables", [])
+        if t["right"] > t["window"]
+    ]
 
     if seen["widgetMarkup"]:
         problems.append(f"{seen['widgetMarkup']} widget element(s) or widget script(s) in a static page")
