@@ -116,7 +116,8 @@ def _row(name: str, cls: type | None, kwargs: dict | None = None, note: str = ""
     return name, Sampler(name=name, scheduler_class=cls, kwargs=dict(kwargs or {}), note=note)
 
 
-# Names as Automatic1111 up to 1.8 listed them, one name per sampler and schedule. Since 1.9 A1111
+# Names as Automatic1111 up to 1.8 listed them (and DDIM CFG++, which came after 1.9), one name per
+# sampler and schedule. Since 1.9 A1111
 # shows the sampler ("DPM++ 2M") and the "Schedule type" ("Karras") in two menus and still reads
 # the combined names (sd_samplers.get_sampler_and_scheduler); `a1111_name` maps the two menus here.
 # A name without a schedule suffix means A1111's "Uniform" schedule (the model's own sigmas).
