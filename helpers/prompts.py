@@ -4,7 +4,8 @@
   `\\(` `\\)` `\\[` `\\]` `\\\\`, and `BREAK`, into a list of `Run(text, weight)` and `BREAK`.
   Unlike A1111 (modules/prompt_parser.py, `parse_prompt_attention`), which silently closes
   unbalanced brackets and reads `(word:abc)` as text, a malformed prompt raises `PromptSyntaxError`
-  (a ValueError) that names the position: a typo should not quietly change the weights.
+  (a ValueError) that names the position: a typo should not quietly change the weights. A weight
+  with spaces, `(word: 1.3)`, which A1111 reads as 1.3, is refused too.
 - `chunk(runs, tokenizer)`: A1111's layout (modules/sd_hijack_clip.py, `tokenize_line`): chunks of
   `tokenizer.model_max_length - 2` prompt tokens (75 for CLIP), each wrapped in BOS ... EOS and
   padded; `BREAK` starts a new chunk; a chunk that would split a phrase moves the words after
@@ -30,8 +31,9 @@ ROUND = 1.1  # A1111: "(abc) - increases attention to abc by a multiplier of 1.1
 SQUARE = 1 / 1.1
 COMMA_BACKTRACK = 20  # A1111's default for opts.comma_padding_backtrack
 METHODS = ("a1111", "no-norm", "lpw", "compel")
-# A1111's weight pattern is `:([+-]?[.\d]+)\)`, which also takes "1.2.3" and then crashes in
-# float(); this one takes only numbers. No spaces, as in A1111, where `(word: 1.3)` is plain text.
+# A1111's weight pattern is `:\s*([+-]?[.\d]+)\s*\)`, which also takes "1.2.3" and then crashes in
+# float(); this one takes only numbers, and no spaces: A1111 reads `(word: 1.3)` as weight 1.3,
+# this parser refuses it (a deliberate strictness, kept so that behaviour does not change).
 NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)")
 BREAK_WORD = re.compile(r"\s*\bBREAK\b\s*")  # A1111's re_break
 SPECIAL = "()[]:\\"
@@ -84,8 +86,9 @@ def parse(prompt: str) -> list[Run | Break]:
     weight -1.1. A backslash before any other character stays a backslash (A1111 drops it).
 
     Refuses (PromptSyntaxError, a ValueError, naming the position): a `)` or `]` with nothing
-    open or closing the other kind, a bracket left open, `(word:x)` where `x` is not a number, and
-    `[a:b]` (A1111's prompt editing, a schedule rather than a weight, is not supported).
+    open or closing the other kind, a bracket left open, `(word:x)` where `x` is not a number
+    written without spaces (A1111 allows `(word: 1.3)`; this parser does not), and `[a:b]`
+    (A1111's prompt editing, a schedule rather than a weight, is not supported).
     """
     if not isinstance(prompt, str):
         raise TypeError(f"parse(prompt) needs a str, got {type(prompt).__name__}")
@@ -489,8 +492,9 @@ def prompt_embeds(pipe, prompt: str, negative_prompt: str = "", method: str = "a
     through the UNet separately, which diffusers cannot do). SDXL (a pipeline with `text_encoder_2`):
     both encoders' `hidden_states[-2]` concatenated on the last axis, as diffusers and A1111 do,
     each weighted on its own; the pooled embedding is the second encoder's on the first chunk. An
-    SDXL negative prompt of "" becomes zeros, as in diffusers (`force_zeros_for_empty_prompt`) and
-    A1111 (`force_zero_negative_prompt`).
+    SDXL negative prompt of "" becomes zeros, as in A1111 (`force_zero_negative_prompt`) and as in
+    diffusers for `negative_prompt=None` (`force_zeros_for_empty_prompt`); diffusers encodes a
+    negative prompt of "" instead, so this matches `pipe(prompt, negative_prompt=None)`.
 
     Refuses, before encoding: a `pipe` without tokenizer and text_encoder (TypeError), a prompt or
     negative prompt that is not one str or is malformed, an unknown method, a bad comma_backtrack
