@@ -116,6 +116,28 @@ def test_combined_pipeline_drops_the_halves_configs(smoke):
     assert plain.decoder_pipe.config.latent_dim_scale == 10.67  # exact: as above
 
 
+def test_stages_ba_runs_matches_one_call_per_image(smoke):
+    """The grouped decoder calls give the images of stages_ba, run by run, to float rounding."""
+    out, _ = smoke
+    pipe = toy.load(folder=out)
+    captions = ["a red circle on the left", "a blue square at the top", "a red circle on the left"]
+    embeddings = toy.stage_c(pipe, captions, steps=2)
+    runs = {
+        "own": (embeddings, captions, [0, 1, 2]),
+        "seed": (embeddings, captions, [5, 6, 7]),
+        "off": (embeddings.flip(0), ["", "", ""], [0, 1, 2]),
+    }
+    grouped = toy.stages_ba_runs(pipe, runs, steps=2, max_batch=2)
+    assert list(grouped) == list(runs)
+    for name, run in runs.items():
+        # float rounding: a batched convolution may sum in another order than a batch of one
+        assert np.abs(grouped[name] - toy.stages_ba(pipe, *run, steps=2)).max() < 1e-4, name
+    with pytest.raises(TypeError, match="non-empty dict"):
+        toy.stages_ba_runs(pipe, {})
+    with pytest.raises(ValueError, match=r"runs\['own'\]: got 3 embeddings, 2 captions"):
+        toy.stages_ba_runs(pipe, {"own": (embeddings, captions[:2], [0, 1])})
+
+
 def test_generation_helpers_refuse_mismatched_lengths(smoke):
     out, _ = smoke
     pipe = toy.load(folder=out)

@@ -230,6 +230,52 @@ def stages_ba(pipe, embeddings: torch.Tensor, captions: list[str], seeds=None,
     return np.stack(images)
 
 
+def stages_ba_runs(pipe, runs: dict, steps: int = DECODER_STEPS, max_batch: int = 64) -> dict[str, np.ndarray]:
+    """`stages_ba` for several runs at once: {name: (embeddings, captions, seeds)} -> {name: images}.
+
+    The same images as `stages_ba` per run, in fewer decoder calls: every image of every run with
+    the same Stage B text goes into one call (at most `max_batch` images), as one prompt string with
+    its embeddings stacked and one CPU generator per image, seeded as `stages_ba` seeds it. One
+    prompt string with N embeddings is what WuerstchenDecoderPipeline handles (it repeats the prompt
+    N times); `randn_tensor` draws each image's noise from its own generator, so the noise is the
+    same as one call per image, and the images agree to float rounding (a batched convolution may
+    sum in another order).
+
+    Refuses (before any work) what `stages_ba` refuses, for each run (named), a `runs` that is not
+    a non-empty dict of 3-tuples, and a max_batch < 1.
+    """
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError("runs must be a non-empty dict {name: (embeddings, captions, seeds)}; got "
+                        f"{type(runs).__name__}")
+    validate.positive_int("max_batch", max_batch)
+    checked = {}
+    for name, run in runs.items():
+        if not isinstance(run, tuple) or len(run) != 3:
+            raise TypeError(f"runs[{name!r}] must be a tuple (embeddings, captions, seeds); got {type(run).__name__}")
+        embeddings, captions, seeds = run
+        captions, seeds = _check_call(pipe, captions, seeds, steps)
+        validate.tensor(f"runs[{name!r}] embeddings", embeddings, ndim=4)
+        if not (len(captions) == len(seeds) == len(embeddings)):
+            raise ValueError(f"runs[{name!r}]: got {len(embeddings)} embeddings, {len(captions)} captions and "
+                             f"{len(seeds)} seeds; they must match")
+        checked[name] = (embeddings, captions, seeds)
+    by_text: dict[str, list] = {}
+    for name, (embeddings, captions, seeds) in checked.items():
+        for index, (caption, seed) in enumerate(zip(captions, seeds)):
+            by_text.setdefault(caption, []).append((name, index, embeddings[index], seed))
+    out = {name: [None] * len(run[1]) for name, run in checked.items()}
+    for caption, items in by_text.items():
+        for start in range(0, len(items), max_batch):
+            chunk = items[start:start + max_batch]
+            images = pipe.decoder_pipe(
+                torch.stack([embedding for _, _, embedding, _ in chunk]), prompt=caption,
+                num_inference_steps=steps, output_type="np",
+                generator=[torch.Generator("cpu").manual_seed(seed) for *_, seed in chunk]).images
+            for (name, index, _, _), image in zip(chunk, images):
+                out[name][index] = image
+    return {name: np.stack(images) for name, images in out.items()}
+
+
 def generate(pipe, captions: list[str], seeds=None, prior_guidance_scale: float = 4.0,
              prior_steps: int = PRIOR_STEPS, decoder_steps: int = DECODER_STEPS) -> np.ndarray:
     """(N, 32, 32, 3) float images in [0, 1]: `stage_c`, then `stages_ba` with the same captions."""
