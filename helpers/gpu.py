@@ -2,22 +2,26 @@
 
 `optimize(pipe, ctx, goal, **options)` starts from a recipe (`RECIPES[goal]`), lets keyword options
 override it, checks the whole combination first, then applies it and returns a `Report` of what
-it applied. Nothing is applied when a check fails. An option that cannot take effect here (no CUDA,
-an incompatible pair, a setting the pipeline has no code path for) is an `OptionError` naming the
-option and the reason: a setting is never accepted and then silently ignored.
+it applied. Nothing is applied when a check fails. An option this module knows cannot take effect
+here (no CUDA, an incompatible pair, a setting the pipeline has no code path for) is an
+`OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
+one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
+math only) are accepted and change nothing there (`Report.notes` says so where it applies them).
 
 Sources (diffusers v0.42.1, `src/diffusers/`):
 - offload: `pipelines/pipeline_utils.py` L1174-L1268 (model), L1293-L1359 (sequential),
-  L1361-L1486 (group), L2225-L2245 (group offload refuses the other two);
-  `hooks/group_offloading.py` L670-L676 (streams need an accelerator).
+  L1361-L1486 (group), L2229-L2245 (model and sequential offload refuse a group-offloaded
+  pipeline); `hooks/group_offloading.py` L995-L1006 (group offloading refuses accelerate's hooks),
+  L670-L676 (`use_stream` refuses a CPU onload device or a backend without streams).
 - VAE slicing and tiling: `models/autoencoders/vae.py` L898-L929 (`AutoencoderMixin`); the
   pipeline-level `enable_vae_slicing`/`enable_vae_tiling` no longer exist on the SD and SDXL
   pipelines of 0.42.1 (they were deprecated earlier and are gone).
 - fused QKV: `pipelines/pipeline_utils.py` L2311-L2336; the fp16 VAE upcast:
   `pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py` L1264-L1294.
-- attention backends: `models/modeling_utils.py` L608-L667 (`set_attention_backend` only
+- attention backends: `models/modeling_utils.py` L608-L668 (`set_attention_backend` only
   reaches processors that have an `_attention_backend` attribute; the UNet's `AttnProcessor2_0`
-  has none, so on SD/SDXL it would change nothing).
+  has none, so on SD/SDXL it would change nothing; and it sets the process-wide active backend,
+  L668, which every model without a backend of its own then uses).
 - regional compilation: `models/modeling_utils.py` L1664-L1697 (`compile_repeated_blocks`).
 """
 
@@ -84,6 +88,7 @@ class OptionError(ValueError):
 
     def __init__(self, option: str, reason: str):
         self.option = option
+        self.reason = reason
         super().__init__(f"optimize(): option {option!r} cannot apply: {reason}")
 
 
@@ -212,7 +217,8 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
             offloads[1],
             f"it cannot be combined with {offloads[0]!r}: each replaces the other's hooks "
             "(enable_model_cpu_offload and enable_sequential_cpu_offload call remove_all_hooks; group "
-            "offloading refuses accelerate hooks and they refuse it, pipeline_utils.py L2225-L2245)",
+            "offloading refuses accelerate hooks, hooks/group_offloading.py L995-L1006, and they refuse "
+            "it, pipeline_utils.py L2229-L2245)",
         )
     for name in offloads:
         if not cuda:
@@ -232,7 +238,8 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
             raise OptionError("compile", "regional compilation needs the denoiser's _repeated_blocks; it has none")
     group = chosen.get("group_offload")
     if isinstance(group, dict) and group.get("use_stream") and not cuda:
-        raise OptionError("group_offload", "use_stream needs CUDA streams (hooks/group_offloading.py L670-L676)")
+        raise OptionError("group_offload", "use_stream needs an accelerator with streams: diffusers refuses a CPU "
+                          "onload device (hooks/group_offloading.py L670-L676), and this module streams only on CUDA")
     for name in ("vae_slicing", "vae_tiling"):
         if name in chosen and not hasattr(getattr(pipe, "vae", None), "enable_" + name[4:]):
             raise OptionError(name, f"{type(pipe).__name__} has no VAE with enable_{name[4:]}()")
@@ -273,7 +280,7 @@ def _check_attention(pipe, attention: str) -> None:
     if not any(hasattr(p, "_attention_backend") for p in processors.values()):
         raise OptionError("attention", f"set_attention_backend({attention!r}) would change nothing: the "
                           f"{type(model).__name__}'s attention processors have no _attention_backend "
-                          "(models/modeling_utils.py L656-L662); use 'sdpa' or 'eager'")
+                          "(models/modeling_utils.py L659-L665); use 'sdpa' or 'eager'")
 
 
 def _set_tf32(report: Report) -> None:
@@ -352,8 +359,14 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
         value = chosen[option]
         if option == "tf32":
             _set_tf32(report)
+            if pipe.dtype != torch.float32:
+                report.notes.append(f"tf32 acts on float32 math only; this pipeline computes in {pipe.dtype} "
+                                    "(only a float32 upcast, e.g. SDXL's fp16 VAE decode, would use it)")
         elif option == "attention":
             _set_attention(pipe, name, value)
+            if value not in ATTENTION:
+                report.notes.append("set_attention_backend is process-wide: it also sets diffusers' active "
+                                    "attention backend for every other model (modeling_utils.py L668)")
         elif option == "fuse_qkv":
             if hasattr(pipe, "fuse_qkv_projections") and name == "unet":
                 pipe.fuse_qkv_projections()  # the UNet's and the VAE's, with FusedAttnProcessor2_0
@@ -363,8 +376,11 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
             getattr(pipe, name).to(memory_format=torch.channels_last)
         elif option == "vae_slicing":
             pipe.vae.enable_slicing()
+            report.notes.append("VAE slicing acts only on a batch of more than one latent")
         elif option == "vae_tiling":
             pipe.vae.enable_tiling()
+            if hasattr(pipe.vae, "tile_latent_min_size"):
+                report.notes.append(f"VAE tiling acts only on latents larger than {pipe.vae.tile_latent_min_size} a side")
         elif option == "vae_force_upcast":
             pipe.vae.register_to_config(force_upcast=value)
         elif option == "model_offload":
