@@ -1,7 +1,7 @@
 """Where diffusers keeps the pipeline packages it has moved between releases.
 
 The Würstchen and Karlo (unCLIP) packages live in `diffusers.pipelines.deprecated` in the releases
-this book pins (0.42.1; unCLIP from 0.36 on as well), and in `diffusers.pipelines` itself in older
+this book pins (0.42.1; both from 0.38.0 on), and in `diffusers.pipelines` itself in older
 ones. Helpers import them through `package(name)` so that one code path serves every release the
 claims ledger runs (tools/matrix.py).
 """

@@ -277,10 +277,14 @@ def register_legacy_pipeline_modules() -> None:
     The Würstchen and Karlo checkpoints on the Hub name their pipeline-specific components after
     `diffusers.pipelines.wuerstchen` / `.unclip`; diffusers 0.38 moved both packages under
     `pipelines.deprecated` (diffusers issue #14008). `from_pretrained` then fails in one of two
-    places: a Hub model id in `_get_custom_components_and_folders` ("prior/wuerstchen.py as defined
-    in `model_index.json` does not exist ..."), a local folder in `_get_library_or_raise`
-    ("wuerstchen is not one of the libraries Diffusers can load components from ..."); 0.38 to 0.41
-    fail with "No module named 'wuerstchen'" (they import the name with `importlib.import_module`).
+    places: a Hub model id whose file listing diffusers reads (with network; offline, from the
+    cache's `trees/<commit>.json`, diffusers 0.40 on) in `_get_custom_components_and_folders`
+    ("prior/wuerstchen.py as defined in `model_index.json` does not exist ..."), on every release
+    since the move; a local folder, or offline a model id without a cached listing (and on 0.38 and
+    0.39 any offline model id), where the components load, in `_get_library_or_raise` on 0.42
+    ("wuerstchen is not one of the libraries Diffusers can load components from ...") and with
+    "No module named 'wuerstchen'" on 0.38 to 0.41 (they import the name with
+    `importlib.import_module`).
     All of them look the name up as an attribute of `diffusers.pipelines` first, so pointing that
     attribute at the moved package is enough; before 0.38 the attribute is the package itself. It also decides what a pipeline built afterwards writes into `model_index.json`:
     without it, ["diffusers", "WuerstchenPrior"], which 0.42.1 cannot load back.
@@ -303,7 +307,9 @@ def hub_cache(name: str, root: str | os.PathLike, model_id: str | None = None, f
     library (`_get_custom_components_and_folders`) before anything is loaded. This cache lets that
     path run with no network: `models--<org>--<name>/` with `refs/main`, one snapshot (a copy of
     the tiny folder) and `trees/<commit>.json`, the file listing in huggingface_hub's tree-cache
-    format, which `huggingface_hub.get_cached_repo_tree` reads back.
+    format, which `huggingface_hub.get_cached_repo_tree` reads back. (A real cache has the listing
+    only where `snapshot_download` wrote it; offline, diffusers skips the check without it, and
+    0.38 and 0.39 skip it offline always.)
 
     - name: a family with a tiny folder of its own (not "wuerstchen"); ValueError otherwise.
     - model_id: "org/name"; defaults to the family's real model id (MODEL_IDS).
