@@ -6,8 +6,10 @@ one perfect network (`helpers.mixture.MixtureModel`), from the same start noise,
 the final samples are apart, with and without the known adjustments (`ADJUSTMENTS`).
 
 - `KSAMPLERS`: what A1111 runs for each name; `a1111_sigmas`, `diffusers_sigmas`: the two sigma lists.
-- `k_sample`: k-diffusion's sampler on the exact denoiser; `parity_row`, `parity_table`: the study.
-- `fixed_third_order_sde`: diffusers' third-order SDE step with the sign of its D2 term corrected.
+- `k_sample`: k-diffusion's sampler on the exact denoiser; `parity_row`, `parity_table`: the study;
+  `same_rule_gap`: one column of a row alone.
+- `fixed_third_order_sde`: diffusers' third-order SDE step with the sign of the 0.5 in its D2
+  coefficient corrected.
 
 k-diffusion is imported through `helpers.kdiffusion` (the optional `parity` extra).
 """
@@ -192,7 +194,7 @@ def k_sample(
     x_start: torch.Tensor | None = None,
     noise: str | None = None,
     generator: torch.Generator | None = None,
-    seed: int = 0,
+    seed: int | Sequence[int] = 0,
     quantize: bool = False,
 ) -> torch.Tensor:
     """Run k-diffusion's sampler for `name` on `sigmas`, from z * sigmas[0] (or `x_start`, a VE state).
@@ -202,12 +204,17 @@ def k_sample(
     (`quantize=True`: rounded to integers, A1111's "Enable quantization in K samplers").
     Noise of stochastic samplers (`noise` overrides A1111's choice): "randn" draws one
     torch.randn per step from `generator` (as a diffusers scheduler does); "brownian" is
-    k-diffusion's Brownian tree with `seed`, as A1111 seeds it with the image seed.
+    k-diffusion's Brownian tree with `seed`: an int gives one tree for the whole tensor (A1111
+    with one image per generation, the rows standing for that image's numbers); a list of ints,
+    one per row of z, gives each row its own tree, as A1111 seeds one tree per image of a
+    batch (`create_noise_sampler(..., seed=current_iter_seeds)`, seeds `seed + i`). The tree
+    draws on z's device (torchsde's `_randn`).
 
     Refuses, before importing k-diffusion: a name KSAMPLERS lacks (with the closest one); sigmas that
     are not strictly decreasing, hold NaN or go below 0 (k-diffusion itself returns all-NaN samples
     for flipped sigmas); alphas_cumprod outside (0, 1) or increasing; z or x_start of the wrong
-    shape or with NaN; noise for a deterministic sampler; "randn" noise without a generator.
+    shape or with NaN; noise for a deterministic sampler; "randn" noise without a generator; a
+    seed list whose length is not z's row count, or holding a negative or non-int seed.
     """
     spec = _check_name(name)
     noise = spec.noise if noise is None else noise
@@ -229,7 +236,7 @@ def k_sample(
     alphas_cumprod = _check_alphas(alphas_cumprod)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    seed = validate.integer("seed", seed, minimum=0)
+    seed = _check_tree_seed(seed, z.shape[0])
     if not isinstance(quantize, (bool, np.bool_)):
         raise TypeError(f"quantize must be True or False, got {quantize!r}")
     k = kdiffusion.import_k_diffusion()
@@ -248,6 +255,18 @@ def k_sample(
         return getattr(k.sampling, spec.function)(denoiser, x, sigmas, disable=True, **spec.options, **extra)
 
 
+def _check_tree_seed(seed, rows: int) -> int | list[int]:
+    """An int (one Brownian tree) or a list of ints, one per row (one tree per image)."""
+    if isinstance(seed, (list, tuple)):
+        if len(seed) != rows:
+            raise ValueError(
+                f"seed: a list gives each row of z its own Brownian tree (A1111's per-image seeds) and needs "
+                f"one seed per row ({rows}), got {len(seed)}"
+            )
+        return [validate.integer("seed[]", s, minimum=0) for s in seed]
+    return validate.integer("seed", seed, minimum=0)
+
+
 _BUGGY_D2 = "+ (alpha_t * ((1.0 - torch.exp(-2.0 * h) - 2.0 * h) / (2.0 * h) ** 2 - 0.5)) * D2"
 _FIXED_D2 = "+ (alpha_t * ((1.0 - torch.exp(-2.0 * h) - 2.0 * h) / (2.0 * h) ** 2 + 0.5)) * D2"
 
@@ -255,7 +274,8 @@ _FIXED_D2 = "+ (alpha_t * ((1.0 - torch.exp(-2.0 * h) - 2.0 * h) / (2.0 * h) ** 
 @contextlib.contextmanager
 def fixed_third_order_sde():
     """For the duration, DPMSolverMultistepScheduler's third-order sde-dpmsolver++ step with the
-    sign of its D2 coefficient corrected (`- 0.5` -> `+ 0.5`), everything else diffusers' own code.
+    sign of the 0.5 in its D2 coefficient corrected (`- 0.5` -> `+ 0.5`), everything else diffusers'
+    own code.
 
     Why: the coefficient must vanish as the step h -> 0 (as the ODE branch's does); diffusers
     0.42.1's tends to -1. k-diffusion's sample_dpmpp_3m_sde has `+ 0.5` (-phi_3 with phi_3 =
@@ -291,7 +311,8 @@ class Adjustment:
     Diffusers side: `start="k-diffusion"` (latents z * sigma_0 / sqrt(1 + sigma_0^2)),
     `a1111_timesteps` (custom integer timesteps on A1111's grid), `overrides` for the scheduler,
     `scheduler_class` (a diffusers class name replacing the one `SAMPLERS` names), `seed_tree`
-    (`noise_sampler_seed=seed`: the Brownian tree seeded with the image seed, as A1111 seeds it).
+    (`noise_sampler_seed=seed`: the Brownian tree seeded with the image seed, as A1111 seeds a
+    one-image generation).
     k-diffusion side: `quantize` (integer timesteps for the network), `noise`.
     `restores=False`: no such setting exists; the row reports no value after adjustment.
     """
@@ -329,7 +350,8 @@ ADJUSTMENTS: dict[str, Adjustment] = {
         f"{_START}; {_ROUND}; {_BROWNIAN}", f"{_LATENTS}; {_QUANTIZE}; {_K_NOISE}", start="k-diffusion", quantize=True, noise="randn"
     ),
     "DPM++ SDE": Adjustment(
-        "DPMSolverSDEScheduler draws its Brownian tree from an unseeded seed (noise_sampler_seed=None); A1111 seeds it with the image seed",
+        "DPMSolverSDEScheduler seeds its Brownian tree from torch's global generator (noise_sampler_seed=None), not from "
+        "the pipeline's generator; A1111 seeds it with the image seed",
         _SEED_TREE,
         seed_tree=True,
     ),
@@ -355,6 +377,21 @@ ADJUSTMENTS: dict[str, Adjustment] = {
 }
 
 
+_BUILT: dict = {}
+
+
+def _made(name: str, base: Mapping, **overrides):
+    """`schedulers.make(name, base, **overrides)`, built once per configuration and handed out as a
+    copy (KDPM2 schedulers take about a second to construct; a copy of the fresh one is the same
+    scheduler)."""
+    from . import schedulers
+
+    key = (name, repr(sorted(base.items())), repr(sorted(overrides.items())))
+    if key not in _BUILT:
+        _BUILT[key] = schedulers.make(name, base, **overrides)
+    return copy.deepcopy(_BUILT[key])
+
+
 def _stream(seed: int, shape) -> tuple[torch.Tensor, torch.Generator]:
     """The start noise and the generator that drew it: per-step noise continues the same stream,
     as in a diffusers pipeline (latents first, then scheduler.step) and in A1111."""
@@ -371,23 +408,22 @@ def _diffusers_side(name: str, base: dict, mixture, shape, steps: int, seed: int
     """The diffusers sample for `name`, adjusted or not; `built` reuses a scheduler made for the
     unadjusted case (a copy runs: KDPM2 schedulers take seconds to construct).
 
-    An unseeded Brownian tree draws its seed from torch's global generator; that generator is
-    forked and seeded with `seed` around the run, so "as shipped" is the same on every run.
+    A Brownian tree without `noise_sampler_seed` draws its seed from torch's global generator;
+    that generator is forked and seeded with `seed` around the run, so "as shipped" is the same on
+    every run.
     """
     import diffusers
-
-    from . import schedulers
 
     z, generator = _stream(seed, shape)
     if adjustment is None:
         adjustment = Adjustment("", "")
-        scheduler = copy.deepcopy(built) if built is not None else schedulers.make(name, base)
+        scheduler = copy.deepcopy(built) if built is not None else _made(name, base)
     elif adjustment.scheduler_class is not None:
         cls = getattr(diffusers, adjustment.scheduler_class)
         with quiet_diffusers():
             scheduler = cls.from_config(base, **adjustment.overrides)
     elif adjustment.overrides or built is None:
-        scheduler = schedulers.make(name, base, **adjustment.overrides)
+        scheduler = _made(name, base, **adjustment.overrides)
     else:
         scheduler = copy.deepcopy(built)
     if adjustment.seed_tree:
@@ -417,14 +453,8 @@ def _check_base(base_config, schedulers) -> dict:
     return dict(shipped_configs.SD15_SCHEDULER_CONFIG if base_config is None else base_config)
 
 
-def parity_row(
-    name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None, scheduler=None
-) -> dict:
-    """The parity figures for one A1111 name (see `parity_table`).
-
-    `scheduler`: a diffusers scheduler to test instead of the one `SAMPLERS` names (e.g. the class
-    the diffusers docs table names); the adjustment columns are then left empty.
-    """
+def _prepare(name, steps, samples, seed, mixture, base_config, scheduler):
+    """Checked arguments of parity_row / same_rule_gap, and the scheduler to run."""
     from . import schedulers
 
     spec = _check_name(name)
@@ -433,36 +463,65 @@ def parity_row(
     if mixture is not None:
         check_mixture(mixture)
     mixture = GaussianMixture.random(seed=seed) if mixture is None else mixture
-    shape = (samples, mixture.dim)
     custom = scheduler is not None
     if custom and (not hasattr(scheduler, "set_timesteps") or not hasattr(scheduler, "sigmas")):
         raise TypeError(f"scheduler must be a k-diffusion style diffusers scheduler (with sigmas), got {type(scheduler).__name__}")
-    scheduler = schedulers.make(name, base) if scheduler is None else scheduler
+    scheduler = _made(name, base) if scheduler is None else scheduler
+    return spec, steps, samples, seed, base, mixture, custom, scheduler
+
+
+_SEEDED = Adjustment("", "", seed_tree=True)
+
+
+def _same_gap(name, spec, base, mixture, shape, steps, seed, scheduler, ours, shipped=None, seeded=None) -> float:
+    """k-diffusion on diffusers' own sigmas, start state and noise: the update rules alone. A
+    seedable Brownian tree (DPMSolverSDEScheduler) is seeded alike on both sides (`seeded`: that
+    diffusers run, if already made); otherwise k-diffusion draws what diffusers draws, one randn
+    per step from the same stream."""
     alphas = scheduler.alphas_cumprod
-    ours = diffusers_sigmas(scheduler, steps)
-    theirs = a1111_sigmas(name, steps, alphas)
-    shipped = _diffusers_side(name, base, mixture, shape, steps, seed, built=scheduler)
-    # k-diffusion on diffusers' own sigmas, start state and noise: the update rules alone. A
-    # seedable Brownian tree (DPMSolverSDEScheduler) is seeded alike on both sides; otherwise
-    # k-diffusion draws what diffusers draws, one randn per step from the same stream.
     z, generator = _stream(seed, shape)
     ve_start = z * float(scheduler.init_noise_sigma)
     if not keeps_ve_state(scheduler):
         ve_start = ve_start * math.sqrt(1 + float(ours[0]) ** 2)
     if spec.noise != "none" and _seeds_tree(scheduler):
-        seeded = _diffusers_side(name, base, mixture, shape, steps, seed, Adjustment("", "", seed_tree=True), built=scheduler)
+        if seeded is None:
+            seeded = _diffusers_side(name, base, mixture, shape, steps, seed, _SEEDED, built=scheduler)
         same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise="brownian", seed=seed)
-        same_gap = _gap(seeded, same)
-    else:
-        noise = "randn" if spec.noise != "none" else "none"
-        same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise=noise, generator=generator)
-        same_gap = _gap(shipped, same)
+        return _gap(seeded, same)
+    if shipped is None:
+        shipped = _diffusers_side(name, base, mixture, shape, steps, seed, built=scheduler)
+    noise = "randn" if spec.noise != "none" else "none"
+    same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise=noise, generator=generator)
+    return _gap(shipped, same)
+
+
+def parity_row(
+    name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None, scheduler=None
+) -> dict:
+    """The parity figures for one A1111 name (see `parity_table`).
+
+    `scheduler`: a diffusers scheduler to test instead of the one `SAMPLERS` names (e.g. the class
+    the diffusers docs table names); the adjustment columns are then left empty.
+    """
+    spec, steps, samples, seed, base, mixture, custom, scheduler = _prepare(name, steps, samples, seed, mixture, base_config, scheduler)
+    shape = (samples, mixture.dim)
+    alphas = scheduler.alphas_cumprod
+    ours = diffusers_sigmas(scheduler, steps)
+    theirs = a1111_sigmas(name, steps, alphas)
+    shipped = _diffusers_side(name, base, mixture, shape, steps, seed, built=scheduler)
+    # the seeded Brownian-tree run serves the `same` column and, when the adjustment is only that
+    # seed, the adjusted run; the as-shipped k-diffusion run is the reference of an adjustment
+    # that leaves k-diffusion as it is (the same calls: reused, not repeated)
+    seeded = None
+    if spec.noise != "none" and _seeds_tree(scheduler):
+        seeded = _diffusers_side(name, base, mixture, shape, steps, seed, _SEEDED, built=scheduler)
+    k_shipped = _k_side(name, mixture, shape, theirs, alphas, seed)
     row = {
         "diffusers": type(scheduler).__name__,
         "k-diffusion": spec.function,
         "sigma gap": float(((ours - theirs).abs() / theirs.clamp_min(1e-12)).max()) if len(ours) == len(theirs) else math.nan,
-        "same sigmas, start, noise": same_gap,
-        "as shipped": _gap(shipped, _k_side(name, mixture, shape, theirs, alphas, seed)),
+        "same sigmas, start, noise": _same_gap(name, spec, base, mixture, shape, steps, seed, scheduler, ours, shipped, seeded),
+        "as shipped": _gap(shipped, k_shipped),
         "cause": "",
         "adjustment": "",
         "after adjustment": math.nan,
@@ -471,10 +530,34 @@ def parity_row(
     if adjustment is not None:
         row.update(cause=adjustment.cause, adjustment=adjustment.adjustment)
         if adjustment.restores:
-            adjusted = _diffusers_side(name, base, mixture, shape, steps, seed, adjustment, built=scheduler)
-            reference = _k_side(name, mixture, shape, theirs, alphas, seed, quantize=adjustment.quantize, noise=adjustment.noise)
+            only_seed = (
+                adjustment.seed_tree
+                and adjustment.start == "scheduler"
+                and not adjustment.a1111_timesteps
+                and not adjustment.overrides
+                and adjustment.scheduler_class is None
+            )
+            if only_seed and seeded is not None:
+                adjusted = seeded
+            else:
+                adjusted = _diffusers_side(name, base, mixture, shape, steps, seed, adjustment, built=scheduler)
+            if not adjustment.quantize and adjustment.noise is None:
+                reference = k_shipped
+            else:
+                reference = _k_side(name, mixture, shape, theirs, alphas, seed, quantize=adjustment.quantize, noise=adjustment.noise)
             row["after adjustment"] = _gap(adjusted, reference)
     return row
+
+
+def same_rule_gap(
+    name: str, *, steps: int = 10, samples: int = 64, seed: int = 0, mixture=None, base_config=None, scheduler=None
+) -> float:
+    """`parity_row`'s `same sigmas, start, noise` figure alone (the update rules compared), with two
+    or three runs instead of the row's five or more: for checking that column at more step counts.
+    Same arguments and refusals as `parity_row`."""
+    spec, steps, samples, seed, base, mixture, _, scheduler = _prepare(name, steps, samples, seed, mixture, base_config, scheduler)
+    ours = diffusers_sigmas(scheduler, steps)
+    return _same_gap(name, spec, base, mixture, (samples, mixture.dim), steps, seed, scheduler, ours)
 
 
 def parity_table(

@@ -116,3 +116,36 @@ def test_dpm_sde_port_with_the_seed_equals_k_diffusion_and_the_docs_class_does_n
     docs = DPMSolverSinglestepScheduler.from_config(SD15, algorithm_type="sde-dpmsolver++", lower_order_final=True)
     other = a1111_parity.parity_row("DPM++ SDE", steps=10, samples=16, mixture=mixture, scheduler=docs)
     assert other["same sigmas, start, noise"] > 0.1 and other["adjustment"] == ""
+
+
+@needs_k_diffusion
+def test_k_sample_seed_list_gives_each_row_the_tree_of_its_own_seed():
+    # A1111's per-image Brownian trees: row i of a batch run with [s0, s1, ...] is row i run
+    # alone with s_i; one int seed for the batch is another tree
+    mixture = mx.GaussianMixture.random(dim=4, components=3, seed=2)
+    sigmas = a1111_parity.a1111_sigmas("DPM++ SDE", 4, alphas())
+    z = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    batch = a1111_parity.k_sample("DPM++ SDE", mixture, z, sigmas, alphas(), seed=[5, 6, 7])
+    alone = torch.cat(
+        [a1111_parity.k_sample("DPM++ SDE", mixture, z[i : i + 1], sigmas, alphas(), seed=s) for i, s in enumerate([5, 6, 7])]
+    )
+    assert torch.equal(batch, alone)
+    one_tree = a1111_parity.k_sample("DPM++ SDE", mixture, z, sigmas, alphas(), seed=5)
+    assert float((one_tree - batch)[1:].abs().max()) > 0.1
+    with pytest.raises(ValueError, match="one seed per row"):
+        a1111_parity.k_sample("DPM++ SDE", mixture, z, sigmas, alphas(), seed=[5, 6])
+    with pytest.raises(ValueError, match="seed"):
+        a1111_parity.k_sample("DPM++ SDE", mixture, z, sigmas, alphas(), seed=[5, -1, 7])
+    with pytest.raises(TypeError, match="seed"):
+        a1111_parity.k_sample("DPM++ SDE", mixture, z, sigmas, alphas(), seed=[5, 6.0, 7])
+
+
+@needs_k_diffusion
+def test_same_rule_gap_is_the_rows_column():
+    mixture = mx.GaussianMixture.random(dim=4, components=3, seed=2)
+    for name in ("DPM++ 2M Karras", "DPM++ SDE", "Euler a"):
+        row = a1111_parity.parity_row(name, steps=6, samples=8, mixture=mixture)
+        alone = a1111_parity.same_rule_gap(name, steps=6, samples=8, mixture=mixture)
+        assert alone == row["same sigmas, start, noise"], name  # exact: the same runs
+    with pytest.raises(ValueError, match="no k-diffusion sampler"):
+        a1111_parity.same_rule_gap("UniPC")
