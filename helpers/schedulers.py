@@ -123,7 +123,7 @@ def _row(name: str, cls: type | None, kwargs: dict | None = None, note: str = ""
 # A name without a schedule suffix means A1111's "Uniform" schedule (the model's own sigmas).
 SAMPLERS: dict[str, Sampler] = dict(
     [
-        _row("DPM++ 2M", DPMSolverMultistepScheduler, {}, f"{_DOCS}; diffusers' 'linspace' grid ends at a larger last sigma than A1111's"),
+        _row("DPM++ 2M", DPMSolverMultistepScheduler, {}, f"{_DOCS}; diffusers' 'linspace' grid differs from A1111's at every sigma after the first, most at the last (a larger last sigma)"),
         _row("DPM++ 2M Karras", DPMSolverMultistepScheduler, _KARRAS, _DOCS),
         _row("DPM++ 2M SDE", DPMSolverMultistepScheduler, _SDE, f"{_DOCS}; {_RANDN}"),
         _row("DPM++ 2M SDE Karras", DPMSolverMultistepScheduler, {**_SDE, **_KARRAS}, f"{_DOCS}; {_RANDN}"),
@@ -230,7 +230,11 @@ def a1111_name(sampler: str, schedule_type: str = "Automatic") -> str:
     if name not in SAMPLERS and SAMPLERS[sampler].scheduler_class is None:
         return sampler  # no equivalent whatever the schedule ('Restart'): make says why
     if name not in SAMPLERS:
-        raise ValueError(f"{sampler!r} with schedule type {resolved!r} ({name!r}) is not in SAMPLERS")
+        raise ValueError(
+            f"{sampler!r} with schedule type {resolved!r} ({name!r}) is not in SAMPLERS (it holds A1111's combined "
+            f"names up to 1.8); build the combination with make({sampler!r}, config, "
+            f"**SCHEDULE_TYPES[{resolved!r}].kwargs), which says whether the diffusers class takes it"
+        )
     return name
 
 
@@ -482,10 +486,11 @@ def _defaults_of(cls) -> dict:
 
 
 def edited_keys(config: Mapping, source: type | None = None) -> dict[str, str]:
-    """Keys of a config whose edit `from_config` would not see, with the reason.
+    """Keys of a config whose edit would not carry over as meant, with the reason.
 
-    Two cases: the attribute and the item disagree (`config.x = v` was used; `from_config` reads
-    the item), or a key `_use_default_values` lists holds a value other than the default of the
+    Two cases: the attribute and the item disagree (`config.x = v` or `config["x"] = v` was used;
+    `from_config` reads the item, the live scheduler the attribute, and which one is the edit cannot
+    be told), or a key `_use_default_values` lists holds a value other than the default of the
     class that made the config (it was edited after construction, or passed positionally;
     `from_config` drops the key). That class is `source`, else the config's `_class_name`; a
     config with neither is checked for the first case only.
@@ -523,7 +528,8 @@ def make(name: str, base_config, **overrides):
     - every carried setting and override is explicit in the result, so `from_config(result.config)`
       gives the same scheduler again;
     - ValueError for an unknown name, a name without an equivalent, an override the class does not
-      take, a config edit `from_config` would drop, or settings the class rejects; a string setting
+      take, a config edit that would not carry over as meant (an attribute and an item that disagree,
+      or an edited key listed in `_use_default_values`; `edited_keys`), or settings the class rejects; a string setting
       outside the class's accepted values (`timestep_spacing="Trailing"`, `prediction_type="eps"`)
       or a setting of the wrong type (`use_karras_sigmas="yes"`) is refused here, not at the first
       `set_timesteps` or `step` (`check_settings`).
@@ -540,8 +546,10 @@ def make(name: str, base_config, **overrides):
     if edited:
         detail = "; ".join(f"{k}: {why}" for k, why in edited.items())
         raise ValueError(
-            f"base_config holds edits that from_config would silently drop ({detail}). Pass them as overrides "
-            f"instead, e.g. make({name!r}, base_config, {next(iter(edited))}=...)"
+            f"base_config holds edits that would not carry over as meant ({detail}): from_config reads a config's "
+            "items and drops the keys listed in _use_default_values, the live scheduler reads its attributes, so "
+            f"make cannot tell which value was meant. Pass them as overrides instead, e.g. "
+            f"make({name!r}, base_config, {next(iter(edited))}=...)"
         )
     if "num_train_timesteps" not in config or not ({"beta_schedule", "trained_betas"} & set(config)):
         raise ValueError(

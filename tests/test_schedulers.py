@@ -138,6 +138,25 @@ def test_edits_from_config_would_drop_are_refused(sd15):
     assert schedulers.edited_keys(dpm.config) == {}
 
 
+def test_an_item_edit_of_an_explicit_key_is_refused_without_claiming_a_drop(sd15):
+    # from_config keeps an item edit of a key the config names (SD 1.5 names beta_schedule), but the
+    # live scheduler reads the attribute and make cannot tell which of the two was meant
+    dpm = DPMSolverMultistepScheduler.from_config(sd15.config)
+    by_item = copy.deepcopy(dpm)
+    by_item.config["beta_schedule"] = "linear"
+    assert DPMSolverMultistepScheduler.from_config(by_item.config).config.beta_schedule == "linear"
+    with pytest.raises(ValueError, match="beta_schedule: attribute 'scaled_linear' differs from item 'linear'") as error:
+        make("DPM++ 2M", by_item.config)
+    assert "would not carry over as meant" in str(error.value) and "silently drop" not in str(error.value)
+    assert make("DPM++ 2M", dpm.config, beta_schedule="linear").config.beta_schedule == "linear"
+
+
+def test_a_combination_outside_samplers_names_the_make_call_that_builds_it(sd15):
+    with pytest.raises(ValueError, match=r"is not in SAMPLERS.*make\('Euler', config, \*\*SCHEDULE_TYPES\['Karras'\]"):
+        schedulers.a1111_name("Euler", "Karras")
+    assert make("Euler", sd15.config, **SCHEDULE_TYPES["Karras"].kwargs).config.use_karras_sigmas is True
+
+
 def test_sampler_settings_do_not_leak_into_the_next_sampler(sd15):
     karras = make("DPM++ 2M SDE Karras", sd15)
     euler = make("Euler", karras)
