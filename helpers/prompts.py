@@ -301,7 +301,8 @@ def chunk(runs, tokenizer, comma_backtrack: int = COMMA_BACKTRACK, breaks: bool 
 
 
 def pad_chunks(chunks: list[Chunk], count: int, tokenizer) -> list[Chunk]:
-    """`chunks` followed by empty-prompt chunks up to `count` (A1111's `pad_cond_uncond`, compel's padding).
+    """`chunks` followed by empty-prompt chunks up to `count` (A1111's `pad_cond_uncond`, compel's padding
+    of tensors built in one call or passed to `pad_conditioning_tensors_to_same_length`).
 
     Refuses: `chunks` that is not a non-empty list of Chunk, a `count` that is not an int or is
     below len(chunks), chunks whose length differs from the tokenizer's.
@@ -488,8 +489,9 @@ def prompt_embeds(pipe, prompt: str, negative_prompt: str = "", method: str = "a
     """Keyword arguments for `pipe(...)`: `prompt_embeds`, `negative_prompt_embeds` (+ pooled for SDXL).
 
     Both are `[1, 77*k, D]` with the same k: the shorter is padded with empty-prompt chunks, as
-    A1111's "pad prompt/negative prompt" option and compel do (A1111's default instead runs the two
-    through the UNet separately, which diffusers cannot do). SDXL (a pipeline with `text_encoder_2`):
+    A1111's "pad prompt/negative prompt" option (off by default) and compel's padding do (A1111's
+    default instead runs the two through the UNet separately, which diffusers cannot do, so a
+    shorter non-empty negative gives other images than A1111's default). SDXL (a pipeline with `text_encoder_2`):
     both encoders' `hidden_states[-2]` concatenated on the last axis, as diffusers and A1111 do,
     each weighted on its own; the pooled embedding is the second encoder's on the first chunk. An
     SDXL negative prompt of "" becomes zeros, as in A1111 (`force_zero_negative_prompt`) and as in
