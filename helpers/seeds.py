@@ -8,7 +8,10 @@
   "Random number generator source" setting (CPU, GPU, NV), variation seed and "resize seed from".
 - `PhiloxGenerator` / `philox4x32_10`: A1111's "NV" source, Philox 4x32-10 plus Box-Muller as
   A1111's modules/rng_philox.py describes it, written here from the published algorithm
-  (Salmon et al., SC 2011; Random123). It is what CUDA's `torch.randn` computes, on any device.
+  (Salmon et al., SC 2011; Random123). It is what CUDA's `torch.randn` computes, on any device,
+  for a float32 draw of at most (SMs x max threads per SM) elements of the GPU compared: beyond
+  that, torch's CUDA kernel takes elements from other lanes of earlier threads (derived from
+  `calc_execution_policy` in aten/src/ATen/native/cuda/DistributionTemplates.h, not measured).
 - `A1111Noise`: the per-image generators A1111's `ImageRNG` keeps for a batch: the first draw is
   the initial noise, later draws feed ancestral and SDE samplers (A1111 routes k-diffusion's
   `torch.randn_like` there).
@@ -136,7 +139,9 @@ def box_muller(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 class PhiloxGenerator:
     """A1111's "NV" random source: `randn(shape)` gives what `torch.randn(shape, device="cuda")`
-    gives after `torch.manual_seed(seed)`, computed on the CPU with numpy.
+    gives after `torch.manual_seed(seed)`, computed on the CPU with numpy, while the draw has at
+    most (SMs x max threads per SM) elements on that GPU: every element is then the first
+    Box-Muller value of its own CUDA thread, which is what this port computes (module docstring).
 
     Element i of a draw uses the counter (offset, 0, i, 0) and the key (seed's low word, seed's high
     word); words 0 and 1 of the output feed Box-Muller, 2 and 3 are discarded. Each draw moves
@@ -331,16 +336,21 @@ class A1111Noise:
     `a1111_latents` per image, variation and resize included); each later call is the next draw
     of every image's own generator, which is what A1111's samplers get for `torch.randn_like`.
 
-    With A1111's default "Eta noise seed delta" of 0 (other values are not modelled here).
+    `eta_noise_seed_delta` is A1111's "Eta noise seed delta" setting (ENSD, default 0): when it is
+    not 0, A1111 (1.6.0 and later, `ImageRNG.first` in modules/rng.py) reseeds every image's
+    generator with `seed + eta_noise_seed_delta` right after the initial noise, so the initial
+    noise is unchanged and every later draw (the step noise ancestral samplers take through
+    `torch.randn_like`) comes from the new generators, from their first draw.
 
     Refuses (at construction, before drawing): `seeds` that is not a non-empty list of ints in
     [0, 2^64 - 1], a shape that is not (C, H, W), subseeds that are not a list of such ints or
-    longer than `seeds`, a strength outside [0, 1], a bad `seed_resize_from`, an unknown source.
+    longer than `seeds`, a strength outside [0, 1], a bad `seed_resize_from`, an unknown source,
+    an `eta_noise_seed_delta` that is not an int or that takes a seed outside [0, 2^64 - 1].
     """
 
     def __init__(self, seeds: Sequence[int], shape, source: str = "cpu", subseeds: Sequence[int] | None = None,
                  subseed_strength: float = 0.0, seed_resize_from: tuple[int, int] | None = None,
-                 device: str | torch.device | None = None):
+                 device: str | torch.device | None = None, eta_noise_seed_delta: int = 0):
         if isinstance(seeds, (int, np.integer, str)) or not isinstance(seeds, Sequence) or not seeds:
             raise TypeError(f"seeds must be a non-empty list of ints (one per image), got {seeds!r}")
         self.seeds = [_check_seed(s, "seeds[i]") for s in seeds]
@@ -361,11 +371,22 @@ class A1111Noise:
         self.resize = seed_resize_from
         self.source = source
         self.device = _source_device(source, device)
-        self.generators = [
-            PhiloxGenerator(s) if source == "nv" else torch.Generator(device=self.device).manual_seed(s)
-            for s in self.seeds
-        ]
+        if isinstance(eta_noise_seed_delta, bool) or not isinstance(eta_noise_seed_delta, (int, np.integer)):
+            raise TypeError(f"eta_noise_seed_delta must be an int (A1111's ENSD), got {eta_noise_seed_delta!r}")
+        self.ensd = int(eta_noise_seed_delta)
+        if self.ensd:
+            for s in self.seeds:
+                if not 0 <= s + self.ensd <= MAX_SEED:
+                    raise ValueError(
+                        f"seed {s} + eta_noise_seed_delta {self.ensd} = {s + self.ensd} is outside [0, 2^64 - 1]"
+                    )
+        self.generators = [self._generator(s) for s in self.seeds]
         self.draws = 0
+
+    def _generator(self, seed: int):
+        if self.source == "nv":
+            return PhiloxGenerator(seed)
+        return torch.Generator(device=self.device).manual_seed(seed)
 
     def next(self) -> torch.Tensor:
         if self.draws == 0:
@@ -376,6 +397,8 @@ class A1111Noise:
                                             device=self.device if self.source == "gpu" else None))
                 self._draw(generator)  # the image's generator has now given its first draw, as in A1111
             out = torch.stack(images)
+            if self.ensd:  # A1111's ImageRNG.first: fresh generators seeded seed + ENSD for the later draws
+                self.generators = [self._generator(s + self.ensd) for s in self.seeds]
         else:
             out = torch.stack([self._draw(g) for g in self.generators])
         self.draws += 1

@@ -199,3 +199,42 @@ def test_recorded_draws_sees_euler_ancestral_noise():
     with pytest.raises(TypeError, match="randn_tensor"):
         with seeds.recorded_draws(np):
             pass
+
+
+def test_a1111_noise_eta_noise_seed_delta_reseeds_after_the_initial_noise():
+    # A1111's ImageRNG.first (modules/rng.py): initial noise from seed, then generators seed + ENSD
+    shape, ensd = (4, 2, 2), 31337
+    plain = seeds.A1111Noise([5, 6], shape)
+    delta = seeds.A1111Noise([5, 6], shape, eta_noise_seed_delta=ensd)
+    assert torch.equal(plain.next(), delta.next())  # the initial noise does not move
+    second = delta.next()
+    for i, s in enumerate([5, 6]):
+        generator = torch.Generator().manual_seed(s + ensd)
+        assert torch.equal(second[i], torch.randn(shape, generator=generator))
+    assert not torch.equal(second, plain.next())
+    nv = seeds.A1111Noise([5], shape, source="nv", eta_noise_seed_delta=ensd)
+    nv.next()
+    assert torch.equal(nv.next()[0], seeds.PhiloxGenerator(5 + ensd).randn(shape))
+
+
+def test_a1111_noise_refuses_bad_eta_noise_seed_delta():
+    with pytest.raises(TypeError, match="eta_noise_seed_delta must be an int"):
+        seeds.A1111Noise([3], (4, 2, 2), eta_noise_seed_delta=1.5)
+    with pytest.raises(TypeError, match="eta_noise_seed_delta must be an int"):
+        seeds.A1111Noise([3], (4, 2, 2), eta_noise_seed_delta=True)
+    with pytest.raises(ValueError, match="outside"):
+        seeds.A1111Noise([3], (4, 2, 2), eta_noise_seed_delta=-4)
+
+
+def test_a_missing_subseed_is_subseed_0_as_in_a1111():
+    # A1111 replaces a missing variation seed by 0 (not by seed + 1, nor by the seed itself)
+    assert seeds.a1111_seeds(7, 3, subseed_strength=0.5) == ([7, 7, 7], [0, 1, 2])
+    assert seeds.a1111_seeds(7, 2) == ([7, 8], [0, 1])
+    shape = (4, 8, 8)
+    missing = seeds.a1111_latents(7, shape, subseed_strength=0.3)
+    assert torch.equal(missing, seeds.a1111_latents(7, shape, subseed=0, subseed_strength=0.3))
+    assert not torch.equal(missing, seeds.a1111_latents(7, shape, subseed=8, subseed_strength=0.3))
+    # a batch with fewer subseeds than seeds: the images without one get 0
+    batch = seeds.A1111Noise([7, 9], shape, subseeds=[5], subseed_strength=0.3).next()
+    assert torch.equal(batch[0], seeds.a1111_latents(7, shape, subseed=5, subseed_strength=0.3))
+    assert torch.equal(batch[1], seeds.a1111_latents(9, shape, subseed=0, subseed_strength=0.3))
