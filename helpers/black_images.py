@@ -5,11 +5,13 @@ Two unrelated mechanisms return an all-black picture:
 - `StableDiffusionSafetyChecker` replaces a flagged image with zeros, and the pipeline skips the
   denormalisation of that image, so the zeros stay black (`pipelines/stable_diffusion/
   safety_checker.py` L88-L95, `pipeline_stable_diffusion.py` L1093-L1099 in diffusers 0.42.1).
-- A VAE decoding in float16 whose activations pass 65504 produces inf, then NaN; numpy casts NaN
-  to 0 when the pipeline converts to 8-bit (`image_processor.py` L143), with a RuntimeWarning.
+- A network running in float16 whose activations pass 65504 produces inf, then NaN: the VAE (NaN
+  pixels) or the UNet (NaN latents, which no decode repairs); numpy casts NaN to 0 when the
+  pipeline converts to 8-bit (`image_processor.py` L143), with a RuntimeWarning.
 
 This module builds a tiny checker, reproduces its decision rule so the scores can be shown, forces
-a VAE to overflow in float16, and `why_black(output, pipe)` names the cause of each black image.
+a VAE or a UNet to overflow in float16 (`overflowing_vae`, `scale_residual_stream`), and
+`why_black(output, pipe, latents=...)` names the cause of each black image.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ CHECKER = "safety_checker"
 NAN = "nan_overflow"
 UNEXPLAINED = "black_unexplained"
 NOT_BLACK = "not_black"
-CAUSES = (CHECKER, NAN, UNEXPLAINED, NOT_BLACK)
+# with the call's final latents (why_black(..., latents=...)), an overflow's place is known:
+NAN_LATENTS = "nan_latents"  # the latents already hold NaN/inf: the UNet (denoising loop) overflowed
+NAN_DECODE = "nan_decode"  # finite latents, NaN pixels: the VAE's decode overflowed
+CAUSES = (CHECKER, NAN, UNEXPLAINED, NOT_BLACK, NAN_LATENTS, NAN_DECODE)
 
 
 def tiny_safety_checker(image_size: int = 32, width: int = 16, seed: int = 0) -> StableDiffusionSafetyChecker:
@@ -358,22 +363,32 @@ def peak_activations(vae: AutoencoderKL, latents: torch.Tensor) -> dict[str, flo
 
 
 def overflowing_vae(
-    vae: AutoencoderKL, latents: torch.Tensor, headroom: float = 4.0
+    vae: AutoencoderKL, latents: torch.Tensor, headroom: float = 4.0, same_image: bool = False
 ) -> tuple[AutoencoderKL, float]:
     """A copy of `vae` whose decoder's first convolution outputs `headroom` x 65504 on `latents`.
 
     The weights and bias of `decoder.conv_in` are multiplied by one factor, chosen from a float32
-    decode of `latents` (already divided by the scaling factor). Every later block normalises its
-    input first (GroupNorm is scale-invariant), so in float32 the copy still decodes to finite
-    pixels; in float16 the first activation is already inf. Returns (copy, factor); `vae` is untouched.
+    decode of `latents` (already divided by the scaling factor). In float16 that first activation is
+    already inf, and the first GroupNorm turns it into NaN. In float32 the copy decodes to finite
+    pixels, but not because each block normalises its input: a ResNet block adds its input back
+    unnormalised, so the scaled activation rides the residual path through every block (each
+    block's output is about `factor` times too large) until `conv_norm_out`, the GroupNorm before the
+    last convolution. With `same_image=False` (the default) only conv_in is scaled, and the float32
+    image is a different one (the blocks' own contributions are drowned). With `same_image=True`
+    every branch that adds to the residual stream is scaled too (`scale_residual_stream`), so each
+    block outputs exactly `factor` times what it did, and the float32 decode returns the original
+    image up to rounding: a VAE whose activations, not whose image, leave float16's range.
+    Returns (copy, factor); `vae` is untouched.
 
     Refuses: what `peak_activations` refuses; a headroom that is not a finite number > 1; latents
-    that are all zero (the first convolution's peak could be 0, and no factor reaches 65504).
+    that are all zero (the first convolution's peak could be 0, and no factor reaches 65504); a
+    same_image that is not a bool.
     """
     if not isinstance(vae, AutoencoderKL):
         raise TypeError(f"vae: overflowing_vae() needs an AutoencoderKL, got {type(vae).__name__}")
     _check_latents(vae, latents, "overflowing_vae")
     headroom = validate.number("overflowing_vae: headroom (must pass the float16 maximum)", headroom, minimum=1.0, exclusive_minimum=True)
+    same_image = validate.boolean("overflowing_vae: same_image", same_image)
     reference = copy.deepcopy(vae).float()
     peak = peak_activations(reference, latents.float())["conv_in"]
     if not peak > 0:
@@ -382,7 +397,56 @@ def overflowing_vae(
     with torch.no_grad():
         reference.decoder.conv_in.weight.mul_(factor)
         reference.decoder.conv_in.bias.mul_(factor)
+    if same_image:
+        scale_residual_stream(reference.decoder, factor)
     return reference.to(vae.device), factor
+
+
+def scale_residual_stream(model: torch.nn.Module, factor: float) -> torch.nn.Module:
+    """Multiply, in place, every branch that adds to a diffusers network's residual stream by `factor`.
+
+    For a model whose first convolution's output was already multiplied by `factor` (the VAE
+    decoder's or the UNet's `conv_in`), this makes every block output exactly `factor` times what
+    it did, so the network computes the same function up to rounding (GroupNorm, which opens each
+    branch and closes the network as `conv_norm_out`, is scale-invariant), with every activation on
+    the residual path and the skip connections `factor` times larger. Scaled: each ResnetBlock2D's
+    `conv2` (weight and bias) and its `conv_shortcut` bias; each Transformer2DModel's `proj_out`
+    (weight and bias); each Attention with its own GroupNorm and a residual connection (the VAE's),
+    its `to_out[0]` (weight and bias); each Downsample2D/Upsample2D convolution's bias. Returns `model`.
+
+    Refuses: a model that is not a torch module or holds no ResnetBlock2D (nothing to scale); a
+    factor that is not a finite number > 0.
+    """
+    from diffusers.models.attention_processor import Attention
+    from diffusers.models.downsampling import Downsample2D
+    from diffusers.models.resnet import ResnetBlock2D
+    from diffusers.models.transformers.transformer_2d import Transformer2DModel
+    from diffusers.models.upsampling import Upsample2D
+
+    validate.instance("scale_residual_stream(model=...)", model, torch.nn.Module, "a torch module (a VAE decoder or a UNet)")
+    factor = validate.number("scale_residual_stream: factor", factor, minimum=0.0, exclusive_minimum=True)
+    if not any(isinstance(m, ResnetBlock2D) for m in model.modules()):
+        raise ValueError(f"scale_residual_stream: {type(model).__name__} holds no ResnetBlock2D; pass a VAE decoder or a UNet")
+
+    def scale(linear, weight: bool = True):
+        if weight:
+            linear.weight.mul_(factor)
+        if linear.bias is not None:
+            linear.bias.mul_(factor)
+
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, ResnetBlock2D):
+                scale(module.conv2)
+                if module.conv_shortcut is not None:
+                    scale(module.conv_shortcut, weight=False)  # its input is already scaled
+            elif isinstance(module, Transformer2DModel):
+                scale(module.proj_out)
+            elif isinstance(module, Attention) and module.group_norm is not None and module.residual_connection:
+                scale(module.to_out[0])
+            elif isinstance(module, (Downsample2D, Upsample2D)) and isinstance(getattr(module, "conv", None), torch.nn.Conv2d):
+                scale(module.conv, weight=False)
+    return model
 
 
 def _check_latents(vae: AutoencoderKL, latents, name: str) -> None:
@@ -418,7 +482,34 @@ class Verdict:
     evidence: str
 
 
-def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
+class FinalLatents:
+    """A `callback_on_step_end` that keeps the latents after the last step: what the VAE decodes.
+
+    `keep = FinalLatents(); out = pipe(..., callback_on_step_end=keep)`; then
+    `why_black(out, pipe, latents=keep.latents)` can tell a UNet overflow (NaN already in the
+    latents) from a VAE one (finite latents, NaN pixels). The SD and SDXL pipelines hand the callback
+    `latents` by default (`callback_on_step_end_tensor_inputs=["latents"]`, pipeline_stable_diffusion.py
+    L1064-L1070). `latents` is None until a call has run.
+
+    Refuses (when called by a pipeline): callback_kwargs without a "latents" tensor (ValueError:
+    pass callback_on_step_end_tensor_inputs that include "latents").
+    """
+
+    def __init__(self):
+        self.latents: torch.Tensor | None = None
+
+    def __call__(self, pipe, step, timestep, callback_kwargs):
+        latents = callback_kwargs.get("latents") if isinstance(callback_kwargs, dict) else None
+        if not isinstance(latents, torch.Tensor):
+            raise ValueError(
+                "FinalLatents: the pipeline handed the callback no `latents` tensor; keep \"latents\" in "
+                "callback_on_step_end_tensor_inputs"
+            )
+        self.latents = latents.detach()
+        return {}
+
+
+def why_black(output, pipe: DiffusionPipeline, latents: torch.Tensor | None = None) -> list[Verdict]:
     """One `Verdict` per image of a pipeline's `output`, naming what made it black.
 
     - output: what the pipeline returned: an output object with `images` (and, for SD-style
@@ -426,16 +517,23 @@ def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
       default), "np" or "pt"; `output_type="latent"` is refused (ValueError): latents are no image.
     - pipe: the pipeline that produced it; its VAE's dtype and `force_upcast`, and whether the class
       upcasts the VAE (SDXL-style `upcast_vae`), tell when float16 overflow is possible.
+    - latents (optional): the same call's final latents, one per image (`FinalLatents` keeps them).
+      With them an overflow is placed: NaN/inf in an image's latents is `nan_latents` (the UNet
+      overflowed; no decode helps), finite latents under NaN or unexplained-black pixels from a
+      float16 decode is `nan_decode` (the VAE overflowed).
 
     Order of causes: a True flag in nsfw_content_detected is the safety checker (the flagged image
-    is zeros); NaN in the pixels is overflow; a black PIL image, unflagged, from a VAE that decodes
-    in float16 is overflow inferred (NaN was cast away); any other black image is unexplained.
+    is zeros). Without latents: NaN in the pixels is `nan_overflow`, which cannot say whether the
+    UNet or the VAE overflowed; a black PIL image, unflagged, from a VAE that decodes in float16 is
+    `nan_overflow` inferred (NaN was cast away; a UNet overflow looks the same); any other black
+    image is unexplained (NaN latents decoded by a float32 or upcast VAE also look like this).
     Everything is checked before any image is judged; bad input raises TypeError or ValueError.
 
     Refuses: a pipe that is not a DiffusionPipeline with a `vae`; an output that is not a
     pipeline output or its tuple; empty outputs; latents; tensors/arrays that are not a batch of
     (h, w, 1 or 3) / (1 or 3, h, w) images; float pixels outside [0, 1] (a [-1, 1] decoder output
-    or a 0..255 array would be misjudged) or of an integer dtype; flags that are not one bool per image.
+    or a 0..255 array would be misjudged) or of an integer dtype; flags that are not one bool per
+    image; `latents=` that is not a floating-point 4-d tensor with one entry per image.
     """
     validate.instance("why_black(pipe=...)", pipe, DiffusionPipeline, "the DiffusionPipeline that made the output")
     vae = getattr(pipe, "vae", None)
@@ -448,6 +546,15 @@ def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
             f"why_black(output): output must hold one nsfw flag per image (nsfw_content_detected), got {len(flags)} "
             f"flags for {len(arrays)} images"
         )
+    finite_latents = None
+    if latents is not None:
+        validate.tensor("why_black(latents=...)", latents, ndim=4, finite=False)
+        if latents.shape[0] != len(arrays):
+            raise ValueError(
+                f"why_black(latents=...): latents must hold one entry per image, got {latents.shape[0]} for "
+                f"{len(arrays)} images (pass the same call's final latents, e.g. from FinalLatents)"
+            )
+        finite_latents = [bool(torch.isfinite(one).all()) for one in latents]
     # SDXL-style pipelines decode a float16 VAE in float32 when its config says force_upcast
     upcasts = hasattr(type(pipe), "upcast_vae") and bool(getattr(vae.config, "force_upcast", False))
     fp16 = vae.dtype == torch.float16
@@ -455,35 +562,56 @@ def why_black(output, pipe: DiffusionPipeline) -> list[Verdict]:
     verdicts = []
     for index, array in enumerate(arrays):
         flag = None if flags is None else bool(flags[index])
-        verdicts.append(_verdict(index, array, flag, hides_nan, fp16 and not upcasts, decoder))
+        finite = None if finite_latents is None else finite_latents[index]
+        verdicts.append(_verdict(index, array, flag, hides_nan, fp16 and not upcasts, decoder, finite))
     return verdicts
 
 
-def _verdict(index: int, array: np.ndarray, flag: bool | None, hides_nan: bool, decodes_fp16: bool, decoder: str):
+def _verdict(index: int, array: np.ndarray, flag: bool | None, hides_nan: bool, decodes_fp16: bool, decoder: str,
+             finite_latents: bool | None = None):
     nan = np.isnan(array)
     nan_fraction = None if hides_nan else float(nan.mean())
     # the conversion numpy_to_pil makes: NaN casts to 0, the rest rounds to 8 bits
     eight_bit = np.round(np.clip(np.where(nan, 0.0, array), 0.0, 1.0) * 255)
     black = bool(eight_bit.max() == 0)
+    nan_share = "" if nan_fraction is None else f"{nan_fraction:.0%} of the values are NaN; "
     if flag:
         cause = CHECKER
         evidence = f"nsfw_content_detected[{index}] is True: the safety checker replaced the image with zeros"
         if not black:
             evidence += " (yet it is not black: these are not the images that call returned)"
+    elif finite_latents is False and (black or nan_fraction):
+        cause = NAN_LATENTS
+        evidence = (
+            f"{nan_share}the latents already hold NaN or inf before the decode: the UNet (denoising loop) "
+            "overflowed, and no VAE fix helps; run the text encoder and UNet in bfloat16 or float32"
+        )
     elif nan_fraction:
-        cause = NAN
-        evidence = f"{nan_fraction:.0%} of the values are NaN (an overflow, e.g. in a float16 VAE); VAE: {decoder}"
+        if finite_latents:
+            cause = NAN_DECODE
+            evidence = f"{nan_share}the latents are finite: the decode overflowed; VAE: {decoder}"
+        else:
+            cause = NAN
+            evidence = (
+                f"{nan_share}an overflow, in the UNet (NaN latents) or in the VAE's decode (VAE: {decoder}); "
+                "pass latents= (FinalLatents) to tell which"
+            )
     elif not black:
         cause, evidence = NOT_BLACK, f"brightest 8-bit value is {int(eight_bit.max())}"
     elif hides_nan and decodes_fp16:
-        cause = NAN
-        evidence = (
-            "black, not flagged, and the VAE decodes in float16 with no upcast: an overflow's NaN becomes 0 in "
-            "the 8-bit cast (inferred: PIL images cannot show NaN; call with output_type='np' to see it)"
+        inferred = (
+            "black, not flagged, and the VAE decodes in float16 with no upcast: an overflow's NaN becomes 0 in the "
+            "8-bit cast (inferred: PIL images cannot show NaN; call with output_type='np' to see it)"
         )
+        if finite_latents:
+            cause, evidence = NAN_DECODE, inferred + "; the latents are finite, so the decode overflowed"
+        else:
+            cause, evidence = NAN, inferred + "; a UNet overflow (NaN latents) looks the same: pass latents= to tell"
     else:
         checked = "no safety checker ran" if flag is None else "not flagged by the safety checker"
         cause, evidence = UNEXPLAINED, f"black, {checked}, no NaN; VAE: {decoder}"
+        if finite_latents is None and hides_nan:
+            evidence += " (NaN latents decoded by this VAE would look the same: pass latents= to tell)"
     return Verdict(index, black, cause, nan_fraction, evidence)
 
 

@@ -208,6 +208,52 @@ def test_overflowing_vae_overflows_in_float16_only():
         assert not copy.deepcopy(vae).half().decode(latents.half()).sample.isnan().any()
 
 
+def test_overflowing_vae_same_image_keeps_the_float32_image():
+    vae = tiny.build(lambda: {"vae": tiny.vae(32)})["vae"]
+    latents = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    hot, factor = bi.overflowing_vae(vae, latents, same_image=True)
+    plain_peaks, hot_peaks = bi.peak_activations(vae, latents), bi.peak_activations(hot, latents)
+    # every block up to conv_norm_out outputs factor times what it did (rounding: 1e-3 relative)
+    stream = list(hot_peaks)[: list(hot_peaks).index("conv_norm_out")]
+    assert len(stream) > 2
+    assert all(abs(hot_peaks[n] / (factor * plain_peaks[n]) - 1) < 1e-3 for n in stream)
+    with torch.no_grad():
+        same = hot.decode(latents).sample
+        assert (same - vae.decode(latents).sample).abs().max() < 1e-4  # float32 rounding
+        assert copy.deepcopy(hot).half().decode(latents.half()).sample.isnan().all()
+    # conv_in alone (the default) overflows too, but the float32 image is another one
+    other, _ = bi.overflowing_vae(vae, latents)
+    with torch.no_grad():
+        assert (other.decode(latents).sample - same).abs().max() > 0.1
+
+
+def test_scale_residual_stream_keeps_a_unet_s_output(sd):
+    unet = sd.unet
+    x = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    context = torch.randn(1, 7, unet.config.cross_attention_dim, generator=torch.Generator().manual_seed(1))
+    factor = 1e5
+    hot = copy.deepcopy(unet)
+    with torch.no_grad():
+        hot.conv_in.weight.mul_(factor)
+        hot.conv_in.bias.mul_(factor)
+        assert bi.scale_residual_stream(hot, factor) is hot
+        expected, got = unet(x, 10, context).sample, hot(x, 10, context).sample
+    assert (got - expected).abs().max() < 1e-3 * expected.abs().max()
+
+
+def test_scale_residual_stream_refuses_bad_input():
+    with pytest.raises(TypeError, match="torch module"):
+        bi.scale_residual_stream("unet", 2.0)
+    with pytest.raises(ValueError, match="ResnetBlock2D"):
+        bi.scale_residual_stream(torch.nn.Linear(2, 2), 2.0)
+    vae = tiny.build(lambda: {"vae": tiny.vae(32)})["vae"]
+    for factor in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="factor"):
+            bi.scale_residual_stream(vae.decoder, factor)
+    with pytest.raises(TypeError, match="same_image"):
+        bi.overflowing_vae(vae, torch.ones(1, 4, 2, 2), same_image="yes")
+
+
 def test_overflowing_vae_refuses_bad_input():
     vae = tiny.build(lambda: {"vae": tiny.vae(32)})["vae"]  # tiny.build takes builders of component dicts
     with pytest.raises(TypeError, match="AutoencoderKL"):
@@ -328,3 +374,54 @@ def test_why_black_refuses_bad_pipelines(sd):
         bi.why_black(output, sd.vae)
     with pytest.raises(ValueError, match="no `vae`"):
         bi.why_black(output, DiffusionPipeline())
+
+
+# --- why_black with the call's final latents ------------------------------------------------------
+
+
+def test_latents_tell_a_unet_overflow_from_a_vae_one(sd, sd_fp16, sdxl):
+    nan_np = StableDiffusionPipelineOutput(np.full((2, 8, 8, 3), np.nan, dtype=np.float32), None)
+    latents = torch.zeros(2, 4, 4, 4)
+    latents[1] = float("nan")
+    assert causes(nan_np, sd) == [bi.NAN, bi.NAN]  # without latents: the stage is unknown
+    verdicts = bi.why_black(nan_np, sd, latents=latents)
+    assert [v.cause for v in verdicts] == [bi.NAN_DECODE, bi.NAN_LATENTS]
+    assert "UNet" in verdicts[1].evidence and "decode" in verdicts[0].evidence
+    # black PIL from a float16 VAE: inferred; the latents place it
+    black = StableDiffusionPipelineOutput([grey_pil(0), grey_pil(0)], [False, False])
+    assert causes(black, sd_fp16) == [bi.NAN, bi.NAN]
+    assert [v.cause for v in bi.why_black(black, sd_fp16, latents=latents)] == [bi.NAN_DECODE, bi.NAN_LATENTS]
+    # SDXL upcasting a float16 VAE: NaN latents give a black image that is otherwise unexplained
+    xl = copy.copy(sdxl)
+    xl.vae = copy.deepcopy(sdxl.vae).half()
+    xl_black = StableDiffusionXLPipelineOutput([grey_pil(0), grey_pil(0)])
+    assert causes(xl_black, xl) == [bi.UNEXPLAINED, bi.UNEXPLAINED]
+    assert [v.cause for v in bi.why_black(xl_black, xl, latents=latents)] == [bi.UNEXPLAINED, bi.NAN_LATENTS]
+    # a flag still wins, and a bright image with finite latents is not black
+    flagged = StableDiffusionPipelineOutput([grey_pil(0), grey_pil()], [True, False])
+    assert [v.cause for v in bi.why_black(flagged, sd, latents=torch.zeros(2, 4, 4, 4))] == [bi.CHECKER, bi.NOT_BLACK]
+
+
+def test_final_latents_keeps_what_the_vae_decodes(sd, ctx):
+    keep = bi.FinalLatents()
+    assert keep.latents is None
+    call = {"num_inference_steps": 2, "height": 32, "width": 32}
+    pipe = copy.copy(sd)
+    out = pipe("a cat", output_type="latent", generator=ctx.generator(), callback_on_step_end=keep, **call)
+    assert torch.equal(keep.latents, out.images)
+    with pytest.raises(ValueError, match="latents"):
+        keep(pipe, 0, 0, {"prompt_embeds": torch.ones(1)})
+
+
+@pytest.mark.parametrize(
+    ("latents", "error", "match"),
+    [
+        (np.zeros((1, 4, 4, 4)), TypeError, "torch tensor"),
+        (torch.zeros(4, 4, 4), ValueError, "4-d"),
+        (torch.zeros(1, 4, 4, 4, dtype=torch.int64), TypeError, "floating-point"),
+        (torch.zeros(2, 4, 4, 4), ValueError, "one entry per image"),
+    ],
+)
+def test_why_black_refuses_bad_latents(sd, latents, error, match):
+    with pytest.raises(error, match=match):
+        bi.why_black(StableDiffusionPipelineOutput([grey_pil(0)], [False]), sd, latents=latents)
