@@ -118,9 +118,10 @@ def layer_matches(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
 
 
 def longer_numbers(entry: str, names: list[str]) -> list[str]:
-    """The names that `entry` matches only inside a longer number: with `"blocks.1"`,
-    `transformer_blocks.12.attn1` (every match of the entry there is followed by another digit).
-    Such matches are almost never meant; anchor the entry (`r"blocks\\.1\\."`) to drop them.
+    """The names that `entry` matches only inside a longer number: with `"blocks.1"` or
+    `"blocks.(1|2)"`, `transformer_blocks.12.attn1` (every match of the entry there ends on a digit
+    that another digit follows, or starts on a digit that another digit precedes). Such matches
+    are almost never meant; anchor the entry (`r"blocks\\.1\\."`) to drop them.
 
     Refuses: an `entry` that is not a non-empty str or not a valid regular expression, and
     `names` that is not a list of str (a single str would be read letter by letter)."""
@@ -129,21 +130,45 @@ def longer_numbers(entry: str, names: list[str]) -> list[str]:
     pattern = _pattern(entry, "entry")
     if isinstance(names, str) or not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
         raise TypeError(f"names must be a list of module names (str), got {type(names).__name__} {names!r:.60}")
-    if not entry[-1].isdigit():
-        return []
+    whole = _whole_numbers(entry)
     flagged = []
     for name in names:
-        ends = [m.end() for m in pattern.finditer(name)]
-        if ends and all(end < len(name) and name[end].isdigit() for end in ends):
+        if pattern.search(name) is None:
+            continue
+        if whole is not None:
+            # the regex engine tries every way to match: one that neither starts nor ends inside a number
+            inside_only = whole.search(name) is None
+        else:  # inline global flags: only the matches re.finditer reports are checked
+            spans = [m.span() for m in pattern.finditer(name)]
+            inside_only = all(_inside(name, start) or _inside(name, end) for start, end in spans)
+        if inside_only:
             flagged.append(name)
     return flagged
+
+
+# at a position p: the character before p and the one at p are both digits, i.e. p splits a number
+_SPLITS_A_NUMBER = r"(?<=\d)\d"
+
+
+def _whole_numbers(entry: str) -> re.Pattern | None:
+    """`entry`, constrained so that a match neither starts nor ends inside a number; None when the
+    entry cannot be wrapped (inline global flags such as `(?i)` must open the pattern)."""
+    try:
+        return re.compile(f"(?!{_SPLITS_A_NUMBER})(?:{entry})(?!{_SPLITS_A_NUMBER})")
+    except re.error:
+        return None
+
+
+def _inside(name: str, position: int) -> bool:
+    return 0 < position < len(name) and name[position - 1].isdigit() and name[position].isdigit()
 
 
 def check_layers(denoiser: torch.nn.Module, layers) -> dict[str, list[str]]:
     """`layer_matches`, but a selector diffusers would refuse at call time raises here, now.
 
     ValueError names every entry that matches nothing, and every entry that matches a module
-    only inside a longer number (`"blocks.1"` -> `blocks.12`), with the matched names.
+    only inside a longer number (`"blocks.1"` or `"blocks.(1|2)"` -> `blocks.12`), with the matched
+    names.
 
     Refuses: what `layer_matches` refuses, then the selectors above.
     """

@@ -92,3 +92,27 @@ def test_processors_are_restored_even_if_diffusers_raises_something_else(monkeyp
     with pytest.raises(RuntimeError, match="boom"):
         layer_matches(unet, "mid")
     assert all(unet.attn_processors[k] is before[k] for k in before)
+
+
+def test_longer_numbers_flags_alternations_and_entries_not_ending_in_a_digit():
+    # diffusers' own docstring form "blocks.(1|2)" (pag_utils.py L169) ends in ")", not a digit
+    names = [f"blocks.{i}.attn1" for i in range(40)]
+    flagged = longer_numbers("blocks.(1|2)", names)
+    assert flagged == [f"blocks.{i}.attn1" for i in range(10, 30)]
+    # a match that starts inside a number is flagged too; one alternative that fits is enough
+    assert longer_numbers("2.attn1", names) == ["blocks.12.attn1", "blocks.22.attn1", "blocks.32.attn1"]
+    assert longer_numbers("blocks.(1|12)", names) == [f"blocks.{i}.attn1" for i in (10, 11, *range(13, 20))]
+    assert longer_numbers(r"blocks\.(1|2)\.", names) == []
+    # an inline global flag cannot be wrapped: the reported matches are checked instead
+    assert longer_numbers("(?i)BLOCKS.1", names) == [f"blocks.{i}.attn1" for i in range(10, 20)]
+
+
+def test_check_layers_refuses_the_docstring_alternation():
+    class Forty(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.blocks = torch.nn.ModuleList(Attention(query_dim=8, heads=1, dim_head=8) for _ in range(40))
+
+    with pytest.raises(ValueError, match=r"'blocks.\(1\|2\)' also matches inside longer numbers: blocks.10"):
+        check_layers(Forty(), "blocks.(1|2)")
+    assert len(check_layers(Forty(), r"blocks\.(1|2)$")[r"blocks\.(1|2)$"]) == 2
