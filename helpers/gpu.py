@@ -20,7 +20,7 @@ Sources (diffusers v0.42.1, `src/diffusers/`):
   `pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py` L1264-L1294.
 - attention backends: `models/modeling_utils.py` L608-L668 (`set_attention_backend` only
   reaches processors that have an `_attention_backend` attribute; the UNet's `AttnProcessor2_0`
-  has none, so on SD/SDXL it would change nothing; and it sets the process-wide active backend,
+  has none, so on SD/SDXL it does not reach the UNet's processors; but it sets the process-wide active backend,
   L668, which every model without a backend of its own then uses).
 - regional compilation: `models/modeling_utils.py` L1664-L1697 (`compile_repeated_blocks`).
 """
@@ -222,8 +222,9 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
         )
     for name in offloads:
         if not cuda:
-            raise OptionError(name, f"offloading moves weights to an accelerator; the context's device is "
-                              f"{ctx.device.type} (diffusers raises 'requires accelerator' on the CPU)")
+            raise OptionError(name, f"this module offloads only on CUDA; the context's device is {ctx.device.type} "
+                              "(diffusers itself offloads to any torch.accelerator, utils/torch_utils.py L244-L245, "
+                              "and raises 'requires accelerator' on the CPU)")
     if "tf32" in chosen and not cuda:
         raise OptionError("tf32", f"TF32 matmul is a CUDA setting; on {ctx.device.type} it would change nothing")
     compile_options = chosen.get("compile")
@@ -278,9 +279,10 @@ def _check_attention(pipe, attention: str) -> None:
     model = getattr(pipe, denoiser_name(pipe))
     processors = getattr(model, "attn_processors", {})
     if not any(hasattr(p, "_attention_backend") for p in processors.values()):
-        raise OptionError("attention", f"set_attention_backend({attention!r}) would change nothing: the "
-                          f"{type(model).__name__}'s attention processors have no _attention_backend "
-                          "(models/modeling_utils.py L659-L665); use 'sdpa' or 'eager'")
+        raise OptionError("attention", f"set_attention_backend({attention!r}) would not reach the "
+                          f"{type(model).__name__}'s attention processors (none has an _attention_backend, "
+                          "models/modeling_utils.py L659-L665) but would change diffusers' process-wide active "
+                          "backend for every other model (L668); use 'sdpa' or 'eager'")
 
 
 def _set_tf32(report: Report) -> None:
@@ -291,7 +293,8 @@ def _set_tf32(report: Report) -> None:
     else:
         matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    report.notes.append("tf32 is process-wide and only changes float32 matmuls and convolutions")
+    report.notes.append("tf32 is process-wide and changes float32 matmuls only: torch already lets cuDNN "
+                        "convolutions use TF32 by default")
 
 
 def _set_attention(pipe, name: str, attention: str) -> None:
@@ -333,7 +336,7 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
 
     Guarantees: arguments are validated (ValueError/TypeError naming the argument and what is
     accepted) and the combination is checked (`OptionError`) before the pipeline is touched.
-    Refuses: offloading and tf32 off CUDA; two offload modes together; compile with sequential
+    Refuses: offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
     offload; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
     backend the denoiser's processors ignore or the release lacks (diffusers < 0.35 has none);
     a compile mode or backend torch does not know, a group of
@@ -376,11 +379,15 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
             getattr(pipe, name).to(memory_format=torch.channels_last)
         elif option == "vae_slicing":
             pipe.vae.enable_slicing()
-            report.notes.append("VAE slicing acts only on a batch of more than one latent")
+            report.notes.append("VAE slicing acts only on a batch of more than one latent (optimize does not know the "
+                                "batch: it is the call's num_images_per_prompt times the prompts)")
         elif option == "vae_tiling":
             pipe.vae.enable_tiling()
             if hasattr(pipe.vae, "tile_latent_min_size"):
-                report.notes.append(f"VAE tiling acts only on latents larger than {pipe.vae.tile_latent_min_size} a side")
+                n = pipe.vae.tile_latent_min_size
+                factor = getattr(pipe, "vae_scale_factor", None)
+                pixels = f" (images larger than {n * factor} px)" if isinstance(factor, int) else ""
+                report.notes.append(f"VAE tiling acts only on latents larger than {n} a side{pixels}")
         elif option == "vae_force_upcast":
             pipe.vae.register_to_config(force_upcast=value)
         elif option == "model_offload":

@@ -49,7 +49,7 @@ def test_validation(pipe, ctx):
         ({"goal": "vanilla", "compile": {"mode": "reduce-overhead"}}, "compile", "CUDA graphs"),
         ({"goal": "vanilla", "compile": {"mode": "default", "backend": "eager"}}, "compile", "inductor setting"),
         ({"goal": "vanilla", "vae_force_upcast": False}, "vae_force_upcast", "no fp16 VAE upcast path"),
-        ({"goal": "vanilla", "attention": "native"}, "attention", "would change nothing"),
+        ({"goal": "vanilla", "attention": "native"}, "attention", "would not reach"),
         ({"goal": "vanilla", "attention": "eager", "fuse_qkv": True}, "fuse_qkv", "would undo"),
         ({"goal": "vanilla", "sequential_offload": True, "compile": True}, "compile", "breaks the graph"),
     ],
