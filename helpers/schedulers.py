@@ -646,6 +646,11 @@ def schedule(scheduler, steps: int) -> Schedule:
     `sigmas` when it has them (k-diffusion style, usually one longer than `timesteps`, ending at
     the final sigma); for alpha-based schedulers (DDIM, PNDM, LCM) it is
     sqrt((1 - alpha_bar_t) / alpha_bar_t) at each timestep (same length as `timesteps`).
+
+    Refuses: a `scheduler` that is not a diffusers scheduler; `steps` that is not an int >= 1, or
+    more than the training timesteps; steps at which an alpha-based scheduler's timesteps pass its
+    last training timestep (ValueError; SD 1.5's DDIM and PNDM at 1000 steps: 'leading' plus
+    steps_offset=1 reaches t = 1000, where their step() would fail).
     """
     if not isinstance(scheduler, ConfigMixin) or not hasattr(scheduler, "set_timesteps"):
         validate.instance("scheduler", scheduler, SchedulerMixin, "a diffusers scheduler (schedule), e.g. pipe.scheduler")
@@ -661,7 +666,16 @@ def schedule(scheduler, steps: int) -> Schedule:
     sigmas = getattr(work, "sigmas", None)
     if sigmas is not None:
         return Schedule(timesteps, np.asarray(sigmas.float() if hasattr(sigmas, "float") else sigmas, dtype=np.float64))
-    alpha_bar = np.asarray(work.alphas_cumprod, dtype=np.float64)[timesteps.astype(int)]
+    alphas_cumprod = np.asarray(work.alphas_cumprod, dtype=np.float64)
+    if timesteps.size and timesteps.max() >= len(alphas_cumprod):
+        # 'leading' spacing plus steps_offset=1 (SD 1.5's DDIM and PNDM) reaches t = 1000 at 1000 steps:
+        # the scheduler's own step() would index past its training timesteps there
+        raise ValueError(
+            f"steps ({steps}): {type(scheduler).__name__} would start at timestep {int(timesteps.max())}, past its "
+            f"{len(alphas_cumprod)} training timesteps (timestep_spacing={scheduler.config.get('timestep_spacing')!r}, "
+            f"steps_offset={scheduler.config.get('steps_offset')}), where its step() fails; use fewer steps"
+        )
+    alpha_bar = alphas_cumprod[timesteps.astype(int)]
     return Schedule(timesteps, np.sqrt((1.0 - alpha_bar) / alpha_bar))
 
 

@@ -299,6 +299,18 @@ def _describe(value) -> str:
     return f"{type(value).__name__} {value!r:.40}"
 
 
+_NOTHING = object()
+
+
+def _first(values, wanted):
+    """The first item of a nesting of lists and tuples for which `wanted(item)` holds, or _NOTHING."""
+    for item in values:
+        found = _first(item, wanted) if isinstance(item, (list, tuple)) else item if wanted(item) else _NOTHING
+        if found is not _NOTHING:
+            return found
+    return _NOTHING
+
+
 def numeric_array(name: str, values, *, ndim: int | None = None) -> np.ndarray:
     """`values` (a list, tuple, NumPy array or tensor of numbers) as a float64 NumPy array.
 
@@ -317,10 +329,17 @@ def numeric_array(name: str, values, *, ndim: int | None = None) -> np.ndarray:
             array = np.asarray(values)
         except (ValueError, TypeError, RuntimeError):
             raise ValueError(f"{name} must be {wanted}; got a ragged or mixed nesting {values!r:.60}") from None
+        flag = _first(values, lambda item: isinstance(item, (bool, np.bool_))) if isinstance(values, (list, tuple)) else _NOTHING
+        if flag is not _NOTHING:  # NumPy would read [True, 0.5] as [1.0, 0.5]
+            raise TypeError(f"{name} must be {wanted}, got {_describe(flag)} among them")
     if array.dtype.kind == "O" and all(_is_number(v) for v in array.ravel().tolist()):
         array = array.astype(np.float64)
     if array.dtype.kind not in "iuf":
-        bad = next((v for v in array.ravel().tolist() if not _is_number(v)), None)
+        # the value as given: NumPy turns [1, "a"] into ["1", "a"]
+        given = isinstance(values, (list, tuple))
+        bad = _first(values, lambda item: not _is_number(item) and not isinstance(item, (torch.Tensor, np.ndarray))) if given else _NOTHING
+        if bad is _NOTHING:
+            bad = next((v for v in array.ravel().tolist() if not _is_number(v)), None)
         hint = ""
         if isinstance(bad, str):
             try:

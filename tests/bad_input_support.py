@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
 import pandas as pd
@@ -67,3 +68,21 @@ class Env:
     def results(self):
         return pd.DataFrame({"label": ["a"] * 3, "steps": [5, 10, 20], "nfe": [5, 10, 20],
                              "median_error": [0.2, 0.1, 0.05], "stochastic": False})  # fmt: skip
+
+
+def names_argument(message: str, argument: str) -> bool:
+    """Whether `message` names the argument `argument` where the helpers' messages put a name: first
+    (`n must be ...`, `a: cannot ...`), after the function's name (`slerp(): t must ...`), or as
+    `name=value`. For a name of one or two letters a bare `in` proves nothing ("n" is in almost every
+    message, "a " in "got a float"), so those are looked for only there."""
+    name = re.escape(argument.strip(" :="))
+    return bool(re.search(rf"^(?:[\w.]+\(\): )?{name}(?![\w(])|(?<![\w.]){name}=", message))
+
+
+def assert_names_argument(message: str, argument: str) -> None:
+    """The message names `argument`: `names_argument` for a name of one or two letters, else the
+    name anywhere in it."""
+    if len(argument.strip(" :=")) <= 2:
+        assert names_argument(message, argument), f"the message does not name the argument {argument.strip(' :=')!r}: {message}"
+    else:
+        assert argument in message, f"the message does not name {argument!r}: {message}"

@@ -22,6 +22,7 @@ import helpers
 from helpers import ablation, flops, full_size, interpolation, pag, pipelines, tiny
 from helpers import black_images as bi
 from helpers.hooks import count_calls
+from tests.bad_input_support import assert_names_argument
 
 NAN = float("nan")
 IMAGE = np.linspace(0, 1, 8 * 8 * 3).reshape(8, 8, 3)  # a valid float image in [0, 1]
@@ -94,12 +95,12 @@ def images(e, pipe=None, a=PICTURE, b=OTHER_PICTURE, **kwargs):
 
 CASES = [
     # --- helpers.ablation ------------------------------------------------------------------------
-    ("layout_detail: float 0..255", lambda e: ablation.layout_detail(IMAGE * 255, IMAGE, 4), ValueError, "a "),
+    ("layout_detail: float 0..255", lambda e: ablation.layout_detail(IMAGE * 255, IMAGE, 4), ValueError, "a"),
     ("layout_detail: channel-first", lambda e: ablation.layout_detail(np.zeros((3, 32, 32)), np.zeros((3, 32, 32)), 4), ValueError, "channel-first"),
-    ("layout_detail: NaN pixel", lambda e: ablation.layout_detail(IMAGE, np.full((8, 8, 3), NAN), 4), ValueError, "b "),
-    ("layout_detail: a batch", lambda e: ablation.layout_detail(IMAGE[None], IMAGE[None], 4), ValueError, "a "),
-    ("layout_detail: a list", lambda e: ablation.layout_detail(IMAGE.tolist(), IMAGE, 4), TypeError, "a:"),
-    ("layout_detail: a path", lambda e: ablation.layout_detail(IMAGE, "b.png", 4), TypeError, "b:"),
+    ("layout_detail: NaN pixel", lambda e: ablation.layout_detail(IMAGE, np.full((8, 8, 3), NAN), 4), ValueError, "b"),
+    ("layout_detail: a batch", lambda e: ablation.layout_detail(IMAGE[None], IMAGE[None], 4), ValueError, "a"),
+    ("layout_detail: a list", lambda e: ablation.layout_detail(IMAGE.tolist(), IMAGE, 4), TypeError, "a"),
+    ("layout_detail: a path", lambda e: ablation.layout_detail(IMAGE, "b.png", 4), TypeError, "b"),
     ("layout_detail: other sizes", lambda e: ablation.layout_detail(IMAGE, IMAGE[:4], 4), ValueError, "a and b"),
     ("layout_detail: cutoff a str", lambda e: ablation.layout_detail(IMAGE, IMAGE, "4"), TypeError, "cutoff"),
     ("layout_detail: cutoff NaN", lambda e: ablation.layout_detail(IMAGE, IMAGE, NAN), ValueError, "cutoff"),
@@ -170,7 +171,7 @@ CASES = [
     ("lerp: t a bool", lambda e: interpolation.lerp(V[0], V[1], True), TypeError, "t must"),
     ("angle_between: zero vector", lambda e: interpolation.angle_between(torch.zeros(3), V[0]), ValueError, "a holds a zero"),
     ("angle_between: NaN", lambda e: interpolation.angle_between(V, torch.tensor([NAN, 0.0, 0.0])), ValueError, "b holds"),
-    ("angle_between: ints", lambda e: interpolation.angle_between(torch.tensor([1, 0]), torch.tensor([0, 1])), TypeError, "a="),
+    ("angle_between: ints", lambda e: interpolation.angle_between(torch.tensor([1, 0]), torch.tensor([0, 1])), TypeError, "a"),
     # --- helpers.interpolation: UnCLIP frame makers ----------------------------------------------
     ("interpolate_prompts: SD pipeline", lambda e: interpolation.interpolate_prompts(e.sd, "a", "b", 2, generator=e.generator()), TypeError, "pipe"),
     ("interpolate_prompts: image pipeline", lambda e: interpolation.interpolate_prompts(e.variation, "a", "b", 2, generator=e.generator()), TypeError, "pipe"),
@@ -243,7 +244,7 @@ CASES = [
 def test_mistake_is_refused_naming_the_argument(env, call, error, argument):
     with pytest.raises(error) as info:
         call(env)
-    assert argument in str(info.value), str(info.value)
+    assert_names_argument(str(info.value), argument)
 
 
 def test_every_public_function_is_covered():

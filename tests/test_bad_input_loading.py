@@ -19,6 +19,7 @@ from PIL import Image
 import helpers
 from helpers import pipelines, plotting, prompts, seeds, signatures, tiny, widgets
 from helpers.prompts import BREAK, Chunk, Run
+from tests.bad_input_support import assert_names_argument
 
 CTX = helpers.setup(profile="tiny", device="cpu")
 TOKENIZER = tiny.clip_tokenizer()
@@ -221,7 +222,7 @@ CASES = [
 def test_mistake_is_refused_with_a_message_naming_the_argument(case, call, error, named):
     with pytest.raises(error) as caught:
         call()
-    assert named in str(caught.value), f"{case}: the message does not name {named!r}: {caught.value}"
+    assert_names_argument(str(caught.value), named)
 
 
 def test_every_public_function_has_a_case_and_says_what_it_refuses():

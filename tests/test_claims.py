@@ -249,3 +249,94 @@ def test_needs_weights_refuses_a_bad_id_or_an_empty_statement(finding, statement
         with needs_weights(finding, statement):
             ran.append(True)
     assert ran == []
+
+
+def test_a_claim_id_may_have_64_characters_and_no_more():
+    from helpers.claims import check_claim_id
+
+    longest = "a" * 30 + "-" + "b" * 33
+    assert len(longest) == 64 and check_claim_id(longest) == longest
+    with pytest.raises(ValueError, match="at most 64"):
+        check_claim_id(longest + "c")
+
+
+def test_a_refused_claim_id_names_the_argument_and_suggests_the_hyphenated_form():
+    from helpers.claims import check_claim_id
+
+    with pytest.raises(ValueError, match=r"^finding must be a claim id: a claim id is") as info:
+        check_claim_id("Frozen_Dict Writes", name="finding")
+    assert str(info.value).endswith("got 'Frozen_Dict Writes' (did you mean 'frozen-dict-writes'?)")
+    with pytest.raises(ValueError, match=r"^a claim id is") as info:
+        check_claim_id("a--b")
+    assert str(info.value).endswith("got 'a--b'")  # no suggestion: lowering and hyphenating does not help
+
+
+def test_a_bare_assert_without_a_traceback_is_described(tmp_path):
+    from helpers.claims import _failed_line
+
+    described = _failed_line(AssertionError())
+    assert "without a message" in described and not described.startswith("failed")
+
+
+def test_the_ledger_line_keeps_the_statement_in_its_own_letters_and_cuts_a_long_detail(tmp_path, monkeypatch):
+    from helpers.claims import LEDGER_ENV
+
+    ledger = tmp_path / "ledger.jsonl"
+    monkeypatch.setenv(LEDGER_ENV, str(ledger))
+    with still_true("holds-claim", "the décodeur keeps its ß"):
+        assert True
+    with still_true("long-claim", "a long reason"):
+        assert False, "x" * 600
+    holds, long = _ledger(ledger)
+    assert holds == {"claim": "holds-claim", "statement": "the décodeur keeps its ß", "status": "holds", "detail": ""}
+    assert "décodeur keeps its ß" in ledger.read_text(encoding="utf-8")  # not \u escapes: the file is read by eye
+    assert long["detail"] == "x" * 500
+
+
+def test_a_notebook_shows_the_mark_of_the_claim_under_its_cell(monkeypatch):
+    import diffusers
+    import IPython
+    import IPython.display
+
+    from helpers.claims import ClaimMark
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)
+    with still_true("outside-a-notebook", "nothing is shown"):
+        assert True
+    assert shown == []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    with still_true("in-a-notebook", "a mark is shown"):
+        assert True
+    [mark] = shown
+    assert isinstance(mark, ClaimMark)
+    assert (mark.claim, mark.status, mark.version) == ("in-a-notebook", "holds", diffusers.__version__)
+
+
+def test_the_mark_links_to_the_claims_page_only_in_the_built_book(monkeypatch):
+    from helpers.claims import ClaimMark
+
+    mark = ClaimMark("frozendict-accepts-assignments", "holds", "0.42.1")
+    monkeypatch.setenv("FIELDNOTES_STATIC", "1")
+    assert '<a href="../book/claims.html#claim-frozendict-accepts-assignments">frozendict-accepts-assignments</a>' in mark._repr_html_()
+    monkeypatch.delenv("FIELDNOTES_STATIC")
+    html = mark._repr_html_()
+    assert "<a " not in html and "claim frozendict-accepts-assignments: holds on diffusers 0.42.1" in html
+
+
+def test_error_message_and_needs_name_what_has_no_qualified_name():
+    import functools
+    import json
+
+    from helpers.claims import MissingAPI, error_message, needs
+
+    call = functools.partial(abs)  # no __qualname__: its repr names it
+    with pytest.raises(AssertionError, match=r"^functools\.partial\(<built-in function abs>\) raised nothing"):
+        error_message(call, -1)
+    with pytest.raises(MissingAPI, match=r"^module has no no_such_function in this release$"):
+        needs(json, "no_such_function")
+    with pytest.raises(MissingAPI, match=r"^dict has no no_such_method in this release$"):
+        needs({}, "no_such_method")
+    with pytest.raises(TypeError, match=r"^owner must be the module or class itself .*got the str 'json'$"):
+        needs("json", "dumps")

@@ -353,3 +353,31 @@ def test_nearly_parallel_follows_b_not_the_orthogonal_fallback():
     b = a + 1e-8 * a.norm() * torch.roll(a, 1) / torch.roll(a, 1).norm()
     b = b * (a.norm() / b.norm())
     assert close(slerp(a, b, 0.5), lerp(a, b, 0.5), a.norm().item(), tol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["unclip-image-variation", "stable-unclip"])
+def test_image_frames_by_default_come_from_one_call_and_match_frame_by_frame(ctx, load, name, monkeypatch):
+    # batch_size=None (the default) renders all n frames in one pipeline call; Stable unCLIP then
+    # needs its prompt once per frame
+    pipe, kwargs = load(name)
+    if name == "stable-unclip":
+        kwargs = {**kwargs, "prompt": "a photo", "negative_prompt": "blur"}
+    a, b = picture(0), picture(1)
+    one_by_one = interpolate_images(pipe, a, b, 3, generator=ctx.generator(), batch_size=1, **kwargs)
+    calls = []
+    plain_call = type(pipe).__call__
+
+    def counted(self, *args, **call):
+        calls.append(len(call["generator"]))
+        return plain_call(self, *args, **call)
+
+    monkeypatch.setattr(type(pipe), "__call__", counted)
+    together = interpolate_images(pipe, a, b, 3, generator=ctx.generator(), **kwargs)
+    assert calls == [3]
+    assert together.images.shape == one_by_one.images.shape and together.images.shape[0] == 3
+    # the same noise per frame: the same frames up to the rounding of batched kernels
+    assert np.abs(together.images - one_by_one.images).max() < 0.05
+    assert not np.allclose(together.images[0], together.images[2])
+    calls.clear()
+    interpolate_images(pipe, a, b, 3, generator=ctx.generator(), batch_size=2, **kwargs)
+    assert calls == [2, 1]

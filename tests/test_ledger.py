@@ -225,3 +225,149 @@ def test_load_matrix_refuses_a_file_that_is_not_one(tmp_path):
     path.write_text(json.dumps({"claims": []}))
     with pytest.raises(ValueError, match="needs 'releases' and 'claims'"):
         ledger.load_matrix(path)
+
+
+def _matrix():
+    return {
+        "claims": [
+            {"claim": "a-claim", "statement": "x < y", "chapter": "01-a"},
+            {"claim": "b-claim", "statement": "it holds", "chapter": "02-b"},
+        ],
+        "releases": [
+            {"diffusers": "0.2", "claims": {"a-claim": {"status": "holds", "detail": "fine"}, "b-claim": {"status": "holds"}}},
+            {"diffusers": "0.1", "claims": {"a-claim": {"status": "not applicable", "detail": "ImportError: x"}}},
+        ],
+    }
+
+
+def test_the_page_table_marks_each_status_and_numbers_each_message():
+    html = ledger.html_table(_matrix())
+    assert html.startswith(
+        '<table class="claims-ledger"><thead><tr><th>claim (chapter)</th>'
+        '<th class="ledger-release">0.2</th><th class="ledger-release">0.1</th></tr></thead><tbody><tr id="claim-a-claim">'
+    )
+    # a holding claim: its mark and no footnote, even with a detail
+    assert '<td class="ledger-holds" title="0.2: holds">✓</td><td class="ledger-not-applicable" ' in html
+    assert 'title="0.1: not applicable (ImportError: x)">–<sup>1</sup></td></tr><tr id="claim-b-claim">' in html
+    # a release that did not reach the claim
+    assert '<td class="ledger-not-run" title="0.1: not run (not in this run)">·<sup>2</sup></td></tr></tbody></table>' in html
+    assert html.endswith(
+        '<ol class="claims-notes"><li><code>a-claim</code> on 0.1 (not applicable): ImportError: x</li>'
+        "<li><code>b-claim</code> on 0.1 (not run): not in this run</li></ol>"
+    )
+
+
+def test_the_page_table_has_no_notes_when_every_claim_holds_and_names_an_unknown_status():
+    matrix = _matrix()
+    matrix["releases"] = matrix["releases"][:1]
+    assert ledger.html_table(matrix).endswith("</tbody></table>")
+    matrix["releases"][0]["claims"]["b-claim"] = {"status": "flaky"}
+    assert '<td class="ledger-flaky" title="0.2: flaky">flaky</td>' in ledger.html_table(matrix)
+
+
+def test_table_has_a_row_per_claim_and_a_column_per_release():
+    frame = ledger.table(_matrix())
+    assert list(frame.columns) == ["chapter", "claim", "statement", "0.2", "0.1"]
+    assert frame.to_dict("records") == [
+        {"chapter": "01-a", "claim": "a-claim", "statement": "x < y", "0.2": "holds", "0.1": "not applicable"},
+        {"chapter": "02-b", "claim": "b-claim", "statement": "it holds", "0.2": "holds", "0.1": "not run"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("matrix", "error", "message"),
+    [
+        ([], TypeError, r"^matrix must be a claims matrix .*, got list$"),
+        ({"claims": []}, ValueError, r"^matrix must be a claims matrix .*; 'releases' is missing or not a list$"),
+        ({"claims": 3}, ValueError, r"; 'claims' and 'releases' are missing or not a list$"),
+    ],
+)
+def test_table_and_statuses_refuse_what_is_not_a_matrix(matrix, error, message):
+    with pytest.raises(error, match=message):
+        ledger.table(matrix)
+    with pytest.raises(error, match=message):
+        ledger.statuses(matrix, "0.2")
+
+
+def test_statuses_names_the_releases_for_a_release_that_is_not_a_string():
+    assert ledger.statuses(_matrix(), "0.1") == {"a-claim": {"status": "not applicable", "detail": "ImportError: x"}}
+    with pytest.raises(TypeError, match=r"^release must be a diffusers version as a str, one of \['0.2', '0.1'\], got float 0.2$"):
+        ledger.statuses(_matrix(), 0.2)
+
+
+def test_changes_ignores_a_claim_that_holds_everywhere_it_ran():
+    matrix = _matrix()
+    assert ledger.changes(matrix) == [("a-claim", {"0.2": "holds", "0.1": "not applicable"})]
+    matrix["releases"][1]["claims"] = {}  # 0.1 ran neither claim
+    assert ledger.changes(matrix) == []
+
+
+def test_load_matrix_takes_exactly_claims_and_releases_and_names_its_argument(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"claims": [], "releases": []}))
+    assert ledger.load_matrix(path) == {"claims": [], "releases": []}
+    with pytest.raises(ValueError, match=r"^path must be an existing file"):
+        ledger.load_matrix(tmp_path / "missing.json")
+
+
+def test_scan_takes_claims_in_reading_order_with_their_cell_and_section(tmp_path):
+    cells = textwrap.dedent(
+        """\
+        ---
+        jupytext:
+          text_representation:
+            extension: .md
+            format_name: myst
+            format_version: 0.13
+        kernelspec:
+          name: python3
+          display_name: Python 3
+          language: python
+        ---
+
+        ```{code-cell} ipython3
+        # "a-statement" is quoted here before any claim
+        %matplotlib inline
+        !echo shell
+        import math
+        if math.sqrt(4) == 2:  # exact: a square
+            %time x = 1
+            with still_true("zeta-claim", "z-statement"):  # nested: ast.walk meets it second
+                pass
+        with still_true("alpha-claim", "a-statement"):
+            pass
+        again = "zeta-claim"
+        ```
+
+        Text without a heading.
+
+        ```{code-cell} ipython3
+        %%bash
+        echo no python here
+        ```
+
+        ## Second section
+
+        ```{code-cell} ipython3
+        with still_true("third-claim", "three"):
+            pass
+        ```
+        """
+    )
+    (tmp_path / "01-a.md").write_text(cells)
+    claims = ledger.scan(tmp_path)
+    assert [(c.claim, c.statement, c.cell, c.section) for c in claims] == [
+        ("zeta-claim", "z-statement", 0, "01-a"),  # no heading above it: the chapter names the section
+        ("alpha-claim", "a-statement", 0, "01-a"),
+        ("third-claim", "three", 4, "Second section"),
+    ]
+    assert claims[2].as_dict() == {"claim": "third-claim", "statement": "three", "chapter": "01-a", "cell": 4, "section": "Second section"}
+
+
+def test_scan_names_the_chapter_and_cell_it_cannot_read(tmp_path):
+    _chapter(tmp_path, "01-a", 'with still_true(name, "s"):\n    pass')
+    with pytest.raises(ValueError, match=r"^01-a\.md, cell 1: still_true's claim id must be a string literal"):
+        ledger.scan(tmp_path)
+    _chapter(tmp_path, "01-a", 'with still_true("a-claim", statement):\n    pass')
+    with pytest.raises(ValueError, match=r"^01-a\.md, cell 1: still_true's statement must be a string literal"):
+        ledger.scan(tmp_path)

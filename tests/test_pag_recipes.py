@@ -96,11 +96,13 @@ def test_same_arguments_write_the_same_weights(tmp_path):
         ({"std": float("nan")}, ValueError, "std"),
     ],
 )
-def test_refuses_bad_input_before_writing(tmp_path, kwargs, error, named):
+def test_refuses_bad_input_before_writing(tmp_path, monkeypatch, kwargs, error, named):
+    # run in an empty folder: a refused folder (3) would otherwise be written as a relative path "3"
+    monkeypatch.chdir(tmp_path)
     arguments = {"unet": tiny_unet(), "image_encoder": tiny.clip_vision_model(), "folder": tmp_path / "out", **kwargs}
     with pytest.raises(error, match=named):
         write_tiny_ip_adapter(**arguments)
-    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []  # nothing written, neither in the folder given nor anywhere here
 
 
 def test_refuses_a_unet_without_cross_attention(tmp_path):

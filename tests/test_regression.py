@@ -98,3 +98,32 @@ def test_cell_seconds_sums_papermill_durations(tmp_path: Path):
     executed.write_text(json.dumps({"cells": [{"metadata": {"papermill": {"duration": 1.5}}}, {"metadata": {}}, {"metadata": {"papermill": {"duration": None}}}]}))
     assert cell_seconds(executed) == 1.5  # exact: a sum of dyadic durations
     assert cell_seconds(tmp_path / "missing.ipynb") == 0.0  # exact: nothing ran
+
+
+def test_compare_reports_lists_of_different_length():
+    # zip() would stop at the shorter list and report nothing
+    assert compare({"s": [1, 4]}, {"s": [1, 4, 4]}) == ["s: obtained [1, 4], expected [1, 4, 4]"]
+    assert compare({"s": [1, 4, 4]}, {"s": [1, 4]}) == ["s: obtained [1, 4, 4], expected [1, 4]"]
+    assert compare({"s": []}, {"s": [1]}) == ["s: obtained [], expected [1]"]
+
+
+def test_compare_reports_every_difference_not_only_the_last():
+    assert compare({"a": 1, "b": 2}, {"a": 0, "b": 0}) == ["a: obtained 1, expected 0", "b: obtained 2, expected 0"]
+    assert compare({"s": [5, 6]}, {"s": [1, 2]}) == ["s[0]: obtained 5, expected 1", "s[1]: obtained 6, expected 2"]
+
+
+def test_compare_reports_a_change_of_kind_as_one_difference():
+    assert compare({"a": {"b": 1}}, {"a": 2}) == ["a: obtained {'b': 1}, expected 2"]
+    assert compare({"a": 2}, {"a": {"b": 1}}) == ["a: obtained 2, expected {'b': 1}"]
+    assert compare({"x": 3}, {"x": [3]}) == ["x: obtained 3, expected [3]"]
+    assert compare({"x": [3]}, {"x": 3}) == ["x: obtained [3], expected 3"]
+
+
+def test_compare_uses_the_absolute_tolerances():
+    reference = {"m": {"approx": 0.0, "rtol": 0.0, "atol": 0.01, "why": "a difference of two float32 means"}}
+    assert compare({"m": {"approx": 0.005, "rtol": 0.0, "atol": 0.01, "why": "x"}}, reference) == []
+    assert compare({"m": {"approx": 0.02, "rtol": 0.0, "atol": 0.01, "why": "x"}}, reference) == [
+        "m: obtained 0.02, expected 0.0 (rtol 0.0, atol 0.01)"
+    ]
+    assert compare({"x": 1e-9}, {"x": 0.0}) == []  # a bare float near zero: EXACT_ATOL
+    assert compare({"x": 1e-6}, {"x": 0.0}) == ["x: obtained 1e-06, expected 0.0"]

@@ -137,13 +137,26 @@ def test_tiny_after_full_blocks_again():
 
 
 def test_the_process_state_fixture_undoes_setup(process_state):
-    """conftest's fixture has captured the state before this test; setup changes it here."""
-    helpers.setup(profile="tiny", device="cpu")
+    """ProcessState.restore puts back each thing helpers.setup() changes, from a state that setup
+    certainly changes (the fixture itself then restores whatever this test started from)."""
+    runtime.unblock_hub_downloads()
+    os.environ.pop("HF_HUB_OFFLINE", None)
+    torch.set_num_threads(runtime.CPU_THREADS + 1)
+    torch.use_deterministic_algorithms(False)
+    np.random.seed(7)
+    before = conftest.ProcessState.capture()
+    helpers.setup(profile="tiny", device="cpu", seed=0)
     changed = conftest.ProcessState.capture()
-    assert changed.hub != process_state.hub or process_state.hub[0] is not None
-    process_state.restore()
+    # setup changed every part, so each comparison below can fail
+    assert changed.hub != before.hub and changed.hub[0] is not None and before.hub[0] is None
+    assert changed.environ != before.environ and changed.environ["HF_HUB_OFFLINE"] == "1"
+    assert (changed.threads, changed.deterministic) != (before.threads, before.deterministic)
+    assert not np.array_equal(changed.rng[1][1], before.rng[1][1])
+    before.restore()
     after = conftest.ProcessState.capture()
-    assert after.threads == process_state.threads
-    assert after.deterministic == process_state.deterministic
-    assert after.hub == process_state.hub
-    assert after.environ == process_state.environ
+    assert after.threads == before.threads
+    assert after.deterministic == before.deterministic
+    assert after.hub == before.hub
+    assert after.environ == before.environ
+    assert after.rng[0] == before.rng[0] and np.array_equal(after.rng[1][1], before.rng[1][1])
+    assert torch.equal(after.rng[2], before.rng[2])

@@ -270,3 +270,206 @@ def test_dpm_sde_without_torchsde_says_how_to_install(sd15, monkeypatch):
     monkeypatch.setattr(schedulers, "is_torchsde_available", lambda: False)
     with pytest.raises(ValueError, match="pip install torchsde"):
         make("DPM++ SDE", sd15.config)
+
+
+def test_make_carries_only_the_keys_the_base_config_sets_explicitly():
+    # PNDMScheduler() lists every key in _use_default_values: PNDM's default 'leading' spacing must
+    # not reach Euler, which would then start at 901 instead of its own 'linspace' 999
+    pndm = PNDMScheduler()
+    euler = make("Euler", pndm)
+    assert euler.config.timestep_spacing == "linspace"
+    assert schedule(euler, 10).timesteps[0] == 999  # exact: an integer timestep
+    # a key the config sets explicitly is carried
+    leading = make("Euler", PNDMScheduler(timestep_spacing="leading", steps_offset=1))
+    assert leading.config.timestep_spacing == "leading" and schedule(leading, 10).timesteps[0] == 901  # exact: an integer timestep
+
+
+def test_schedule_takes_as_many_steps_as_training_timesteps_and_no_more(sd15):
+    timesteps, sigmas = schedule(make("Euler", sd15), 1000)
+    assert len(timesteps) == 1000 and timesteps[0] == 999 and timesteps[-1] == 0  # exact: integer timesteps
+    with pytest.raises(ValueError, match=r"steps \(1001\) cannot exceed the 1000 training timesteps"):
+        schedule(make("Euler", sd15), 1001)
+    # SD 1.5's DDIM: 'leading' plus steps_offset=1 reaches t = 1000 at 1000 steps, where DDIM's step() fails
+    with pytest.raises(ValueError, match=r"^steps \(1000\): DDIMScheduler would start at timestep 1000, past its 1000 training"):
+        schedule(make("DDIM", sd15), 1000)
+    assert len(schedule(make("DDIM", sd15), 999).timesteps) == 999
+
+
+def test_a1111_name_names_what_it_refuses():
+    with pytest.raises(TypeError, match=r"^sampler must be a string such as 'DPM\+\+ 2M', got int 3$"):
+        schedulers.a1111_name(3)
+    with pytest.raises(TypeError, match=r"^schedule_type must be a string, one of Automatic, Uniform, Karras, Exponential, .*got int$"):
+        schedulers.a1111_name("Euler", 3)
+    with pytest.raises(ValueError, match=r"^schedule_type='karras' is not accepted \(did you mean 'Karras'\?\).*case matters"):
+        schedulers.a1111_name("Euler", "karras")
+    with pytest.raises(ValueError, match=r"samplers that do: DPM\+\+ 2M, DPM\+\+ SDE, "):
+        schedulers.a1111_name("DDIM")
+
+
+def test_swap_explain_and_schedule_name_the_argument_they_refuse(sd15):
+    from diffusers import ConfigMixin
+    from diffusers.configuration_utils import register_to_config
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+    class Settings(ConfigMixin):  # a config holder without set_timesteps
+        config_name = "settings.json"
+
+        @register_to_config
+        def __init__(self, steps: int = 1):
+            pass
+
+    class Bare(SchedulerMixin):  # a scheduler class without a config
+        pass
+
+    with pytest.raises(TypeError, match=r"^pipe must be a diffusers pipeline with a scheduler \(swap\); got object$"):
+        swap(object(), "Euler")
+    with pytest.raises(TypeError, match=r"^scheduler must be a diffusers scheduler \(explain\), e\.g\. pipe\.scheduler; got FrozenDict$"):
+        explain(sd15.config)
+    with pytest.raises(TypeError, match=r"^target must be a diffusers scheduler class such as DDIMScheduler, got DDIMScheduler \{"):
+        explain(sd15, target=DDIMScheduler())  # an instance, not the class
+    with pytest.raises(TypeError, match=r"^scheduler must be a diffusers scheduler \(schedule\), e\.g\. pipe\.scheduler; got Settings$"):
+        schedule(Settings(), 10)
+    with pytest.raises(TypeError, match=r"^scheduler must be a diffusers scheduler \(schedule\), got Bare$"):
+        schedule(Bare(), 10)
+    with pytest.raises(ValueError, match=r"^steps must be an int >= 1, got 0$"):
+        schedule(sd15, 0)
+    broken = copy.deepcopy(sd15)
+    broken.register_to_config(beta_start=0.02, beta_end=0.01)
+    with pytest.raises(ValueError, match=r"^PNDMScheduler: beta_start \(0\.02\) must not exceed beta_end"):
+        schedule(broken, 10)
+
+
+def test_explain_takes_a_config_without_use_default_values_and_new_items(sd15):
+    explicit = DPMSolverMultistepScheduler.from_config({k: v for k, v in DPMSolverMultistepScheduler().config.items() if not k.startswith("_")})
+    assert "_use_default_values" not in explicit.config
+    table = explain(explicit)
+    assert set(table["set"]) == {"explicit"}
+    added = copy.deepcopy(sd15)
+    added.config["brand_new_key"] = 1  # an item with no attribute behind it
+    row = explain(added).loc["brand_new_key"]
+    assert (row["value"], row["attribute"]) == (1, None)
+
+
+def test_schedule_returns_float64_arrays_for_both_kinds_of_scheduler(sd15):
+    for made in (make("Euler", sd15), make("DPM++ 2M", sd15), make("DDIM", sd15)):
+        timesteps, sigmas = schedule(made, 10)
+        assert isinstance(timesteps, np.ndarray) and isinstance(sigmas, np.ndarray)
+        assert (timesteps.dtype, sigmas.dtype) == (np.float64, np.float64), type(made).__name__
+
+
+def test_schedule_names_the_settings_that_reach_past_the_training_timesteps(sd15):
+    with pytest.raises(ValueError) as info:
+        schedule(make("PLMS", sd15), 1000)
+    message = str(info.value)
+    assert message.startswith("steps (1000): PNDMScheduler would start at timestep 1000, past its 1000 training timesteps")
+    assert "timestep_spacing='leading', steps_offset=1" in message
+
+
+def test_table_lists_class_settings_and_note_per_name():
+    table = schedulers.table()
+    assert table.index.name == "A1111 name" and list(table.columns) == ["diffusers class", "settings", "note"]
+    assert table.loc["DPM++ 2M SDE Karras", "diffusers class"] == "DPMSolverMultistepScheduler"
+    assert table.loc["DPM++ 2M SDE Karras", "settings"] == "algorithm_type='sde-dpmsolver++', use_karras_sigmas=True"
+    assert table.loc["DPM fast", "diffusers class"] == "no equivalent"
+    assert table.loc["DPM fast", "note"] == SAMPLERS["DPM fast"].note
+
+
+def test_setting_values_reads_the_literal_annotation_else_the_table():
+    from diffusers import ConfigMixin
+    from diffusers.configuration_utils import register_to_config
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+    class Unresolved(SchedulerMixin, ConfigMixin):  # an annotation that does not resolve
+        @register_to_config
+        def __init__(self, timestep_spacing: "NoSuchType" = "leading"):  # noqa: F821
+            pass
+
+    assert schedulers.setting_values(EulerDiscreteScheduler, "timestep_spacing") == ("linspace", "leading", "trailing")
+    assert schedulers.setting_values(Unresolved, "timestep_spacing") == ("linspace", "leading", "trailing")
+    assert schedulers.setting_values(EulerDiscreteScheduler, "timestep_type") == ("discrete", "continuous")  # its Literal
+    assert schedulers.setting_values(DDIMScheduler, "timestep_type") is None  # a key DDIM does not take
+    assert schedulers.setting_values(EulerDiscreteScheduler, "use_karras_sigmas") is None  # not checked by value
+    with pytest.raises(TypeError, match=r"^cls must be a diffusers scheduler class .*got the string 'EulerDiscreteScheduler'"):
+        schedulers.setting_values("EulerDiscreteScheduler", "timestep_spacing")
+    with pytest.raises(TypeError, match=r"^key must be one setting name \(a str\) .*got int 3$"):
+        schedulers.setting_values(EulerDiscreteScheduler, 3)
+
+
+def test_check_settings_refuses_values_and_types_the_class_does_not_take():
+    check = schedulers.check_settings
+    with pytest.raises(ValueError, match=r"^EulerDiscreteScheduler: timestep_spacing='Trailing' is not accepted \(did you mean 'trailing'\?\)"):
+        check(EulerDiscreteScheduler, {"timestep_spacing": "Trailing"})
+    with pytest.raises(TypeError, match=r"^EulerDiscreteScheduler: use_karras_sigmas must be True or False, got str 'yes'$"):
+        check(EulerDiscreteScheduler, {"use_karras_sigmas": "yes"})
+    with pytest.raises(ValueError, match=r"^DPMSolverMultistepScheduler: solver_order must be an int in \[1, 3\], got 4$"):
+        check(DPMSolverMultistepScheduler, {"solver_order": 4})
+    with pytest.raises(TypeError, match=r"^DDIMScheduler: clip_sample_range must be a number, got str '1'$"):
+        check(DDIMScheduler, {"clip_sample_range": "1"})
+    settings = check(EulerDiscreteScheduler, {"use_karras_sigmas": np.bool_(True), "timestep_spacing": "trailing"})
+    assert settings == {"use_karras_sigmas": True, "timestep_spacing": "trailing"} and type(settings["use_karras_sigmas"]) is bool
+
+
+def test_check_settings_names_a_scheduler_instance_and_a_list_of_pairs():
+    check = schedulers.check_settings
+    with pytest.raises(TypeError, match=r"^cls must be .*got an instance of DDIMScheduler: pass its class, type\(scheduler\) \(here DDIMScheduler\)$"):
+        check(DDIMScheduler(), {})
+    with pytest.raises(TypeError, match=r"^cls must be a diffusers scheduler class such as EulerDiscreteScheduler, got str 'Euler'$"):
+        check("Euler", {})
+    with pytest.raises(TypeError, match=r"^settings must be a mapping .*got list \(turn a list of pairs into one with dict\(pairs\)\)$"):
+        check(EulerDiscreteScheduler, [("use_karras_sigmas", True)])
+    with pytest.raises(TypeError, match=r"^settings must be a mapping .*got int$"):
+        check(EulerDiscreteScheduler, 3)
+
+
+def test_swap_passes_the_overrides_and_refuses_a_pipeline_without_a_scheduler(sd15):
+    from diffusers import DiffusionPipeline
+
+    class WithScheduler(DiffusionPipeline):
+        def __init__(self, scheduler):
+            super().__init__()
+            self.register_modules(scheduler=scheduler)
+
+    class WithoutScheduler(DiffusionPipeline):
+        def __init__(self):
+            super().__init__()
+
+    pipe = WithScheduler(copy.deepcopy(sd15))
+    assert swap(pipe, "Euler", use_karras_sigmas=True) is pipe
+    assert isinstance(pipe.scheduler, EulerDiscreteScheduler) and pipe.scheduler.config.use_karras_sigmas is True
+    with pytest.raises(TypeError, match=r"^pipe must be a diffusers pipeline with a scheduler \(swap\), got WithoutScheduler$"):
+        swap(WithoutScheduler(), "Euler")
+
+
+def test_accepted_keys_are_the_named_arguments_of_a_scheduler_class():
+    from diffusers import ConfigMixin
+    from diffusers.configuration_utils import register_to_config
+    from diffusers.schedulers.scheduling_utils import SchedulerMixin
+
+    class Catchall(SchedulerMixin, ConfigMixin):
+        @register_to_config
+        def __init__(self, steps: int = 1, *args, **kwargs):
+            pass
+
+    assert schedulers.accepted_keys(Catchall) == {"steps"}  # not self, *args or **kwargs
+    assert "self" not in schedulers.accepted_keys(EulerDiscreteScheduler)
+    for bad, got in [
+        (DDIMScheduler(), r"got an instance of DDIMScheduler: pass its class, type\(scheduler\)$"),
+        ("EulerDiscreteScheduler", r"got the string 'EulerDiscreteScheduler': pass the class itself, e\.g\. diffusers\.EulerDiscreteScheduler$"),
+        ("Euler Discrete", r"got the string 'Euler Discrete'$"),
+        (3, r"got int 3$"),
+    ]:
+        with pytest.raises(TypeError, match=r"^cls must be a diffusers scheduler class such as EulerDiscreteScheduler, " + got):
+            schedulers.accepted_keys(bad)
+
+
+def test_the_beta_schedules_a_class_implements_are_read_from_its_source(sd15):
+    from diffusers import DDPMScheduler
+
+    assert schedulers._beta_schedules(DDPMScheduler) == ("laplace", "linear", "scaled_linear", "sigmoid", "squaredcos_cap_v2")
+    assert schedulers._beta_schedules(EulerDiscreteScheduler) == ("linear", "scaled_linear", "squaredcos_cap_v2")
+    source = "class NoSource:\n    def __init__(self, beta_schedule='linear'):\n        pass\n"
+    namespace = {}
+    exec(compile(source, "<no file>", "exec"), namespace)  # noqa: S102 - a class whose source cannot be read
+    assert schedulers._beta_schedules(namespace["NoSource"]) == schedulers.BETA_SCHEDULES
+    with pytest.raises(ValueError, match=r"beta_schedule='cosine' is not accepted"):
+        make("Euler", {**sd15.config, "beta_schedule": "cosine"})

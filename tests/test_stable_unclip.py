@@ -63,11 +63,48 @@ def test_the_recipe_builds_the_docs_pipeline_and_runs(ctx, karlo, small):
     )
     assert isinstance(pipe.prior_scheduler, DDPMScheduler)
     assert torch.equal(pipe.prior_scheduler.betas, karlo.prior_scheduler.betas)
-    image = pipe("a red fox", generator=ctx.generator(), **FAST).images
-    assert image.shape[0] == 1 and image.shape[-1] == 3 and np.isfinite(image).all()
-    # the prior's embedding is what reaches the UNet: seeded the same, the same image twice
-    again = pipe("a red fox", generator=ctx.generator(), **FAST).images
-    assert np.array_equal(image, again)
+    received = []  # the class embedding each UNet call gets: the prior's image embedding and its noise level
+
+    def unet_input(module, args, kwargs):
+        received.append(kwargs["class_labels"].detach().clone())
+
+    def negated(module, args, output):
+        output.predicted_image_embedding = -output.predicted_image_embedding
+        return output
+
+    listening = pipe.unet.register_forward_pre_hook(unet_input, with_kwargs=True)
+    try:
+        image = pipe("a red fox", generator=ctx.generator(), **FAST).images
+        assert image.shape[0] == 1 and image.shape[-1] == 3 and np.isfinite(image).all()
+        # seeded the same, the same image twice
+        again = pipe("a red fox", generator=ctx.generator(), **FAST).images
+        assert np.array_equal(image, again)
+        plain = len(received)
+        # the tiny prior keeps diffusers' initial clip_std of zeros, which scales every embedding it
+        # makes to clip_mean: give it a spread, so that its output can show in the UNet's input
+        spread = karlo.prior.clip_std.detach().clone()
+        with torch.no_grad():
+            karlo.prior.clip_std.fill_(1.0)
+        try:
+            unchanged = pipe("a red fox", generator=ctx.generator(), **FAST).images
+            flipping = karlo.prior.register_forward_hook(negated)  # the same prompt, another prior output
+            try:
+                other = pipe("a red fox", generator=ctx.generator(), **FAST).images
+            finally:
+                flipping.remove()
+        finally:
+            with torch.no_grad():
+                karlo.prior.clip_std.copy_(spread)
+    finally:
+        listening.remove()
+    # the prior's embedding is what reaches the UNet: it is the first half of the UNet's class
+    # input, and another prior output gives another class input and another image
+    width = karlo.prior.config.embedding_dim
+    assert plain and all(labels.shape[-1] == 2 * width for labels in received)
+    assert torch.equal(received[0], received[plain // 2])
+    assert not torch.allclose(received[-2][..., :width], received[-1][..., :width])
+    assert torch.equal(received[-2][..., width:], received[-1][..., width:])  # the same noise level
+    assert not np.allclose(unchanged, other)
 
 
 def test_widths(karlo, small):

@@ -297,3 +297,34 @@ def test_text_encoder_saved_in_the_other_key_layout_loads_its_trained_weights(tm
     for key, value in reference.state_dict().items():
         assert torch.equal(loaded[key], value), key
     assert moved.component_overrides(toy_profile.TOY_DIR) == {}  # the committed layout is left alone
+
+
+def _drawn(alpha: np.ndarray, colour) -> np.ndarray:
+    """A batch of one image: `colour` at the coverage `alpha` on the world's background."""
+    return (alpha[..., None] * np.asarray(colour) + (1 - alpha[..., None]) * np.asarray(world.BACKGROUND))[None]
+
+
+def test_scorer_names_no_colour_far_from_every_palette_colour():
+    alpha = world.coverage("square", world.POSITIONS["centre"], 6.0)
+    magenta = np.array([0.9, 0.1, 0.9])
+    gaps = {name: np.linalg.norm(magenta - np.asarray(rgb)) for name, rgb in world.COLOURS.items()}
+    nearest = min(gaps, key=gaps.get)
+    assert gaps[nearest] > scorer.COLOUR_RADIUS  # a colour the world does not have
+    [verdict] = scorer.score(_drawn(alpha, magenta), world.caption(nearest, "square", "centre"))
+    assert verdict.reading.found and verdict.reading.colour is None
+    assert (verdict.colour, verdict.shape, verdict.position) == (False, True, True)
+    # within the radius, the palette colour is named
+    near = np.asarray(world.COLOURS["green"]) + np.array([0.15, -0.1, 0.1])
+    assert np.linalg.norm(near - np.asarray(world.COLOURS["green"])) < scorer.COLOUR_RADIUS
+    assert scorer.score(_drawn(alpha, near), world.caption("green", "square", "centre"))[0].all
+
+
+def test_scorer_names_no_shape_that_overlaps_no_template_enough():
+    centre = world.POSITIONS["centre"]
+    ring = world.coverage("square", centre, 7.0) - world.coverage("square", centre, 5.5)  # a hollow square
+    for shape in world.SHAPES:
+        [verdict] = scorer.score(_drawn(ring, world.COLOURS["red"]), world.caption("red", shape, "centre"))
+        assert verdict.reading.found and verdict.reading.shape is None
+        assert (verdict.colour, verdict.shape, verdict.position) == (True, False, True), shape
+    filled = world.coverage("square", centre, 7.0)
+    assert scorer.score(_drawn(filled, world.COLOURS["red"]), world.caption("red", "square", "centre"))[0].all
