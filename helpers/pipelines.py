@@ -165,7 +165,7 @@ CHAPTERS: dict[str, tuple[str, ...]] = {
     "sd15": ("00-pipeline-zoo", "01-scheduler-config", "03-seeds", "04-pipeline-signatures", "05-long-prompts",
              "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
     "sdxl": ("00-pipeline-zoo", "04-pipeline-signatures", "05-long-prompts", "06-black-images",
-             "07-wuerstchen-stages", "08-pag"),
+             "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
     "pixart-sigma": ("00-pipeline-zoo", "04-pipeline-signatures", "08-pag"),
     "wuerstchen-prior": ("00-pipeline-zoo", "07-wuerstchen-stages"),
     "wuerstchen-decoder": ("00-pipeline-zoo", "07-wuerstchen-stages"),

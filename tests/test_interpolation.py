@@ -381,3 +381,79 @@ def test_image_frames_by_default_come_from_one_call_and_match_frame_by_frame(ctx
     calls.clear()
     interpolate_images(pipe, a, b, 3, generator=ctx.generator(), batch_size=2, **kwargs)
     assert calls == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error", "message"),
+    [
+        ([1.0, 0.0], torch.ones(2), TypeError, r"^angle_between\(\) needs floating-point tensors of vectors, got a=\[1\.0, 0\.0\]$"),
+        (torch.ones(2), torch.tensor([1, 0]), TypeError, r"^angle_between\(\) needs floating-point tensors of vectors, got b=tensor\(\[1, 0\]\)$"),
+        (torch.tensor(1.0), torch.ones(2), TypeError, r"got a=tensor\(1\.\)$"),
+        (torch.ones(2), torch.tensor([1.0, float("nan")]), ValueError, r"^angle_between\(\): b holds NaN or infinite values$"),
+        (torch.zeros(2, 2).index_fill_(0, torch.tensor([0]), 1.0), torch.ones(2), ValueError, r"^angle_between\(\): a holds a zero vector"),
+        (torch.ones(2, 5, 3), torch.ones(2), ValueError, r"^angle_between\(\): b must broadcast against a \(the same vector length 3, .*got shapes a \(2, 5, 3\) and b \(2,\)$"),
+    ],
+)
+def test_angle_between_names_what_it_refuses(a, b, error, message):
+    with pytest.raises(error, match=message):
+        angle_between(a, b)
+
+
+def test_angle_between_takes_a_batch_against_one_vector_in_float64():
+    generator = torch.Generator().manual_seed(0)
+    batch, one = torch.randn(3, 4, generator=generator), torch.randn(4, generator=generator)
+    angles = angle_between(batch, one)
+    assert angles.shape == (3,) and angles.dtype == torch.float64
+    for row, angle in zip(batch, angles):
+        cosine = (row.double() @ one.double()) / (row.double().norm() * one.double().norm())
+        assert math.isclose(angle.item(), math.acos(cosine.item()), abs_tol=1e-6)
+    assert angle_between(batch, batch).abs().max() < 1e-6  # rows against themselves
+    # meta tensors (shapes only) are not inspected for values
+    assert angle_between(torch.ones(2, 3, device="meta"), torch.ones(3, device="meta")).shape == (2,)
+
+
+def test_lerp_and_slerp_name_themselves_and_compute_in_float64():
+    with pytest.raises(TypeError, match=r"^lerp\(\) needs tensors, got a of type int$"):
+        lerp(1, torch.ones(2), 0.5)
+    with pytest.raises(ValueError, match=r"^lerp\(\): every t must lie in \[0, 1\], got \[2\.0\]$"):
+        lerp(torch.ones(2), torch.ones(2), 2.0)
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(1000, generator=generator), torch.randn(1000, generator=generator)
+    # in float64, then rounded once to the inputs' float32 (float32 arithmetic rounds every step)
+    assert torch.equal(lerp(a, b, 0.3), ((1 - 0.3) * a.double() + 0.3 * b.double()).float())
+
+
+def test_the_frame_makers_name_the_pipeline_they_refuse(ctx, load):
+    variation, _ = load("unclip-image-variation")
+    g = ctx.generator()
+    with pytest.raises(TypeError, match=r"^pipe: interpolate_prompts\(\) needs an UnCLIPPipeline .*, got object\.$"):
+        interpolate_prompts(object(), "a", "b", 2, generator=g)
+    with pytest.raises(TypeError, match=r"^pipe: interpolate_images\(\) needs an UnCLIPImageVariationPipeline or a StableUnCLIPImg2ImgPipeline .*, got object\.$"):
+        interpolate_images(object(), picture(0), picture(1), 2, generator=g)
+    with pytest.raises(TypeError, match=r"^prompt_b must be one prompt \(a str\), got list$"):
+        interpolate_prompts(load("unclip")[0], "a", ["b"], 2, generator=g)
+    with pytest.raises(TypeError, match=r"^image_b must be one PIL image or a \(1, 3, H, W\) pixel tensor, got list$"):
+        interpolate_images(variation, picture(0), [picture(1)], 2, generator=g)
+
+
+@pytest.mark.parametrize(
+    ("shape", "refused"),
+    [((2, 3, 32, 32), r"got \(2, 3, 32, 32\)"), ((1, 4, 32, 32), r"got \(1, 4, 32, 32\)"), ((3, 32, 32), r"got \(3, 32, 32\)"), ((1, 3, 3, 32, 32), "got")],
+)
+def test_an_image_tensor_is_one_preprocessed_image(ctx, load, shape, refused):
+    variation, _ = load("unclip-image-variation")
+    with pytest.raises(ValueError, match=rf"^image_a as a tensor must be one preprocessed image of shape \(1, 3, H, W\), {refused}"):
+        interpolate_images(variation, torch.zeros(shape), picture(1), 2, generator=ctx.generator())
+
+
+def test_an_image_tensor_with_nan_is_refused_and_a_good_one_is_encoded(ctx, load):
+    from helpers.interpolation import encode_image
+
+    variation, _ = load("unclip-image-variation")
+    bad = torch.zeros(1, 3, 32, 32)
+    bad[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"^image_b holds NaN or infinite values"):
+        interpolate_images(variation, torch.zeros(1, 3, 32, 32), bad, 2, generator=ctx.generator())
+    size = variation.feature_extractor.crop_size["height"]
+    embedding = encode_image(variation, torch.zeros(1, 3, size, size))
+    assert embedding.shape == (1, variation.image_encoder.config.projection_dim)

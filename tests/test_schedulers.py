@@ -473,3 +473,142 @@ def test_the_beta_schedules_a_class_implements_are_read_from_its_source(sd15):
     assert schedulers._beta_schedules(namespace["NoSource"]) == schedulers.BETA_SCHEDULES
     with pytest.raises(ValueError, match=r"beta_schedule='cosine' is not accepted"):
         make("Euler", {**sd15.config, "beta_schedule": "cosine"})
+
+
+def _noise_schedule(**settings):
+    """A plain base config (no _use_default_values): a DDPM noise schedule and `settings` on top."""
+    return {"num_train_timesteps": 1000, "beta_schedule": "linear", "beta_start": 0.0001, "beta_end": 0.02, **settings}
+
+
+@pytest.mark.parametrize(
+    ("settings", "refused"),
+    [
+        ({"num_train_timesteps": 0}, r"^EulerDiscreteScheduler: num_train_timesteps must be an int >= 1, got 0$"),
+        ({"steps_offset": -1}, r"^EulerDiscreteScheduler: steps_offset must be an int >= 0, got -1$"),
+        ({"trained_betas": [[0.1, 0.2]], "num_train_timesteps": 2}, r"^EulerDiscreteScheduler: trained_betas must be a 1-d .*got shape \(1, 2\)$"),
+        ({"trained_betas": [0.1, 0.0], "num_train_timesteps": 2}, r"^EulerDiscreteScheduler: trained_betas must be .* in \(0, 1\).*got values in \[0.0, 0.1\]$"),
+        ({"trained_betas": [0.1, 1.0], "num_train_timesteps": 2}, r"got values in \[0.1, 1.0\]$"),
+        ({"trained_betas": [0.1, "0.2"], "num_train_timesteps": 2}, r"^EulerDiscreteScheduler: trained_betas\[1\] must be a number"),
+        ({"trained_betas": [0.1, 0.2], "num_train_timesteps": 3}, r"^EulerDiscreteScheduler: trained_betas must hold one beta per training timestep \(num_train_timesteps=3\), got 2$"),
+        ({"beta_schedule": "cosine"}, r"^EulerDiscreteScheduler: beta_schedule='cosine' is not accepted"),
+        ({"beta_start": 0.0}, r"^EulerDiscreteScheduler: beta_start must lie in \(0, 1\) .*got 0.0$"),
+        ({"beta_end": 1.0}, r"^EulerDiscreteScheduler: beta_end must lie in \(0, 1\) .*got 1.0$"),
+        ({"beta_start": "0.1"}, r"^EulerDiscreteScheduler: beta_start must be a number"),
+        ({"beta_start": 0.02, "beta_end": 0.01}, r"^EulerDiscreteScheduler: beta_start \(0.02\) must not exceed beta_end \(0.01\)"),
+        ({"beta_start": 0.02, "beta_end": 0.01, "beta_schedule": "scaled_linear"}, r"must not exceed beta_end"),
+    ],
+)
+def test_make_refuses_an_empty_or_meaningless_noise_schedule(settings, refused):
+    with pytest.raises((TypeError, ValueError), match=refused):
+        make("Euler", _noise_schedule(**settings))
+
+
+def test_make_accepts_the_bounds_of_a_noise_schedule():
+    for settings in (
+        {"num_train_timesteps": 1, "trained_betas": [0.5]},  # one training timestep
+        {"steps_offset": 0},
+        {"trained_betas": [0.1, 0.2], "num_train_timesteps": 2, "beta_start": 5.0},  # trained betas replace the rest
+        {"beta_start": 0.01, "beta_end": 0.01},  # equal ends: constant betas
+        {"beta_start": 0.02, "beta_end": 0.01, "beta_schedule": "squaredcos_cap_v2"},  # ignores both
+    ):
+        assert isinstance(make("Euler", _noise_schedule(**settings)), EulerDiscreteScheduler), settings
+    # a noise schedule named by beta_schedule alone, or by trained_betas alone
+    assert make("Euler", {"num_train_timesteps": 1000, "beta_schedule": "linear"}).config.beta_schedule == "linear"
+    assert make("Euler", {"num_train_timesteps": 2, "trained_betas": [0.1, 0.2]}).config.trained_betas == [0.1, 0.2]
+    with pytest.raises(ValueError, match="no noise schedule"):
+        make("Euler", {"num_train_timesteps": 1000})
+    # the class's default beta_start counts: above this beta_end, the betas would fall
+    with pytest.raises(ValueError, match=r"beta_start \(0.0001\) must not exceed beta_end \(5e-05\)"):
+        make("Euler", {"num_train_timesteps": 1000, "beta_schedule": "linear", "beta_end": 0.00005})
+
+
+def test_make_names_keys_no_scheduler_takes_and_overrides_this_one_does_not(sd15):
+    with pytest.raises(ValueError) as info:
+        make("Euler", {**sd15.config, "beta_shedule": "linear", "zzz": 1})
+    message = str(info.value)
+    assert message.startswith("base_config holds 'beta_shedule' (did you mean 'beta_schedule'?), 'zzz', which no diffusers scheduler takes")
+    assert "such as beta_end, beta_schedule, beta_start, final_sigmas_type, interpolation_type, num_train_timesteps, ..." in message
+    with pytest.raises(ValueError, match=r"^DDIMScheduler does not take use_karras_sigmas \(diffusers would silently ignore it\); it takes: "):
+        make("DDIM", sd15, use_karras_sigmas=True)
+    with pytest.raises(ValueError, match=r"^DDIMScheduler does not take shift, use_karras_sigmas \(diffusers would silently ignore them\)"):
+        make("DDIM", sd15, use_karras_sigmas=True, shift=3.0)
+
+
+def test_make_checks_carried_settings_and_carries_them_as_python_values(sd15):
+    with pytest.raises(TypeError, match=r"^DDIMScheduler: clip_sample must be True or False, got str 'yes'$"):
+        make("DDIM", {**sd15.config, "clip_sample": "yes"})
+    with pytest.raises(TypeError, match=r"^EulerDiscreteScheduler: steps_offset must be an int, got str '1'$"):
+        make("Euler", {**sd15.config, "steps_offset": "1"})
+    made = make("Euler", {**sd15.config, "beta_start": np.float64(0.00085), "steps_offset": np.int64(1)})
+    assert type(made.config.beta_start) is float and type(made.config.steps_offset) is int
+    # a model key the new class does not take is still carried, as given
+    assert make("Euler", sd15).config["set_alpha_to_one"] is False
+
+
+def test_edited_keys_reads_every_key_and_names_what_it_refuses():
+    config = {"_class_name": "DDIMScheduler", "num_train_timesteps": 500, "_use_default_values": ["num_train_timesteps"]}
+    assert schedulers.edited_keys(config) == {
+        "num_train_timesteps": "500 is listed in _use_default_values, so from_config resets it to 1000"
+    }
+    with pytest.raises(TypeError, match=r"^config must be a scheduler's config \(a mapping such as scheduler\.config\), got the DDIMScheduler itself: pass its \.config$"):
+        schedulers.edited_keys(DDIMScheduler())
+    with pytest.raises(TypeError, match=r"^config must be a scheduler's config \(a mapping such as scheduler\.config\); got int$"):
+        schedulers.edited_keys(3)
+
+
+class _Attributes(dict):
+    """A config whose attributes are copies of its items (equal, not the same objects)."""
+
+    def __getattr__(self, key):
+        if key not in self:
+            raise AttributeError(key)
+        return copy.deepcopy(self[key])
+
+
+def test_edited_keys_compares_attribute_and_item_by_value():
+    assert schedulers.edited_keys(_Attributes(trained_betas=[0.1, 0.2])) == {}
+    arrays = _Attributes(trained_betas=np.array([0.1, 0.2]))
+    arrays.__class__ = type("Edited", (_Attributes,), {"trained_betas": np.array([0.3, 0.4])})
+    assert set(schedulers.edited_keys(arrays)) == {"trained_betas"}  # arrays that differ are an edit
+
+
+def test_lookup_suggests_at_most_three_names_and_none_when_nothing_is_close():
+    with pytest.raises(ValueError, match=r"did you mean 'DPM\+\+ 2M SDE', 'DPM\+\+ 3M SDE', 'DPM\+\+ SDE'\? valid names"):
+        schedulers.lookup("dpm++ 2m sde")
+    with pytest.raises(ValueError) as info:
+        schedulers.lookup("zzzz")
+    assert "did you mean" not in str(info.value)
+    with pytest.raises(TypeError, match=r"^name must be a sampler name \(a string such as 'DPM\+\+ 2M Karras'\), got int 3$"):
+        schedulers.lookup(3)
+
+
+def test_make_names_a_pipeline_or_a_number_given_as_the_base_config(sd15):
+    from diffusers import DiffusionPipeline
+
+    class WithScheduler(DiffusionPipeline):
+        def __init__(self, scheduler):
+            super().__init__()
+            self.register_modules(scheduler=scheduler)
+
+    with pytest.raises(TypeError, match=r"^base_config must be a scheduler or its config, got the pipeline WithScheduler: pass pipe\.scheduler$"):
+        make("Euler", WithScheduler(copy.deepcopy(sd15)))
+    with pytest.raises(TypeError, match=r"^base_config must be a scheduler or its config \(a dict such as pipe\.scheduler\.config\); got int$"):
+        make("Euler", 42)
+
+
+def test_the_noise_schedule_of_a_scheduler_is_checked_against_its_own_class(sd15):
+    from diffusers import DDPMScheduler
+
+    assert len(schedule(DDPMScheduler(beta_schedule="sigmoid"), 10).timesteps) == 10  # DDPM implements sigmoid
+    edited = copy.deepcopy(sd15)
+    edited.register_to_config(beta_start="0.1")
+    with pytest.raises(TypeError, match=r"^PNDMScheduler: beta_start must be a number, got str '0.1'$"):
+        schedule(edited, 10)
+
+
+def test_check_settings_checks_every_setting_and_make_carries_python_values(sd15):
+    with pytest.raises(TypeError, match=r"^EulerDiscreteScheduler: use_karras_sigmas must be True or False"):
+        schedulers.check_settings(EulerDiscreteScheduler, {"timestep_spacing": "trailing", "use_karras_sigmas": "yes"})
+    # a model key the new class does not take is carried as a Python value, so the config stays JSON
+    made = make("Euler", {**sd15.config, "set_alpha_to_one": np.bool_(False)})
+    assert type(made.config["set_alpha_to_one"]) is bool
