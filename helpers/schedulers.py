@@ -8,7 +8,8 @@ each quiet drop into a `ValueError` that says what to do instead.
 
 - `SAMPLERS`: A1111 sampler name -> `Sampler` (class, settings, note); names without a diffusers
   equivalent are rows with `scheduler_class=None` and raise when used.
-- `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides; `AUTOMATIC` and
+- `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides (seven of the twelve
+  types of A1111 1.10's menu; not Polyexponential, KL Optimal, Align Your Steps, Normal, DDIM); `AUTOMATIC` and
   `a1111_name(sampler, schedule_type)`: A1111 1.9+'s two menus -> a SAMPLERS name.
 - `DOCS_TABLE`: where the diffusers docs table names another class, and why.
 - `make(name, base_config, **overrides)`, `swap(pipe, name, **overrides)`,
@@ -251,8 +252,19 @@ SCHEDULE_TYPES: dict[str, ScheduleType] = {
     t.name: t
     for t in (
         ScheduleType("Automatic", {}, "A1111 1.9+: the sampler's declared schedule (AUTOMATIC), else Uniform; resolve with a1111_name"),
-        ScheduleType("Uniform", {}, "the model's own sigmas, evenly spaced in t (k-diffusion's DiscreteSchedule.get_sigmas)"),
-        ScheduleType("Karras", {"use_karras_sigmas": True}, "Karras et al. 2022, rho = 7"),
+        ScheduleType(
+            "Uniform",
+            {"timestep_spacing": "linspace"},
+            "the model's own sigmas, evenly spaced in t from 999 to 0 (k-diffusion's DiscreteSchedule.get_sigmas); "
+            "linspace spelled out because a config may ship another spacing (SDXL's: leading)",
+        ),
+        ScheduleType(
+            "Karras",
+            {"timestep_spacing": "linspace", "use_karras_sigmas": True},
+            "Karras et al. 2022, rho = 7, between the smallest and largest training sigma; Euler, Heun, LMS, KDPM2 "
+            "and DPMSolverSDE take those end points from their spaced timesteps, so linspace is needed on a "
+            "config that ships leading (SDXL's)",
+        ),
         ScheduleType("Exponential", {"timestep_spacing": "linspace", "use_exponential_sigmas": True}, "log-uniform sigmas"),
         ScheduleType("Beta", {"timestep_spacing": "linspace", "use_beta_sigmas": True}, "beta(0.6, 0.6) spacing; needs scipy"),
         ScheduleType("SGM Uniform", {"timestep_spacing": "trailing"}, "the diffusers docs' mapping; close, not identical"),

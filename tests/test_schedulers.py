@@ -157,6 +157,24 @@ def test_a_combination_outside_samplers_names_the_make_call_that_builds_it(sd15)
     assert make("Euler", sd15.config, **SCHEDULE_TYPES["Karras"].kwargs).config.use_karras_sigmas is True
 
 
+@pytest.mark.parametrize("name", ["Euler", "Heun", "LMS", "DPM++ 2M"])
+@pytest.mark.parametrize("schedule_type", ["Uniform", "Karras"])
+def test_uniform_and_karras_span_the_training_sigmas_on_a_leading_config(sdxl, name, schedule_type):
+    # SDXL's config ships timestep_spacing="leading" (steps_offset=1); Euler, Heun and LMS take their Karras end
+    # points from the spaced timesteps, so without linspace they would start at sigma(t = 961), not sigma_max
+    sigmas = training_sigmas(shipped_configs.SDXL_SCHEDULER_CONFIG)
+    assert sdxl.config.timestep_spacing == "leading"
+    kwargs = SCHEDULE_TYPES[schedule_type].kwargs
+    assert kwargs["timestep_spacing"] == "linspace"
+    made = schedule(make(name, sdxl.config, **kwargs), 25).sigmas
+    assert np.isclose(made[0], sigmas[-1], rtol=1e-4), (name, made[0])
+    if name != "DPM++ 2M":  # DPM-Solver's linspace grid leaves out t = 0 (the scheduler-config chapter)
+        assert np.isclose(made[-2], sigmas[0], rtol=1e-3), (name, made[-2])
+    leading = {k: v for k, v in kwargs.items() if k != "timestep_spacing"}
+    if name != "DPM++ 2M":  # DPM-Solver's Karras sigmas use the full training range whatever the spacing
+        assert schedule(make(name, sdxl.config, **leading), 25).sigmas[0] < 0.9 * sigmas[-1], name
+
+
 def test_sampler_settings_do_not_leak_into_the_next_sampler(sd15):
     karras = make("DPM++ 2M SDE Karras", sd15)
     euler = make("Euler", karras)
@@ -514,7 +532,8 @@ def test_make_accepts_the_bounds_of_a_noise_schedule():
         assert isinstance(make("Euler", _noise_schedule(**settings)), EulerDiscreteScheduler), settings
     # a noise schedule named by beta_schedule alone, or by trained_betas alone
     assert make("Euler", {"num_train_timesteps": 1000, "beta_schedule": "linear"}).config.beta_schedule == "linear"
-    assert make("Euler", {"num_train_timesteps": 2, "trained_betas": [0.1, 0.2]}).config.trained_betas == [0.1, 0.2]
+    stored = make("Euler", {"num_train_timesteps": 2, "trained_betas": [0.1, 0.2]}).config.trained_betas
+    assert stored == [0.1, 0.2]  # exact: the list is stored as given, not computed
     with pytest.raises(ValueError, match="no noise schedule"):
         make("Euler", {"num_train_timesteps": 1000})
     # the class's default beta_start counts: above this beta_end, the betas would fall
