@@ -40,7 +40,7 @@ NAN = "nan_overflow"
 UNEXPLAINED = "black_unexplained"
 NOT_BLACK = "not_black"
 # with the call's final latents (why_black(..., latents=...)), an overflow's place is known:
-NAN_LATENTS = "nan_latents"  # the latents already hold NaN/inf: the UNet (denoising loop) overflowed
+NAN_LATENTS = "nan_latents"  # the latents already hold NaN/inf: the denoising loop (UNet, text encoder, scheduler)
 NAN_DECODE = "nan_decode"  # finite latents, NaN pixels: the VAE's decode overflowed
 CAUSES = (CHECKER, NAN, UNEXPLAINED, NOT_BLACK, NAN_LATENTS, NAN_DECODE)
 
@@ -518,8 +518,8 @@ def why_black(output, pipe: DiffusionPipeline, latents: torch.Tensor | None = No
     - pipe: the pipeline that produced it; its VAE's dtype and `force_upcast`, and whether the class
       upcasts the VAE (SDXL-style `upcast_vae`), tell when float16 overflow is possible.
     - latents (optional): the same call's final latents, one per image (`FinalLatents` keeps them).
-      With them an overflow is placed: NaN/inf in an image's latents is `nan_latents` (the UNet
-      overflowed; no decode helps), finite latents under NaN or unexplained-black pixels from a
+      With them an overflow is placed: NaN/inf in an image's latents is `nan_latents` (NaN before
+      the decode: the UNet, or the text encoder or scheduler; no decode helps), finite latents under NaN or unexplained-black pixels from a
       float16 decode is `nan_decode` (the VAE overflowed).
 
     Order of causes: a True flag in nsfw_content_detected is the safety checker (the flagged image
@@ -583,8 +583,9 @@ def _verdict(index: int, array: np.ndarray, flag: bool | None, hides_nan: bool, 
     elif finite_latents is False and (black or nan_fraction):
         cause = NAN_LATENTS
         evidence = (
-            f"{nan_share}the latents already hold NaN or inf before the decode: the UNet (denoising loop) "
-            "overflowed, and no VAE fix helps; run the text encoder and UNet in bfloat16 or float32"
+            f"{nan_share}the latents already hold NaN or inf before the decode: the denoising loop (the UNet, "
+            "or NaN from the text encoder or scheduler) went wrong, and no VAE fix helps; run the text encoder and "
+            "UNet in bfloat16 or float32"
         )
     elif nan_fraction:
         if finite_latents:
