@@ -391,15 +391,18 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
     - "a1111": `z * w`, then each chunk of `chunk_length` rescaled so its mean over tokens and
       channels is what it was (A1111's "Original" emphasis, sd_emphasis.py).
     - "no-norm": `z * w` (A1111's "No norm" emphasis).
-    - "lpw": `z * w`, the mean restored over the whole prompt at once, in float32
-      (lpw_stable_diffusion's `get_weighted_text_embeddings`).
+    - "lpw": `z * w`, the mean restored over the whole prompt at once, the means summed in float32
+      and cast back to z's dtype, the ratio and products in z's dtype (lpw_stable_diffusion's
+      `get_weighted_text_embeddings`).
     - "compel": `empty + (z - empty) * w` where `w != 1`, `z` elsewhere; `empty` is the encoding of
       the empty prompt, one chunk, repeated over the chunks (compel's `build_weighted_embedding_tensor`;
       its extra blend for weights below 1 is not reproduced here).
 
     Refuses: an unknown method (with a did-you-mean), `z`/`weights` that are not tensors of shapes
     [1, T, D] and [T], NaN or infinite values in either, a `chunk_length` that is not an int >= 1
-    or does not divide T, "compel" without `empty`, and an A1111 chunk whose weighted mean is 0.
+    or does not divide T, "compel" without `empty`, and, for "a1111" (per weighted chunk) and
+    "lpw" (over the prompt, when any weight is not 1), a mean of exactly 0 before weighting (the
+    restoration would zero every token) or after it (a division by 0).
     """
     _check_method(method)
     for name, tensor in (("z", z), ("weights", weights)):
@@ -427,6 +430,9 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
         before = z.float().mean(dim=(-2, -1)).to(z.dtype)
         scaled = z * w
         after = scaled.float().mean(dim=(-2, -1)).to(z.dtype)
+        if bool((w == 1).all()):  # LPW computes z * (m / m): the same bits, except NaN for m == 0
+            return z.clone()
+        _check_restorable(before, after, "the prompt")
         return scaled * (before / after)[:, None, None]
     if method == "compel":
         if empty is None or empty.shape != (1, chunk_length, z.shape[2]):
@@ -443,12 +449,27 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
         before = piece.mean()
         scaled = piece * piece_w
         after = scaled.mean()
-        if after == 0 or not torch.isfinite(before / after):
-            raise ValueError(
-                f"mean restoration is undefined for the chunk at token {start}: its weighted mean is {after.item()}"
-            )
+        _check_restorable(before, after, f"the chunk at token {start}")
         pieces.append(scaled * (before / after))
     return torch.cat(pieces, dim=1)
+
+
+def _check_restorable(before: torch.Tensor, after: torch.Tensor, where: str) -> None:
+    """Refuse a mean restoration `* before / after` that would zero `where` or is undefined.
+
+    A mean of exactly 0 before weighting (as on a LayerNorm output with gamma 1 and beta 0, the
+    tiny SD's encoder) would multiply every token by 0: A1111's formula then returns zeros, which
+    no caller wants silently. A mean of 0 after weighting divides by 0.
+    """
+    if bool((before == 0).any()):
+        raise ValueError(
+            f"mean restoration is degenerate for {where}: its unweighted mean is exactly 0, so "
+            f"old_mean / new_mean would zero every token; use method='no-norm' for such an encoder"
+        )
+    if bool((after == 0).any()) or not bool(torch.isfinite(before / after).all()):
+        raise ValueError(
+            f"mean restoration is undefined for {where}: its weighted mean is {after.flatten()[0].item()}"
+        )
 
 
 def _check_method(method) -> None:

@@ -175,6 +175,21 @@ def test_weighting_methods(tokenizer, encoders):
         weight(z, w[:-1])
 
 
+def test_mean_restoration_refuses_a_zero_mean():
+    """Bug fix: a chunk whose unweighted mean is exactly 0 (the tiny SD encoder's LayerNorm output)
+    used to come back all zeros from "a1111" (and "lpw"), since old_mean / new_mean is 0."""
+    z = torch.tensor([[[1.0, -1.0], [2.0, -2.0], [3.0, -3.0]]])  # exact: every token's mean is 0
+    w = torch.tensor([1.0, 1.5, 1.0])
+    assert z.mean() == 0  # exact: sums of x and -x
+    for method in ("a1111", "lpw"):
+        with pytest.raises(ValueError, match="unweighted mean is exactly 0"):
+            weight(z, w, method, chunk_length=3)
+        assert torch.equal(weight(z, torch.ones(3), method, chunk_length=3), z)  # weight 1: untouched
+    assert torch.equal(weight(z, w, "no-norm", chunk_length=3), z * w[None, :, None])
+    shifted = z + 1.0  # mean 1 before weighting: restored as before
+    assert torch.allclose(weight(shifted, w, chunk_length=3).mean(), shifted.mean(), rtol=1e-6)
+
+
 def test_pad_chunks(tokenizer):
     chunks = prompts.pad_chunks(chunk(parse("a"), tokenizer), 3, tokenizer)
     assert len(chunks) == 3 and chunks[1] == chunks[2] == chunk(parse(""), tokenizer)[0]
