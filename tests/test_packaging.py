@@ -1,14 +1,29 @@
-"""environment.yml, pyproject.toml, the Makefile and .ci/run must tell the same story."""
+"""environment.yml, pyproject.toml, constraints.txt, the Makefile and .ci/run must tell the same story:
+the package declares ranges (pyproject.toml), the book's environment pins them exactly (constraints.txt)."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 ENVIRONMENT = yaml.safe_load((ROOT / "environment.yml").read_text())
+RANGES = {Requirement(d).name: Requirement(d) for d in PYPROJECT["project"]["dependencies"]}
+MATRIX_RELEASES = tomllib.loads((ROOT / "tools" / "matrix_releases.toml").read_text())["release"]
+
+
+def constraints() -> dict[str, str]:
+    """constraints.txt as {name: exact version}."""
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[re.sub(r"[-_.]+", "-", name.strip().lower())] = version.strip()  # PEP 503 names
+    return pins
 
 
 def pip_section():
@@ -18,24 +33,45 @@ def pip_section():
 def test_python_versions_agree():
     conda_python = next(d for d in ENVIRONMENT["dependencies"] if isinstance(d, str) and d.startswith("python="))
     version = conda_python.split("=")[1]
-    assert PYPROJECT["project"]["requires-python"] == f">={version},<3.{int(version.split('.')[1]) + 1}"
+    assert version == "3.11", "constraints.txt is the freeze of a Python 3.11 venv (torch's CPU wheel on disk is for 3.11)"
+    assert version in SpecifierSet(PYPROJECT["project"]["requires-python"])
+    classifiers = {c.rsplit(" :: ", 1)[1] for c in PYPROJECT["project"]["classifiers"] if re.search(r":: 3\.\d+$", c)}
+    assert version in classifiers and all(v in SpecifierSet(PYPROJECT["project"]["requires-python"]) for v in classifiers)
 
 
-def test_conda_installs_the_package_with_the_same_extras_as_make():
-    assert "-e .[book,test,parity,prompts]" in pip_section()
-    assert "'.[book,test,parity,prompts]'" in (ROOT / "Makefile").read_text()
+def test_conda_installs_the_package_with_the_same_extras_and_constraints_as_make():
+    assert "-e .[book,test,parity,prompts]" in pip_section() and "-c constraints.txt" in pip_section()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "-c constraints.txt -e '.[book,test,parity,prompts]'" in makefile
 
 
 def test_torch_pin_agrees_everywhere():
-    pyproject_pin = next(d for d in PYPROJECT["project"]["dependencies"] if d.startswith("torch"))
-    assert pyproject_pin in pip_section()
-    assert f"pip install --quiet {pyproject_pin}" in (ROOT / "Makefile").read_text()
+    pin = f"torch=={constraints()['torch']}"
+    assert pin in pip_section()
+    assert f"pip install --quiet -c constraints.txt {pin}" in (ROOT / "Makefile").read_text()
 
 
-def test_core_libraries_are_pinned_exactly():
-    pins = {re.split("[=<>]", d)[0]: d for d in PYPROJECT["project"]["dependencies"]}
-    for name in ("torch", "diffusers", "transformers"):
-        assert "==" in pins[name], f"{name} must be pinned exactly: the book documents one release"
+def test_the_book_pins_the_core_libraries_exactly_and_the_package_leaves_them_ranges():
+    pins = constraints()
+    for name in ("torch", "diffusers", "transformers", "huggingface-hub"):
+        assert name in pins, f"constraints.txt must pin {name}: the book documents one release"
+        assert "==" not in str(RANGES[name].specifier), f"pyproject.toml pins {name}; a package gives ranges"
+
+
+def test_the_package_ranges_admit_the_book_environment():
+    pins = constraints()
+    for name, requirement in RANGES.items():
+        assert name in pins, f"{name} is a dependency but constraints.txt does not pin it"
+        assert requirement.specifier.contains(pins[name], prereleases=True), f"{requirement} excludes the book's {name}=={pins[name]}"
+
+
+def test_the_lower_bounds_are_the_oldest_release_of_the_matrix():
+    """The package says it works down to the oldest release the claims matrix runs every chapter on."""
+    for name in ("diffusers", "transformers", "huggingface-hub"):
+        oldest = min((entry[name] for entry in MATRIX_RELEASES), key=lambda v: tuple(map(int, v.split("."))))
+        (spec,) = RANGES[name].specifier
+        assert spec.operator == ">=" and tuple(map(int, spec.version.split("."))) <= tuple(map(int, oldest.split("."))), (name, spec, oldest)
+    assert str(RANGES["diffusers"].specifier) == f">={MATRIX_RELEASES[-1]['diffusers']}"
 
 
 def commands(text: str) -> list[str]:

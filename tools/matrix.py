@@ -4,6 +4,7 @@
     .venv/bin/python tools/matrix.py --release 0.41.0    # one (repeat the flag for more)
     .venv/bin/python tools/matrix.py --chapters 01 02    # only chapters whose names contain these
     .venv/bin/python tools/matrix.py --release 0.34.0    # a held-back release: tools/matrix_held_back.json
+    .venv/bin/python tools/matrix.py --newest            # the newest releases on the index today (`make matrix-newest`)
 
 For each release it makes an environment in .matrix/<release>/ (`make matrix` runs this): a venv
 whose own site-packages hold that release's diffusers, transformers and huggingface-hub (the pins
@@ -14,6 +15,10 @@ Every chapter is executed once in the tiny profile with papermill, two at a time
 one thread each), with FIELDNOTES_LEDGER set: each `still_true` claim appends its outcome, and a
 changed claim does not stop the chapter (helpers.claims). A claim the chapter never reached is
 "not run", with the chapter's error. The result is book/claims-matrix.json (the Claims page).
+`--newest` makes one more overlay, .matrix/newest/, with whatever diffusers, transformers,
+huggingface-hub and tokenizers the index offers today (pip install --upgrade), and writes to
+_build/matrix-newest.json: the weekly CI's lane that tells whether a release newer than the pins
+changes a claim, before a reader finds out. It never writes book/claims-matrix.json unless --out says so.
 A [[held_back]] release of the toml runs only when named with --release, on its own, and never into
 book/claims-matrix.json: by default into tools/matrix_held_back.json, the committed evidence that
 every chapter still runs to its end there (tests/test_ledger.py reads it).
@@ -40,6 +45,7 @@ from helpers.claims import CHANGED_STATUS, HOLDS, LEDGER_ENV, NOT_APPLICABLE  # 
 
 RELEASES = ROOT / "tools" / "matrix_releases.toml"
 HELD_BACK = ROOT / "tools" / "matrix_held_back.json"
+NEWEST = ROOT / "_build" / "matrix-newest.json"
 WORK = ROOT / ".matrix"
 BASE = ROOT / ".venv"
 PACKAGES = ("diffusers", "transformers", "huggingface-hub", "tokenizers")
@@ -111,6 +117,22 @@ def environment(release: dict) -> Path:
     return python
 
 
+def newest_environment() -> tuple[dict, Path]:
+    """An overlay venv (.matrix/newest/) with the newest releases of PACKAGES on the index, remade on
+    every call; returns the release table it amounts to ({"diffusers": version, ...}) and its python."""
+    folder = WORK / "newest"
+    python = folder / "bin" / "python"
+    subprocess.run([str(BASE / "bin" / "python"), "-m", "venv", "--clear", str(folder)], check=True)
+    site = f"lib/python{sys.version_info.major}.{sys.version_info.minor}/site-packages"
+    (folder / site / "zz_fieldnotes_base.pth").write_text(f"import site; site.addsitedir({str(BASE / site)!r})\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", *PACKAGES],
+        check=True, stderr=subprocess.DEVNULL,  # pip reports .venv's pins as conflicts: expected
+    )
+    got = installed(python)
+    return {**got, "date": date.today().isoformat(), "newest": True}, python
+
+
 def run_chapter(python: Path, chapter: Path, scratch: Path) -> dict:
     """Execute `chapter` with `python` in ledger mode; {"error", "seconds", "ledger": [lines]}."""
     scratch.mkdir(parents=True, exist_ok=True)
@@ -166,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, help=f"default: {ledger.MATRIX.name}, or {HELD_BACK.name} for held-back releases"
     )
+    parser.add_argument("--newest", action="store_true", help=f"the newest releases on the index, into {NEWEST.relative_to(ROOT)}")
     parser.add_argument("--one-chapter", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one_chapter:
@@ -186,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     if held and args.out is not None and args.out.resolve() == ledger.MATRIX.resolve():
         parser.error(f"--release {[entry['diffusers'] for entry in held]} is held back: it stays out of "
                      f"{ledger.MATRIX.name}; name another file with --out")
-    args.out = args.out or (HELD_BACK if held else ledger.MATRIX)
+    if args.newest and args.release:
+        parser.error("--newest runs on its own: it is not a release of the toml")
+    args.out = args.out or (NEWEST if args.newest else HELD_BACK if held else ledger.MATRIX)
     chapters = sorted(ledger.NOTEBOOKS.glob("*.md"), key=lambda p: (p.stem not in SLOW_FIRST, p.stem))
     if args.chapters:
         chapters = [c for c in chapters if any(part in c.stem for part in args.chapters)]
@@ -196,10 +221,15 @@ def main(argv: list[str] | None = None) -> int:
     previous = json.loads(args.out.read_text()) if args.out.exists() else {"releases": []}
     results = {entry["diffusers"]: entry for entry in previous["releases"]}
     started = time.perf_counter()
+    newest_python = None
+    if args.newest:
+        newest, newest_python = newest_environment()
+        chosen = [newest]
+        print(f"newest on the index: {', '.join(f'{k} {newest[k]}' for k in PACKAGES)}")
     for release in chosen:
         name = release["diffusers"]
         began = time.perf_counter()
-        python = environment(release)
+        python = newest_python or environment(release)
         scratch = WORK / "runs" / name
         with ThreadPoolExecutor(PARALLEL) as pool, tqdm(total=len(chapters), desc=f"diffusers {name}") as bar:
             futures = {c.stem: pool.submit(run_chapter, python, c, scratch) for c in chapters}
@@ -232,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             if run["error"]:
                 print(f"  {stem}: {run['error'][:160]}")
     # an --out file other than the committed matrix keeps the held-back releases run into it before
-    order = {name: index for index, name in enumerate(known + held_names)}
+    newest_names = [entry["diffusers"] for entry in chosen if entry.get("newest")]
+    order = {name: index for index, name in enumerate(known + held_names + newest_names)}
     matrix = {
         "written": date.today().isoformat(),
         "python": sys.version.split()[0],
@@ -245,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     for entry in matrix["releases"]:  # the ledger lines are in "claims"; keep the file short
         for run in entry["chapters"].values():
             run.pop("ledger", None)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(matrix, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f} s")
     return 0

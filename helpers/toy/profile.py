@@ -17,7 +17,9 @@ from pathlib import Path
 
 import torch
 
-TOY_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-sd"
+from .location import models_root
+
+TOY_DIR = models_root() / "toy-sd"
 WUERSTCHEN_DIR = TOY_DIR.parent / "toy-wuerstchen"
 TOY_FAMILIES = {"sd15": TOY_DIR, "wuerstchen": WUERSTCHEN_DIR, "wuerstchen-prior": WUERSTCHEN_DIR / "prior",
                 "wuerstchen-decoder": WUERSTCHEN_DIR / "decoder"}

@@ -32,9 +32,10 @@ import torch.nn.functional as F
 
 from .. import moved, validate
 from . import world
+from .location import models_root
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-wuerstchen"
-TOY_SD_DIR = Path(__file__).resolve().parents[2] / "models" / "toy-sd"
+MODEL_DIR = models_root() / "toy-wuerstchen"
+TOY_SD_DIR = models_root() / "toy-sd"
 TEXT_WIDTH = 64  # the toy SD text encoder's hidden size
 EMBED_CHANNELS = 12  # 3 colour channels × 2×2 cells
 CELL = 4  # pixels per side of an averaged cell
