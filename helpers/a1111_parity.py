@@ -357,7 +357,7 @@ ADJUSTMENTS: dict[str, Adjustment] = {
     ),
     "DPM++ SDE Karras": Adjustment(
         "as 'DPM++ SDE'; once seeded, the two Karras sigma lists still differ by float32 rounding, and Brownian noise "
-        "queried at slightly different sigmas differs by far more (about the square root of the shift)",
+        "queried at slightly different sigmas differs by far more",
         _SEED_TREE,
         seed_tree=True,
     ),
@@ -366,10 +366,10 @@ ADJUSTMENTS: dict[str, Adjustment] = {
         "none: DPMSolverMultistepScheduler has no discard_next_to_last_sigma",
         restores=False,
     ),
-    "DPM2": Adjustment(_DISCARD, "timestep_spacing='trailing' (A1111's grid, rounded to integer t)", overrides={"timestep_spacing": "trailing"}),
+    "DPM2": Adjustment(_DISCARD, "timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)", overrides={"timestep_spacing": "trailing"}),
     "DPM2 a": Adjustment(
-        f"{_DISCARD}; ancestral noise magnifies what integer rounding of the grid leaves",
-        "closest: timestep_spacing='trailing' (A1111's grid, rounded to integer t)",
+        f"{_DISCARD}; ancestral noise magnifies what the trailing grid's gap leaves",
+        "closest: timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)",
         overrides={"timestep_spacing": "trailing"},
     ),
     "DPM2 Karras": Adjustment(_DISCARD, "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False),
