@@ -15,13 +15,15 @@ Sources (diffusers v0.42.1, `src/diffusers/`):
   L670-L676 (`use_stream` refuses a CPU onload device or a backend without streams).
 - VAE slicing and tiling: `models/autoencoders/vae.py` L898-L929 (`AutoencoderMixin`); the
   pipeline-level `enable_vae_slicing`/`enable_vae_tiling` no longer exist on the SD and SDXL
-  pipelines of 0.42.1 (they were deprecated earlier and are gone).
+  pipelines of 0.42.1 (removed in 0.40.0, per the claims matrix).
 - fused QKV: `pipelines/pipeline_utils.py` L2311-L2336; the fp16 VAE upcast:
   `pipelines/stable_diffusion_xl/pipeline_stable_diffusion_xl.py` L1264-L1294.
 - attention backends: `models/modeling_utils.py` L608-L668 (`set_attention_backend` only
   reaches processors that have an `_attention_backend` attribute; the UNet's `AttnProcessor2_0`
   has none, so on SD/SDXL it does not reach the UNet's processors; but it sets the process-wide active backend,
-  L668, which every model without a backend of its own then uses).
+  L668, which every `dispatch_attention_fn` call without a backend of its own then uses,
+  `models/attention_dispatch.py` L416-L419; processors that call torch's SDPA directly, such as
+  `AttnProcessor2_0`, never read it).
 - regional compilation: `models/modeling_utils.py` L1664-L1697 (`compile_repeated_blocks`).
 """
 
@@ -97,7 +99,8 @@ class CompileCounter:
 
     The counter is process-wide: compile nothing else in between if the count is to mean one model.
     A new input shape that the guards reject compiles a new graph; with `dynamic=None` (torch's
-    default) the second shape compiles a dynamic-shape graph that later shapes reuse.
+    default) a size that changes is marked dynamic and recompiled once, and later values reuse that
+    graph. How many graphs a model compiles depends on its differently shaped blocks.
     """
 
     def __init__(self):
@@ -246,7 +249,9 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
             raise OptionError(name, f"{type(pipe).__name__} has no VAE with enable_{name[4:]}()")
     if "vae_force_upcast" in chosen:
         if not hasattr(pipe, "upcast_vae"):
-            raise OptionError("vae_force_upcast", f"{type(pipe).__name__} has no fp16 VAE upcast path")
+            raise OptionError("vae_force_upcast", f"{type(pipe).__name__} has no upcast_vae(), so this module "
+                              "treats it as having no fp16 VAE upcast path (some pipelines upcast without that "
+                              "method, e.g. Stable Video Diffusion; this module does not support them)")
         if pipe.vae.dtype != torch.float16:
             raise OptionError("vae_force_upcast", f"the VAE is {pipe.vae.dtype}; the upcast path runs only for "
                               "float16 (pipeline_stable_diffusion_xl.py L1264)")
@@ -282,7 +287,8 @@ def _check_attention(pipe, attention: str) -> None:
         raise OptionError("attention", f"set_attention_backend({attention!r}) would not reach the "
                           f"{type(model).__name__}'s attention processors (none has an _attention_backend, "
                           "models/modeling_utils.py L659-L665) but would change diffusers' process-wide active "
-                          "backend for every other model (L668); use 'sdpa' or 'eager'")
+                          "backend (L668), which other models' dispatch_attention_fn calls without a backend of "
+                          "their own use (attention_dispatch.py L416-L419); use 'sdpa' or 'eager'")
 
 
 def _set_tf32(report: Report) -> None:
@@ -369,7 +375,8 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
             _set_attention(pipe, name, value)
             if value not in ATTENTION:
                 report.notes.append("set_attention_backend is process-wide: it also sets diffusers' active "
-                                    "attention backend for every other model (modeling_utils.py L668)")
+                                    "attention backend (modeling_utils.py L668), used by every dispatch_attention_fn "
+                                    "call without a backend of its own (attention_dispatch.py L416-L419)")
         elif option == "fuse_qkv":
             if hasattr(pipe, "fuse_qkv_projections") and name == "unet":
                 pipe.fuse_qkv_projections()  # the UNet's and the VAE's, with FusedAttnProcessor2_0
