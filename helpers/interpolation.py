@@ -129,8 +129,10 @@ def lerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     - `t`: a float in [0, 1] (result shaped like `a`) or a 1-D tensor of n of them (result
       shaped `(n, *a.shape)`).
     - Endpoints are exact: t=0 returns `a` and t=1 returns `b`, bit for bit.
-    Between two vectors at an angle the path cuts the chord, so its norm dips below the norms
-    of both ends; that dip is what `slerp` avoids.
+    Between two vectors at an angle the path cuts the chord, so its norm dips below the ends'
+    mean norm (not always below both ends: half-way between [1, 0] and [0, 10] it is about
+    5.02); for two ends of equal length at angle θ the midpoint is cos(θ/2) times that length.
+    That dip is what `slerp` avoids.
 
     Refuses: non-tensors, integer tensors, 0-d tensors, a and b of different shape, dtype or
     device, NaN or infinite values, and any t outside [0, 1] (or NaN, or a bool).
