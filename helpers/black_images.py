@@ -523,8 +523,9 @@ def why_black(output, pipe: DiffusionPipeline, latents: torch.Tensor | None = No
       float16 decode is `nan_decode` (the VAE overflowed).
 
     Order of causes: a True flag in nsfw_content_detected is the safety checker (the flagged image
-    is zeros). Without latents: NaN in the pixels is `nan_overflow`, which cannot say whether the
-    UNet or the VAE overflowed; a black PIL image, unflagged, from a VAE that decodes in float16 is
+    is zeros). Without latents: NaN in the pixels is `nan_overflow` (NaN: an overflow, or another
+    float16 failure, which the pixels cannot tell apart), which cannot say whether the UNet or the
+    VAE made it; a black PIL image, unflagged, from a VAE that decodes in float16 is
     `nan_overflow` inferred (NaN was cast away; a UNet overflow looks the same); any other black
     image is unexplained (NaN latents decoded by a float32 or upcast VAE also look like this).
     Everything is checked before any image is judged; bad input raises TypeError or ValueError.
@@ -590,22 +591,26 @@ def _verdict(index: int, array: np.ndarray, flag: bool | None, hides_nan: bool, 
     elif nan_fraction:
         if finite_latents:
             cause = NAN_DECODE
-            evidence = f"{nan_share}the latents are finite: the decode overflowed; VAE: {decoder}"
+            evidence = (
+                f"{nan_share}the latents are finite: the decode made the NaN (an overflow, the case the "
+                f"chapter builds, or another float16 failure); VAE: {decoder}"
+            )
         else:
             cause = NAN
             evidence = (
-                f"{nan_share}an overflow, in the UNet (NaN latents) or in the VAE's decode (VAE: {decoder}); "
-                "pass latents= (FinalLatents) to tell which"
+                f"{nan_share}NaN (an overflow, the case the chapter builds, or another float16 failure), in the "
+                f"UNet (NaN latents) or in the VAE's decode (VAE: {decoder}); pass latents= (FinalLatents) to tell which"
             )
     elif not black:
         cause, evidence = NOT_BLACK, f"brightest 8-bit value is {int(eight_bit.max())}"
     elif hides_nan and decodes_fp16:
         inferred = (
-            "black, not flagged, and the VAE decodes in float16 with no upcast: an overflow's NaN becomes 0 in the "
-            "8-bit cast (inferred: PIL images cannot show NaN; call with output_type='np' to see it)"
+            "black, not flagged, and the VAE decodes in float16 with no upcast: NaN (an overflow, the case the "
+            "chapter builds, or another float16 failure) becomes 0 in the 8-bit cast (inferred: PIL images cannot "
+            "show NaN, and a picture black by itself looks the same; call with output_type='np' to see it)"
         )
         if finite_latents:
-            cause, evidence = NAN_DECODE, inferred + "; the latents are finite, so the decode overflowed"
+            cause, evidence = NAN_DECODE, inferred + "; the latents are finite, so the NaN, if any, came from the decode"
         else:
             cause, evidence = NAN, inferred + "; a UNet overflow (NaN latents) looks the same: pass latents= to tell"
     else:
