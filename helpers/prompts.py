@@ -1,6 +1,6 @@
 """Long prompts and prompt weighting the Automatic1111 way, as `prompt_embeds` diffusers accepts.
 
-- `parse(prompt)`: A1111's attention syntax, `(word)` x1.1, `[word]` /1.1, `(word:1.3)`, escapes
+- `parse(prompt)`: A1111's attention syntax, `(word)` x1.1, `[word]` x(1/1.1), `(word:1.3)`, escapes
   `\\(` `\\)` `\\[` `\\]` `\\\\`, and `BREAK`, into a list of `Run(text, weight)` and `BREAK`.
   Unlike A1111 (modules/prompt_parser.py, `parse_prompt_attention`), which silently closes
   unbalanced brackets and reads `(word:abc)` as text, a malformed prompt raises `PromptSyntaxError`
@@ -82,8 +82,10 @@ def parse(prompt: str) -> list[Run | Break]:
     its bracket syntax; nested brackets multiply in A1111's order (so `((a))` gives exactly
     `1.1 * 1.1`, and the float values equal A1111's); adjacent runs of equal weight are merged;
     an empty prompt gives `[Run("", 1.0)]`. `BREAK` (upper case, a whole word) splits at any
-    depth: A1111 splits only outside brackets and, inside them, encodes the word BREAK with
-    weight -1.1. A backslash before any other character stays a backslash (A1111 drops it).
+    depth: A1111 splits only where the enclosing brackets' factors multiply to exactly 1 (outside
+    brackets, or `(a BREAK b:1)`) and elsewhere encodes the word BREAK with weight -1 times those
+    factors (-1.1 inside `( )`). A backslash before any other character stays a backslash (A1111
+    drops it).
 
     Refuses (PromptSyntaxError, a ValueError, naming the position): a `)` or `]` with nothing
     open or closing the other kind, a bracket left open, `(word:x)` where `x` is not a number
@@ -514,10 +516,12 @@ def prompt_embeds(pipe, prompt: str, negative_prompt: str = "", method: str = "a
     default instead runs the two through the UNet separately, which diffusers cannot do, so a
     shorter non-empty negative gives other images than A1111's default). SDXL (a pipeline with `text_encoder_2`):
     both encoders' `hidden_states[-2]` concatenated on the last axis, as diffusers and A1111 do,
-    each weighted on its own; the pooled embedding is the second encoder's on the first chunk. An
-    SDXL negative prompt of "" becomes zeros, as in A1111 (`force_zero_negative_prompt`) and as in
-    diffusers for `negative_prompt=None` (`force_zeros_for_empty_prompt`); diffusers encodes a
-    negative prompt of "" instead, so this matches `pipe(prompt, negative_prompt=None)`.
+    each weighted on its own; the pooled embedding is the second encoder's on the first chunk. When
+    `pipe.config.force_zeros_for_empty_prompt` is True, an SDXL negative prompt of "" becomes zeros,
+    as diffusers does for `negative_prompt=None` (diffusers encodes a negative prompt of "", so
+    this matches `pipe(prompt, negative_prompt=None)`), and as A1111 does whatever the checkpoint
+    (`force_zero_negative_prompt`, when every negative prompt of its batch is ''); when it is
+    False, "" is encoded.
 
     Refuses, before encoding: a `pipe` without tokenizer and text_encoder (TypeError), a prompt or
     negative prompt that is not one str or is malformed, an unknown method, a bad comma_backtrack
