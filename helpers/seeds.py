@@ -1,9 +1,10 @@
 """Where the noise comes from: generators for a batch, and Automatic1111's seeds, exactly.
 
 - `batch_generators(seed, n, scheme)`: the generators a diffusers pipeline needs so that image i
-  of a batch is reproducible alone. "diffusers": n generators seeded `seed` (what the diffusers
-  docs on reusing seeds show, each image then starts from the same noise); "a1111": seeded
-  `seed + i`, as Automatic1111 (A1111) seeds image i of a batch.
+  of a batch is reproducible alone. "diffusers": n generators seeded `seed` (each image then
+  starts from the same noise; the diffusers docs on reusing seeds show one generator per
+  image, generator i seeded i, not this); "a1111": seeded `seed + i`, as Automatic1111 (A1111)
+  seeds image i of a batch.
 - `a1111_latents(seed, shape, source, ...)`: the initial noise A1111 draws for one image, with its
   "Random number generator source" setting (CPU, GPU, NV), variation seed and "resize seed from".
 - `PhiloxGenerator` / `philox4x32_10`: A1111's "NV" source, Philox 4x32-10 plus Box-Muller as
@@ -180,7 +181,9 @@ def batch_generators(seed: int, n: int, scheme: str = "diffusers", device: str |
 
     scheme "diffusers": every generator seeded `seed` (all images start from the same noise);
     "a1111": generator i seeded `seed + i`, A1111's seeds for a batch (with its CPU source, and
-    its GPU source when `device` is CUDA). CPU generators give the same numbers on every machine.
+    its GPU source when `device` is CUDA and A1111 runs on CUDA; without a CUDA GPU A1111's GPU
+    source draws on the CPU). CPU generators give the same numbers on every machine up to the last
+    bits (torch's vectorised and portable CPU kernels round differently).
 
     Refuses: a seed outside [0, 2^64 - 1] or not an int, n not an int >= 1, an unknown scheme
     (with a did-you-mean), a device torch does not know or does not see (cuda without CUDA), seed + n - 1
