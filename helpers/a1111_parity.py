@@ -363,7 +363,8 @@ ADJUSTMENTS: dict[str, Adjustment] = {
     ),
     "DPM++ 3M SDE": Adjustment(
         f"{_DISCARD}; {_START}; {_BROWNIAN}",
-        "none: DPMSolverMultistepScheduler has no discard_next_to_last_sigma",
+        "none at the step counts checked: DPMSolverMultistepScheduler has no discard_next_to_last_sigma; "
+        "custom timesteps= give its grid only where 999 / steps is whole",
         restores=False,
     ),
     "DPM2": Adjustment(_DISCARD, "timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)", overrides={"timestep_spacing": "trailing"}),
