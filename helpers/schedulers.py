@@ -203,7 +203,8 @@ AUTOMATIC: dict[str, str] = {
 def a1111_name(sampler: str, schedule_type: str = "Automatic") -> str:
     """The SAMPLERS name for A1111 1.9+'s two menus, "Sampling method" and "Schedule type".
 
-    "Automatic" resolves as A1111 resolves it (`AUTOMATIC`); "Uniform" is the bare name; "Karras"
+    "Automatic" resolves as A1111 resolves it with its default options (`AUTOMATIC`; A1111's
+    `get_sigmas` also reads user settings such as `always_discard_next_to_last_sigma`); "Uniform" is the bare name; "Karras"
     and "Exponential" append the suffix. ValueError for a sampler A1111 1.9 does not list with a
     schedule type, a schedule type no SAMPLERS name carries (pass its SCHEDULE_TYPES settings to
     `make` instead), or a combination SAMPLERS does not hold.
