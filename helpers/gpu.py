@@ -2,9 +2,12 @@
 
 `optimize(pipe, ctx, goal, **options)` starts from a recipe (`RECIPES[goal]`), lets keyword options
 override it, checks the whole combination first, then applies it and returns a `Report` of what
-it applied. Nothing is applied when a check fails. An option this module knows cannot take effect
-here (no CUDA, an incompatible pair, a setting the pipeline has no code path for) is an
-`OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
+it applied. Nothing is applied when one of its checks fails (an error diffusers raises itself later,
+e.g. compile_repeated_blocks without a matching block class, can leave settings applied). An option
+this module knows cannot take effect here (no CUDA, an incompatible pair, a setting the pipeline has
+no code path for), or treats as a mistake (compile with sequential offload: it runs, breaking the
+graph at every offloaded module), or one that would replace attention processors diffusers does not
+install by default (IP-Adapter, PAG, custom ones) is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
 one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
 math only) are accepted and change nothing there (`Report.notes` says so where it applies them).
 
@@ -170,6 +173,8 @@ def _validate(goal, options: dict) -> dict:
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
             raise ValueError(f"unknown option {name!r}.{hint} Accepted: {', '.join(OPTIONS)}")
         kinds = OPTIONS[name]
+        if value is False:  # removes the option from the recipe, whatever its type (attention=False too)
+            continue
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             accepted = " or ".join(k.__name__ for k in kinds)
             raise TypeError(f"option {name!r} must be {accepted}, got {type(value).__name__} ({value!r})")
@@ -209,7 +214,8 @@ def _check_values(name: str, options: dict) -> None:
 
 
 def _check(pipe, ctx: Context, chosen: dict) -> None:
-    """Every reason the combination cannot apply, raised before anything is changed."""
+    """Every reason this module refuses the combination, raised before anything is changed (errors diffusers
+    raises itself later, e.g. compile_repeated_blocks or its own offload checks, can leave settings applied)."""
     cuda = ctx.device.type == "cuda"
     offloads = [name for name in OFFLOADS if name in chosen]
     if "compile" in chosen and "sequential_offload" in chosen:
@@ -263,6 +269,32 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
                               f"{attention!r}")
     if "fuse_qkv" in chosen and not hasattr(getattr(pipe, denoiser_name(pipe)), "fuse_qkv_projections"):
         raise OptionError("fuse_qkv", f"the {denoiser_name(pipe)} has no fuse_qkv_projections()")
+    if "fuse_qkv" in chosen and hasattr(pipe, "fuse_qkv_projections") and denoiser_name(pipe) == "unet":
+        from diffusers import AutoencoderKL
+
+        if not isinstance(getattr(pipe, "vae", None), AutoencoderKL):
+            raise OptionError("fuse_qkv", f"pipe.fuse_qkv_projections() fuses the UNet and then raises for a VAE "
+                              f"that is not AutoencoderKL (pipeline_utils.py L2327-L2332); this VAE is "
+                              f"{type(getattr(pipe, 'vae', None)).__name__}")
+    if attention in ATTENTION:  # set_attn_processor replaces every processor (a backend name replaces none)
+        _check_processors(pipe, denoiser_name(pipe))
+
+
+def _check_processors(pipe, name: str) -> None:
+    """attention= replaces every processor; refuse when one is not a default one (IP-Adapter, PAG, custom)."""
+    from diffusers.models.attention_processor import (
+        AttnProcessor,
+        AttnProcessor2_0,
+        FusedAttnProcessor2_0,
+    )
+
+    defaults = (AttnProcessor, AttnProcessor2_0, FusedAttnProcessor2_0)  # FusedAttnProcessor2_0: fuse_qkv's own
+    for module_name in (name, "vae"):
+        processors = getattr(getattr(pipe, module_name, None), "attn_processors", None) or {}
+        custom = sorted({type(p).__name__ for p in processors.values() if type(p) not in defaults})
+        if custom:
+            raise OptionError("attention", f"it would replace the {module_name}'s {', '.join(custom)} with a default "
+                              "processor; pass attention=False to keep them")
 
 
 def _check_attention(pipe, attention: str) -> None:
@@ -341,8 +373,11 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
     dict(offload_type, num_blocks_per_group, use_stream). `False` removes an option of the recipe.
 
     Guarantees: arguments are validated (ValueError/TypeError naming the argument and what is
-    accepted) and the combination is checked (`OptionError`) before the pipeline is touched.
-    Refuses: offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
+    accepted) and the combination is checked (`OptionError`) before the pipeline is touched; an error
+    diffusers raises itself later (compile_repeated_blocks, its own offload checks) can leave settings applied.
+    Refuses: attention='sdpa'/'eager' over processors other than AttnProcessor/AttnProcessor2_0 (IP-Adapter,
+    PAG, custom ones, which set_attn_processor would replace); fuse_qkv on a pipeline whose VAE is not
+    AutoencoderKL (diffusers would fuse the UNet, then raise); offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
     offload; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
     backend the denoiser's processors ignore or the release lacks (diffusers < 0.35 has none);
     a compile mode or backend torch does not know, a group of

@@ -114,3 +114,29 @@ def test_compile_counts_graphs(pipe, ctx):
         counts.append(report.compile_counter.graphs)
     assert counts == [1, 2, 2]
     torch._dynamo.reset()
+
+
+def test_fuse_qkv_refuses_a_vae_that_is_not_autoencoder_kl(pipe, ctx):
+    # pipe.fuse_qkv_projections() fuses the UNet, then raises for any other VAE (pipeline_utils.py L2327-L2332)
+    from diffusers import AutoencoderTiny
+
+    pipe.vae = AutoencoderTiny(encoder_block_out_channels=(8, 8), decoder_block_out_channels=(8, 8),
+                               num_encoder_blocks=(1, 1), num_decoder_blocks=(1, 1), latent_channels=4)
+    with pytest.raises(gpu.OptionError, match="AutoencoderTiny") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla", fuse_qkv=True)
+    assert caught.value.option == "fuse_qkv"
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"AttnProcessor2_0"}
+
+
+def test_attention_refuses_to_replace_custom_processors(pipe, ctx):
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    class Custom(AttnProcessor2_0):
+        pass
+
+    pipe.unet.set_attn_processor(Custom())
+    with pytest.raises(gpu.OptionError, match="Custom") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla")
+    assert caught.value.option == "attention"
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"Custom"}
+    assert gpu.optimize(pipe, ctx, goal="vanilla", attention=False).applied == {}
