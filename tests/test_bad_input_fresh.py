@@ -185,13 +185,14 @@ def test_generation_helpers_refuse_before_calling_the_pipeline(env, monkeypatch)
 
 
 def test_load_refuses_dtypes_and_components_before_loading(env, monkeypatch):
+    vae = env.sd.vae  # built before from_pretrained is stubbed (env builds lazily)
     loaded = []
     for cls in (StableDiffusionPipeline, UnCLIPPipeline):
         monkeypatch.setattr(cls, "from_pretrained", classmethod(lambda *a, **k: loaded.append(1)))
     for call in (
         lambda: pipelines.load("unclip", env.ctx, dtype=torch.float16),
         lambda: pipelines.load("sd15", env.ctx, dtype=torch.int8),
-        lambda: pipelines.load("sd15", env.ctx, unet=env.sd.vae),
+        lambda: pipelines.load("sd15", env.ctx, unet=vae),
         lambda: pipelines.load("sd15", env.ctx, scheduler=EulerDiscreteScheduler),
     ):
         with pytest.raises((TypeError, ValueError)):
