@@ -123,20 +123,27 @@ def test_an_api_a_claim_needs_is_touched_only_inside_claims(chapter):
     assert not outside, f"{chapter.name}: APIs that some release lacks, used outside a claim: {outside}"
 
 
+# a chapter's jupytext front matter, as the MyST files carry it
+FRONT_MATTER = textwrap.dedent(
+    """\
+    ---
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
+        format_version: 0.13
+    kernelspec:
+      name: python3
+      display_name: Python 3
+      language: python
+    ---
+    """
+)
+
+
 def _chapter(folder, name, code):
-    source = textwrap.dedent(
+    source = FRONT_MATTER + textwrap.dedent(
         """\
-        ---
-        jupytext:
-          text_representation:
-            extension: .md
-            format_name: myst
-            format_version: 0.13
-        kernelspec:
-          name: python3
-          display_name: Python 3
-          language: python
-        ---
 
         ## A section
 
@@ -311,19 +318,8 @@ def test_load_matrix_takes_exactly_claims_and_releases_and_names_its_argument(tm
 
 
 def test_scan_takes_claims_in_reading_order_with_their_cell_and_section(tmp_path):
-    cells = textwrap.dedent(
+    cells = FRONT_MATTER + textwrap.dedent(
         """\
-        ---
-        jupytext:
-          text_representation:
-            extension: .md
-            format_name: myst
-            format_version: 0.13
-        kernelspec:
-          name: python3
-          display_name: Python 3
-          language: python
-        ---
 
         ```{code-cell} ipython3
         # "a-statement" is quoted here before any claim
