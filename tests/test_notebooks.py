@@ -29,6 +29,14 @@ REFERENCES = ROOT / "tests" / "reference"
 EXECUTED = ROOT / "_build" / "executed"
 CAPABILITY_ENV = "ATEN_CPU_CAPABILITY"
 MKL_ENV = "MKL_CBWR"
+# oneDNN (torch's convolutions, and the choice of a packed bfloat16 attention kernel) picks its own
+# instruction set from the CPU, also past torch's kernel setting. The second pass caps it at SSE4.1,
+# oneDNN's oldest, so that the simulated old machine is one machine: on a CPU with AMX, torch 2.13's
+# bfloat16 scaled_dot_product_attention asks oneDNN, packs for AMX, and then finds the packing kernel
+# missing from the portable kernel set ("pack_vnni2 is only supported when avx512 is supported"),
+# an error no real CPU gives.
+ONEDNN_ENV = "ONEDNN_MAX_CPU_ISA"
+ONEDNN_ISA = "SSE41"
 # What this process runs: ATEN_CPU_CAPABILITY if set, else the best the CPU has (e.g. AVX512).
 NATIVE = torch.backends.cpu.get_cpu_capability()
 PASSES = ("native", "default")
@@ -68,7 +76,8 @@ def pass_environment(which: str) -> tuple[dict[str, str], str]:
     # random init rounds differently in the last bit), so this pass builds its own cache.
     cache = Path(os.environ[CACHE_ENV]).with_name(Path(os.environ[CACHE_ENV]).name + "-default-kernels")
     mkl = other_mkl_path()
-    return {CAPABILITY_ENV: "default", MKL_ENV: mkl, CACHE_ENV: str(cache)}, f"{CAPABILITY_ENV}=default {MKL_ENV}={mkl}"
+    environment = {CAPABILITY_ENV: "default", MKL_ENV: mkl, ONEDNN_ENV: ONEDNN_ISA, CACHE_ENV: str(cache)}
+    return environment, f"{CAPABILITY_ENV}=default {MKL_ENV}={mkl} {ONEDNN_ENV}={ONEDNN_ISA}"
 
 
 @pytest.mark.parametrize("which", PASSES)

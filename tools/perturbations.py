@@ -8,6 +8,7 @@ the SIMD the CPU has. Each of these can be forced on one machine with an environ
 
     MKL_CBWR=COMPATIBLE                 MKL's conditional numerical reproducibility: its portable path
     NPY_DISABLE_CPU_FEATURES="..."      NumPy without its AVX2/AVX-512 loops (the names of numpy 2.4)
+    ONEDNN_MAX_CPU_ISA=SSE41            oneDNN (convolutions; bfloat16 attention's packing) at its oldest
     ATEN_CPU_CAPABILITY=default         for comparison: what the existing second pass already varies
 
 This survey runs the chapters under each, compares what they record with tests/reference/ and
@@ -39,6 +40,7 @@ PERTURBATIONS = {
     "native": {},  # the baseline the others are compared with bit for bit
     "mkl": {"MKL_CBWR": "COMPATIBLE"},
     "numpy": {"NPY_DISABLE_CPU_FEATURES": NUMPY_SIMD},
+    "onednn": {"ONEDNN_MAX_CPU_ISA": "SSE41"},
     "aten": {"ATEN_CPU_CAPABILITY": "default"},
 }
 
