@@ -35,8 +35,11 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	  else echo "no chromium: tests/test_browser.py will skip (install Debian's chromium, or set FIELDNOTES_CHROMIUM)"; fi; }
 
+# Two lanes (pytest-xdist): each chapter run uses one thread, so two run at once on two cores; the
+# book, browser and Lab tests share _build/html and stay on one lane (tests/conftest.py, BOOK_LANE).
+LANES ?= 2
 test: venv browser check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(LANES) --dist loadgroup
 
 # Seconds, no chapter run: no float compared with == unless marked exact (tools/check_float_equality.py),
 # the chapters' code cells formatted as the book shows them, and the CI workflows valid (GitHub's

@@ -34,6 +34,20 @@ def pytest_addoption(parser):
     )
 
 
+# Tests that read or serve the built book, and JupyterLab's tests (a server and a browser running a
+# chapter), go to one lane under `make test`'s two xdist lanes (--dist loadgroup): the book is built
+# once per lane that asks for it, and two builds at once would write the same _build/html.
+BOOK_LANE = "book"
+
+
+def pytest_itemcollected(item):
+    # here, not in pytest_collection_modifyitems: xdist reads the group marks in its own
+    # modifyitems hook, which runs before a trylast one
+    module = getattr(item, "module", None)
+    if "built_book" in getattr(item, "fixturenames", ()) or (module and module.__name__.endswith("test_lab")):
+        item.add_marker(pytest.mark.xdist_group(BOOK_LANE))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--reverse-order"):
@@ -55,9 +69,33 @@ class BookBuild:
     html: Path
 
 
+def claim_the_book_build() -> None:
+    """Fail if another xdist lane of this test run built the book already: two builds write the same
+    _build/html, so a test of one would read the other's half-written pages. The group mark above
+    is what prevents it, and it is silently ignored where xdist cannot group (pytest 9.2 with
+    pytest-xdist 3.8: pytest-xdist#1386), hence this check."""
+    run, lane = os.environ.get("PYTEST_XDIST_TESTRUNUID"), os.environ.get("PYTEST_XDIST_WORKER")
+    if not run:
+        return  # one process: one session fixture, one build
+    (ROOT / "_build").mkdir(exist_ok=True)
+    for old in (ROOT / "_build").glob("book-test-*.lane"):
+        if old.stem != f"book-test-{run}":
+            old.unlink(missing_ok=True)  # an earlier run's
+    try:
+        with (ROOT / "_build" / f"book-test-{run}.lane").open("x") as f:  # atomic: one lane creates it
+            f.write(lane)
+    except FileExistsError:
+        pytest.fail(
+            f"lane {lane} needs the built book, and another xdist lane of this test run built it already: the "
+            f"xdist_group('{BOOK_LANE}') mark did not keep the book's tests on one lane (run with --dist loadgroup; "
+            "pytest 9.2 with pytest-xdist 3.8 ignores the groups: pytest-xdist#1386)"
+        )
+
+
 @pytest.fixture(scope="session")
 def built_book() -> BookBuild:
     """The HTML book, built once per test session exactly as `make book` builds it (tiny profile)."""
+    claim_the_book_build()
     env = {**os.environ, "PROFILE": "tiny", "FIELDNOTES_STATIC": "1"}
     env.pop(RECORD_ENV, None)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
@@ -68,7 +106,10 @@ def built_book() -> BookBuild:
         capture_output=True,
         text=True,
     )
-    return BookBuild(result.returncode, result.stdout + result.stderr, ROOT / "_build" / "html")
+    log = result.stdout + result.stderr
+    # the whole log, for a failure whose first lines the assertion message cuts
+    (ROOT / "_build" / "book-test.log").write_text(log)
+    return BookBuild(result.returncode, log, ROOT / "_build" / "html")
 
 
 @dataclass
@@ -129,3 +170,4 @@ def module_process_state():
     state = ProcessState.capture()
     yield state
     state.restore()
+
