@@ -75,6 +75,9 @@ MODULES = (
     Module("ledger", ("helpers/ledger.py",), ("tests/test_ledger.py",)),
     Module("schedulers", ("helpers/schedulers.py",), ("tests/test_schedulers.py",)),
     Module("interpolation", ("helpers/interpolation.py",), ("tests/test_interpolation.py",)),
+    Module("seeds", ("helpers/seeds.py",), ("tests/test_seeds.py",)),
+    Module("prompts", ("helpers/prompts.py",), ("tests/test_prompts.py",)),
+    Module("toy_scorer", ("helpers/toy/scorer.py",), ("tests/test_toy_scorer.py",)),
 )
 BY_NAME = {module.name: module for module in MODULES}
 
@@ -496,6 +499,8 @@ def main(argv: list[str] | None = None) -> int:
             counts["date"] = date.today().isoformat()
             if args.before:
                 counts["tests_at"] = args.before
+            # read again: another run of this tool (other modules) may have written since this one began
+            results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
             results.setdefault(module.name, {})[label] = counts
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
@@ -506,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"of {counts['total']} ({rate(counts):.0%} of the non-equivalent killed) in {counts['minutes']:.1f} min{stale}",
                 flush=True,
             )
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     if args.report_only:
         rejudge(results)
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
