@@ -120,3 +120,79 @@ def compare(obtained, expected, key: str = "") -> list[str]:
     elif type(obtained) is type(expected) and obtained == expected:
         return []
     return [f"{key}: obtained {obtained!r}, expected {expected!r}"]
+
+
+# The ceilings of a reference's tolerances, by what the figure is (its `why` says which):
+SHARE_CEILING = 3 / 32  # a share of samples: three samples of the 32 the book's rule asks for at least
+COUNT_CEILING = 3  # a count of samples: three samples
+FLOAT_CEILING = 1e-2  # anything else: 1 % of the reference value
+ZERO_CEILING = 1e-6  # ... or this much when the reference value is 0
+# One sample's worth of 32: how far the mean of a chapter's shares may drift in one run, when each
+# share alone may move by up to SHARE_CEILING (a systematic loss of two samples in every share
+# passes each share's tolerance, and fails this).
+JOINT_SHARE_DRIFT = 1 / 32
+
+
+def approx_entries(tree, key: str = ""):
+    """(key, entry) for every `approx` entry of a recorded figure tree, in key order."""
+    if isinstance(tree, dict) and "approx" in tree:
+        yield key, tree
+    elif isinstance(tree, dict):
+        for name in sorted(tree):
+            yield from approx_entries(tree[name], f"{key}.{name}" if key else name)
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            yield from approx_entries(item, f"{key}[{index}]")
+
+
+def under(key: str, prefix: str) -> bool:
+    """Whether figure `key` is `prefix` or inside it ("a.b[2]" is under "a" and "a.b", not "a.bc")."""
+    return key == prefix or key.startswith((prefix + ".", prefix + "["))
+
+
+def tolerance_kind(entry: dict) -> str:
+    """"share", "count" or "float", from the words of the entry's `why` ("share of 32 samples ...",
+    "counts of toy samples ..."); a why that names both is refused (ValueError): say which."""
+    why = entry["why"].lower()
+    share, count = "share" in why, "count" in why
+    if share and count:
+        raise ValueError(f"the why {entry['why']!r} names shares and counts: give each kind its own why")
+    return "share" if share else "count" if count else "float"
+
+
+def tolerance_problems(tree, allowed: dict[str, str] | None = None) -> list[str]:
+    """Every `approx` entry of `tree` whose tolerance passes its kind's ceiling, one line each,
+    except those under a key of `allowed` (key -> the reason it may be wider)."""
+    allowed = allowed or {}
+    problems = []
+    for key, entry in approx_entries(tree):
+        if any(under(key, prefix) for prefix in allowed):
+            continue
+        value, rtol, atol = entry["approx"], entry["rtol"], entry["atol"]
+        kind = tolerance_kind(entry)
+        width = atol + rtol * abs(value)  # what math.isclose accepts, at most
+        if kind == "share":
+            ceiling, unit = SHARE_CEILING, "three samples of 32"
+        elif kind == "count":
+            ceiling, unit = COUNT_CEILING, "three samples"
+        elif value:
+            ceiling, unit = FLOAT_CEILING * abs(value), "1 % of the value"
+        else:
+            ceiling, unit = ZERO_CEILING, f"{ZERO_CEILING:g} at a value of 0"
+        if not width <= ceiling:  # `not <=` so that a NaN tolerance fails too
+            problems.append(f"{key}: a {kind} within {width:.3g} of {value!r} (rtol {rtol}, atol {atol}); the ceiling is {unit}")
+    return problems
+
+
+def share_drift(obtained, expected) -> float:
+    """The mean of the shares `obtained` records minus the mean of those `expected` holds (the share
+    entries of `expected` that `obtained` records as approx too); 0.0 when there are none."""
+    found = dict(approx_entries(obtained))
+    pairs = [
+        (found[key]["approx"], entry["approx"])
+        for key, entry in approx_entries(expected)
+        if tolerance_kind(entry) == "share" and key in found
+    ]
+    if not pairs:
+        return 0.0
+    return sum(got - want for got, want in pairs) / len(pairs)

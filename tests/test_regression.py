@@ -127,3 +127,78 @@ def test_compare_uses_the_absolute_tolerances():
     ]
     assert compare({"x": 1e-9}, {"x": 0.0}) == []  # a bare float near zero: EXACT_ATOL
     assert compare({"x": 1e-6}, {"x": 0.0}) == ["x: obtained 1e-06, expected 0.0"]
+
+
+def entry(value, rtol=0.0, atol=0.0, why="float32 sums in another order"):
+    return normalise(approx(value, rtol=rtol, atol=atol, why=why))
+
+
+SHARE = "share of 32 samples the scorer reads right; a sample may flip"
+COUNT = "count of 32 samples the scorer reads right; a sample may flip"
+
+
+@pytest.mark.parametrize(
+    "figure, kind",
+    [
+        (entry(0.5, rtol=1e9), "float"),  # accepts -400: the audit's planted example
+        (entry(0.5, rtol=0.011), "float"),  # just over 1 %
+        (entry(0.5, atol=0.006), "float"),  # the same as an absolute tolerance
+        (entry(0.0, atol=1e-5), "float"),  # at a value of 0 only 1e-6 absolute
+        (entry(0.5, atol=0.1, why=SHARE), "share"),  # 3.2 samples of 32
+        (entry(12.0, atol=4, why=COUNT), "count"),
+        (entry(12.0, atol=3, rtol=0.01, why=COUNT), "count"),  # rtol adds to it
+        # approx() refuses a NaN tolerance; a hand-edited reference could still hold one
+        ({"approx": 0.5, "rtol": 0.0, "atol": float("nan"), "why": "hand-edited"}, "float"),
+    ],
+)
+def test_the_ceiling_refuses_a_planted_oversized_tolerance(figure, kind):
+    from tests.regression import tolerance_problems
+
+    [problem] = tolerance_problems({"chapter": {"figure": [figure]}})
+    assert problem.startswith(f"chapter.figure[0]: a {kind} within"), problem
+
+
+def test_the_ceiling_lets_each_kind_reach_its_limit_and_names_the_exceptions():
+    from tests.regression import tolerance_problems
+
+    tree = {
+        "float": entry(0.5, rtol=0.01),
+        "float_abs": entry(-2.0, atol=0.02),
+        "zero": entry(0.0, atol=1e-6),
+        "share": entry(0.5, atol=3 / 32, why=SHARE),
+        "count": entry(12.0, atol=3, why=COUNT),
+        "exact": 0.5,  # a bare float is compared up to rounding: no tolerance to cap
+    }
+    assert tolerance_problems(tree) == []
+    wide = {"wide": {"inner": [entry(0.5, rtol=0.5)]}, "widest": entry(0.5, rtol=0.5)}
+    assert tolerance_problems(wide, {"wide": "a reason"}) == [tolerance_problems(wide)[1]]
+    assert tolerance_problems(wide, {"wid": "a prefix of a name, not a key above it"}) == tolerance_problems(wide)
+    assert len(tolerance_problems(wide)) == 2
+
+
+def test_a_why_that_names_shares_and_counts_is_refused():
+    from tests.regression import tolerance_kind
+
+    with pytest.raises(ValueError, match="shares and counts"):
+        tolerance_kind(entry(0.5, atol=0.05, why="shares and counts of samples"))
+    assert tolerance_kind(entry(0.5, atol=0.05, why="Share of 32 seeds")) == "share"
+    assert tolerance_kind(entry(3.0, atol=3, why="counts of seeds")) == "count"
+    assert tolerance_kind(entry(3.0, rtol=0.01, why="pixel std of 32 samples")) == "float"
+
+
+def test_share_drift_is_the_mean_move_of_the_shares_alone():
+    from tests.regression import JOINT_SHARE_DRIFT, share_drift
+
+    expected = {f"s{i}": entry(0.5, atol=2 / 32, why=SHARE) for i in range(8)}
+    expected["std"] = entry(0.3, rtol=0.01)
+    # two samples lost in every share: each within its tolerance, the mean not
+    lost = {f"s{i}": entry(0.5 - 2 / 32, atol=2 / 32, why=SHARE) for i in range(8)}
+    lost["std"] = entry(0.9, rtol=0.01)  # not a share: ignored
+    assert compare(lost, expected) == ["std: obtained 0.9, expected 0.3 (rtol 0.01, atol 0.0)"]
+    assert share_drift(lost, expected) == pytest.approx(-2 / 32)
+    assert abs(share_drift(lost, expected)) > JOINT_SHARE_DRIFT
+    # one sample of one share flipped, either way: well inside
+    flipped = {**expected, "s3": entry(0.5 + 1 / 32, atol=2 / 32, why=SHARE)}
+    assert share_drift(flipped, expected) == pytest.approx(1 / 32 / 8)
+    assert share_drift({"s0": "missing as approx"}, expected) == 0.0  # exact: the literal returned; compare reports it
+    assert share_drift({}, {}) == 0.0  # exact: the literal returned when there are no shares
