@@ -8,6 +8,12 @@ must come from the wheel (helpers/toy/location.py) and `helpers` from the venv, 
 checks. The venv gets the book's releases (constraints.txt: torch 2.13.0, the CPU wheel on this
 machine) plus papermill and ipykernel, from the index.
 
+Two settings run it as another reader would (the weekly CI's lanes for Python 3.10, 3.12 and 3.13):
+`FIELDNOTES_WHEEL_PYTHON` names the interpreter of the fresh venv (default: the one running the test),
+and `FIELDNOTES_WHEEL_RESOLVE=ranges` installs without constraints.txt, as `pip install` on Colab
+does: whatever the index's newest releases are within pyproject.toml's ranges (torch still first,
+pinned, so that pip takes the CPU wheel).
+
 Marked `slow` (pip installs a venv: a few minutes) and left out of `make test`; `make wheel` runs it.
 """
 
@@ -17,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
 import jupytext
@@ -28,6 +33,8 @@ CHAPTER = "10-toy-world"
 BUILT = ROOT / "_build" / "html" / "_sources" / "notebooks" / f"{CHAPTER}.ipynb"
 
 pytestmark = pytest.mark.slow
+PYTHON_ENV = "FIELDNOTES_WHEEL_PYTHON"
+RESOLVE_ENV = "FIELDNOTES_WHEEL_RESOLVE"
 
 
 def run(*command, cwd: Path, env: dict | None = None) -> str:
@@ -42,10 +49,14 @@ def test_the_wheel_runs_a_downloaded_chapter_in_the_toy_profile(tmp_path):
     (wheel,) = wheels.glob("diffusers_field_notes-*.whl")
 
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    run(os.environ.get(PYTHON_ENV) or sys.executable, "-m", "venv", env_dir, cwd=tmp_path)
     python = env_dir / "bin" / "python"
-    constraints = ROOT / "constraints.txt"
-    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", constraints]
+    resolve = os.environ.get(RESOLVE_ENV, "constraints")
+    if resolve not in ("constraints", "ranges"):
+        raise ValueError(f"${RESOLVE_ENV}={resolve!r}: use 'constraints' (the book's releases) or 'ranges' (pyproject's)")
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if resolve == "constraints":
+        pip += ["-c", ROOT / "constraints.txt"]
     run(*pip, "torch==2.13.0", cwd=tmp_path)  # first: the CPU wheel, before anything asks for torch
     run(*pip, f"{wheel}[prompts]", "papermill", "ipykernel", cwd=tmp_path)  # the chapter compares with compel
 
