@@ -1,4 +1,4 @@
-"""helpers.toy: the world, the scorer, a training smoke test, and the committed weights."""
+"""helpers.toy: the world, a training smoke test, and the committed weights (the scorer: test_toy_scorer.py)."""
 
 import json
 import re
@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from helpers.toy import evaluate, scorer, world
+from helpers.toy import evaluate, world
 from helpers.toy import profile as toy_profile
 from helpers.toy.__main__ import main as toy_main
 from helpers.toy.train import RECIPES
@@ -21,11 +20,6 @@ CARD = ROOT / "models" / "toy-sd" / "README.md"
 # over evaluate.eval_captions(32) with seeds 0..31, 20 steps, the shipped PNDM scheduler.
 CARD_ACCURACY = {1.0: 0.96875, 5.0: 0.4375}
 TOLERANCE = 2 / 32  # two samples: a sample near a scorer threshold may flip on another CPU
-
-
-@pytest.fixture(scope="module")
-def world_batch():
-    return world.make_dataset(400, seed=3)
 
 
 # --- the world ---------------------------------------------------------------------------------
@@ -56,81 +50,6 @@ def test_scene_and_dataset_refuse_bad_input():
         world.Scene("red", "circle", "left", half_size=20)
     with pytest.raises(ValueError, match="n must be a positive int"):
         world.make_dataset(0)
-
-
-# --- the scorer --------------------------------------------------------------------------------
-
-
-def test_scorer_reads_the_world_right(world_batch):
-    images, captions, _ = world_batch
-    result = scorer.accuracy(scorer.score(images, captions))
-    assert result["all"] >= 0.99, result
-
-
-def test_scorer_catches_a_wrong_caption(world_batch):
-    images, _, scenes = world_batch
-    wrong = [world.caption(s.colour, world.SHAPES[(world.SHAPES.index(s.shape) + 1) % 3], s.position)
-             for s in scenes[:50]]
-    result = scorer.accuracy(scorer.score(images[:50], wrong))
-    assert result["shape"] == 0.0 and result["colour"] == 1.0 and result["position"] == 1.0  # exact: shares
-
-
-@pytest.mark.parametrize("kind", ["uniform", "gaussian", "shuffled"])
-def test_scorer_never_calls_noise_correct(world_batch, kind):
-    images, captions, _ = world_batch
-    rng = np.random.default_rng(0)
-    if kind == "uniform":
-        noise = rng.random((100, 32, 32, 3))
-    elif kind == "gaussian":
-        noise = np.clip(rng.normal(0.5, 0.25, (100, 32, 32, 3)), 0, 1)
-    else:  # the world's own pixels, scattered: right colours, no shape
-        noise = np.stack([im.reshape(-1, 3)[rng.permutation(1024)].reshape(32, 32, 3) for im in images[:100]])
-    verdicts = scorer.score(noise, captions[:100])
-    result = scorer.accuracy(verdicts)
-    # chance would be 1/60 for all three, 1/4 for colour: noise scores at chance or below
-    assert result["found"] == 0.0 and result["all"] == 0.0 and result["colour"] == 0.0, result  # exact: shares
-    assert {v.reading.reason for v in verdicts} <= {"no plain background", "no single object"}
-
-
-def test_scorer_says_no_foreground_on_a_blank_image():
-    reading = scorer.read(np.zeros((1, 32, 32, 3)))[0]
-    assert not reading.found and reading.reason == "no foreground"
-
-
-def test_scorer_accepts_uint8_and_pil(world_batch):
-    images, captions, _ = world_batch
-    as_uint8 = (images[:10] * 255).round().astype(np.uint8)
-    pil = [Image.fromarray(im) for im in as_uint8]
-    assert [v.all for v in scorer.score(as_uint8, captions[:10])] == [True] * 10
-    assert [v.all for v in scorer.score(pil, captions[:10])] == [True] * 10
-    assert scorer.score(torch.from_numpy(images[:2]), captions[0:2])[0].all
-
-
-@pytest.mark.parametrize(
-    "images, message",
-    [
-        (np.zeros((2, 3, 32, 32)), "channels first"),
-        (np.zeros((32, 32, 3)), "without the batch axis"),
-        (np.zeros((2, 64, 64, 3)), r"\(N, 32, 32, 3\)"),
-        (np.full((1, 32, 32, 3), -0.5), r"\[-1, 1\]"),
-        (np.full((1, 32, 32, 3), 200.0), "0..255"),
-        (np.full((1, 32, 32, 3), np.nan), "NaN"),
-        ("picture.png", "list of PIL images"),
-    ],
-)
-def test_scorer_refuses_bad_images(images, message):
-    with pytest.raises((ValueError, TypeError), match=message):
-        scorer.score(images, world.caption("red", "circle", "left"))
-
-
-def test_scorer_refuses_bad_captions():
-    images = np.zeros((2, 32, 32, 3))
-    with pytest.raises(ValueError, match="2 images but 1 captions"):
-        scorer.score(images, ["a red circle on the left"])
-    with pytest.raises(ValueError, match="not a caption of the toy world"):
-        scorer.score(images, "a cat")
-    with pytest.raises(ValueError, match="at least one verdict"):
-        scorer.accuracy([])
 
 
 # --- training ----------------------------------------------------------------------------------
@@ -297,34 +216,3 @@ def test_text_encoder_saved_in_the_other_key_layout_loads_its_trained_weights(tm
     for key, value in reference.state_dict().items():
         assert torch.equal(loaded[key], value), key
     assert moved.component_overrides(toy_profile.TOY_DIR) == {}  # the committed layout is left alone
-
-
-def _drawn(alpha: np.ndarray, colour) -> np.ndarray:
-    """A batch of one image: `colour` at the coverage `alpha` on the world's background."""
-    return (alpha[..., None] * np.asarray(colour) + (1 - alpha[..., None]) * np.asarray(world.BACKGROUND))[None]
-
-
-def test_scorer_names_no_colour_far_from_every_palette_colour():
-    alpha = world.coverage("square", world.POSITIONS["centre"], 6.0)
-    magenta = np.array([0.9, 0.1, 0.9])
-    gaps = {name: np.linalg.norm(magenta - np.asarray(rgb)) for name, rgb in world.COLOURS.items()}
-    nearest = min(gaps, key=gaps.get)
-    assert gaps[nearest] > scorer.COLOUR_RADIUS  # a colour the world does not have
-    [verdict] = scorer.score(_drawn(alpha, magenta), world.caption(nearest, "square", "centre"))
-    assert verdict.reading.found and verdict.reading.colour is None
-    assert (verdict.colour, verdict.shape, verdict.position) == (False, True, True)
-    # within the radius, the palette colour is named
-    near = np.asarray(world.COLOURS["green"]) + np.array([0.15, -0.1, 0.1])
-    assert np.linalg.norm(near - np.asarray(world.COLOURS["green"])) < scorer.COLOUR_RADIUS
-    assert scorer.score(_drawn(alpha, near), world.caption("green", "square", "centre"))[0].all
-
-
-def test_scorer_names_no_shape_that_overlaps_no_template_enough():
-    centre = world.POSITIONS["centre"]
-    ring = world.coverage("square", centre, 7.0) - world.coverage("square", centre, 5.5)  # a hollow square
-    for shape in world.SHAPES:
-        [verdict] = scorer.score(_drawn(ring, world.COLOURS["red"]), world.caption("red", shape, "centre"))
-        assert verdict.reading.found and verdict.reading.shape is None
-        assert (verdict.colour, verdict.shape, verdict.position) == (True, False, True), shape
-    filled = world.coverage("square", centre, 7.0)
-    assert scorer.score(_drawn(filled, world.COLOURS["red"]), world.caption("red", "square", "centre"))[0].all

@@ -68,8 +68,9 @@ def as_images(images) -> np.ndarray:
             images = np.stack([np.asarray(im.convert("RGB")) for im in images])
         else:
             images = np.stack([np.asarray(im) for im in images])
-    if hasattr(images, "detach"):  # a torch tensor
-        images = images.detach().cpu().float().numpy()
+    if hasattr(images, "detach"):  # a torch tensor: floats as float32 (numpy has no bfloat16), integers as they are
+        images = images.detach().cpu()
+        images = images.float().numpy() if images.is_floating_point() else images.numpy()
     if not isinstance(images, np.ndarray):
         raise TypeError(f"images must be a list of PIL images, a numpy array or a torch tensor; got {type(images).__name__}")
     if images.ndim == 3 and images.shape[-1] == 3:
