@@ -12,6 +12,7 @@ on the compatible path (as on the AMD machine the references were first recorded
 tools/perturbations.py measures which figures each such setting moves.
 """
 
+import ast
 import json
 import os
 from pathlib import Path
@@ -137,3 +138,49 @@ def test_the_wider_tolerances_name_keys_that_exist():
         keys = [key for key, _ in approx_entries(json.loads((REFERENCES / f"{stem}.json").read_text()))]
         for prefix in allowed:
             assert any(under(key, prefix) for key in keys), f"{stem}: WIDER_THAN_THE_CEILING names {prefix!r}, which is no approx figure"
+
+
+def rounded_in_records(source: str) -> list[str]:
+    """The `round(...)` calls (builtin, numpy's or a tensor's) inside `record(...)` calls of a cell's code."""
+    try:
+        tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "record":
+            found += [
+                ast.unparse(sub)
+                for sub in ast.walk(node)
+                if isinstance(sub, ast.Call) and "round" in (getattr(sub.func, "id", None), getattr(sub.func, "attr", None))
+            ]
+    return found
+
+
+def test_no_chapter_records_a_rounded_value():
+    """A value rounded before it is recorded flips on another machine when it sits near a rounding
+    boundary (README, "What may be recorded"): record it unrounded, with approx if it can move."""
+    import jupytext
+
+    found = [
+        f"{notebook.name} cell {index}: {call}"
+        for notebook in NOTEBOOKS
+        for index, cell in enumerate(jupytext.read(notebook).cells)
+        if cell.cell_type == "code"
+        for call in rounded_in_records(cell.source)
+    ]
+    assert not found, "rounded values recorded:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "source, found",
+    [
+        ("helpers.record(x=round(float(v), 4))", ["round(float(v), 4)"]),
+        ("record(d={k: np.round(v, 2) for k, v in d.items()})", ["np.round(v, 2)"]),
+        ("helpers.record(x=t.round())", ["t.round()"]),
+        ("helpers.record(x=float(v))\nshown = round(v, 3)", []),  # rounding for display is fine
+        ("%matplotlib inline\nhelpers.record(x=round(v))", ["round(v)"]),
+    ],
+)
+def test_the_rounding_check_finds_round_inside_record_only(source, found):
+    assert rounded_in_records(source) == found
