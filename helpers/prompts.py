@@ -70,9 +70,12 @@ class PromptSyntaxError(ValueError):
     def __init__(self, prompt: str, position: int, problem: str):
         self.prompt, self.position = prompt, position
         start = max(0, position - 20)
-        excerpt = prompt[start : position + 20]
-        caret = " " * (position - start + 1) + "^"
-        super().__init__(f"{problem} at position {position} of the prompt:\n {excerpt!r}\n{caret}")
+        shown = repr(prompt[start : position + 20])
+        # the caret under the offending character: past the line's leading space and the opening
+        # quote, each character before it as wide as repr shows it (an escape takes several columns)
+        column = 2 + sum(2 if c == shown[0] else len(repr(c)) - 2 for c in prompt[start:position])
+        caret = " " * column + "^"
+        super().__init__(f"{problem} at position {position} of the prompt:\n {shown}\n{caret}")
 
 
 def parse(prompt: str) -> list[Run | Break]:
@@ -413,7 +416,7 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
         if not torch.isfinite(tensor).all():
             raise ValueError(f"{name} must hold finite numbers only; it holds NaN or infinite values")
     chunk_length = validate.positive_int("chunk_length", chunk_length)
-    if z.ndim != 3 or weights.shape != (z.shape[1],):
+    if z.ndim != 3 or z.shape[0] != 1 or weights.shape != (z.shape[1],):
         raise ValueError(f"z must be [1, T, D] and weights [T]; got {tuple(z.shape)} and {tuple(weights.shape)}")
     if empty is not None:  # checked for every method: a wrong encoding is a mistake even where unused
         if not isinstance(empty, torch.Tensor):
