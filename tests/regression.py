@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,6 +17,25 @@ from pathlib import Path
 
 from helpers.record import EXACT_ATOL, EXACT_RTOL, RECORD_ENV
 from helpers.widgets import STATIC_ENV
+
+
+def ipc_kernel_manager(folder: Path):
+    """A kernel manager class whose kernels talk over Unix sockets in `folder`, not TCP ports.
+
+    jupyter_client picks a TCP kernel's five ports by binding port 0 and closing it, and the kernel
+    binds them later; `make test`'s two lanes start kernels at the same moment (this lane's papermill,
+    the other's book build), and one took the port the other had picked: "ZMQError: Address already in
+    use" in a book kernel's heartbeat thread, a traceback in the book's log. Socket files cannot be
+    taken that way."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("ip", str(folder / "socket"))
+            super().__init__(**kwargs)
+
+    return IPCKernelManager
 
 
 @dataclass
@@ -51,6 +71,7 @@ def execute(notebook: Path, out_dir: Path, profile: str = "tiny", env: dict[str,
     env = {RECORD_ENV: str(record_path), STATIC_ENV: "1", "PROFILE": profile, "HF_HUB_OFFLINE": offline, **extra}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
+    sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
     error = None
     start = time.perf_counter()
     try:
@@ -61,12 +82,14 @@ def execute(notebook: Path, out_dir: Path, profile: str = "tiny", env: dict[str,
             kernel_name="python3",
             cwd=str(notebook.parent),
             progress_bar=False,
+            kernel_manager_class=ipc_kernel_manager(sockets),
         )
     except PapermillExecutionError as exc:
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
         message = exc.evalue.splitlines()[0] if exc.evalue else ""
         error = f"cell [{exc.exec_count}] `{first_line[:60]}`: {exc.ename}: {message}"
     finally:
+        shutil.rmtree(sockets, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,18 @@ def test_execute_records_figures_or_reports_the_failing_cell(tmp_path: Path, val
         # the kernel got the extra environment (torch there runs its portable kernels) ...
         assert run.figures == {"profile": "tiny", "value": 42, "capability": "DEFAULT", "probe": "set"}
     assert "PROBE" not in os.environ  # ... and the test process got its own environment back
+
+
+def test_execute_runs_its_kernel_over_unix_sockets_and_removes_them(tmp_path: Path, monkeypatch):
+    """Not TCP: two test lanes starting kernels at once took each other's ports (tests/regression.py)."""
+    notebook = tmp_path / "probe.md"
+    notebook.write_text(
+        NOTEBOOK.replace("VALUE", "__import__('ipykernel.kernelapp').kernelapp.IPKernelApp.instance().transport")
+    )
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where execute makes its socket folder
+    run = execute(notebook, tmp_path / "out")
+    assert run.error is None and run.figures["value"] == "ipc"
+    assert not list(tmp_path.glob("kernel-*")), "the socket folder is left behind"
 
 
 def test_execute_refuses_an_environment_that_is_not_strings(tmp_path: Path):
