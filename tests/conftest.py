@@ -35,8 +35,9 @@ def pytest_addoption(parser):
 
 
 # Tests that read or serve the built book, and JupyterLab's tests (a server and a browser running a
-# chapter), go to one lane under `make test`'s two xdist lanes (--dist loadgroup): the book is built
-# once per lane that asks for it, and two builds at once would write the same _build/html.
+# chapter), go to one lane under `make test`'s two xdist lanes (--dist loadgroup): the book is a
+# session fixture, built once per test process, so two lanes asking for it would build it twice, at
+# once, into the same _build/html.
 BOOK_LANE = "book"
 
 
@@ -170,4 +171,3 @@ def module_process_state():
     state = ProcessState.capture()
     yield state
     state.restore()
-

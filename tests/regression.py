@@ -1,7 +1,9 @@
 """Execute a chapter with papermill and compare what it recorded with its reference.
 
-Used by tests/test_notebooks.py and benchmarks/notebooks.py (no chapter uses it, so it lives with the tests); kept here so both run a chapter the
-same way (same environment, same parameters).
+Used by tests/test_notebooks.py, benchmarks/notebooks.py and tools/matrix.py (no chapter uses it, so
+it lives with the tests); kept here so all of them run a chapter the same way (same environment, same
+parameters, kernels over Unix sockets). Also here: the ceilings on a reference's tolerances and the
+joint check on a chapter's shares, which tests/test_notebooks.py applies.
 """
 
 from __future__ import annotations
