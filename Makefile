@@ -6,7 +6,7 @@ PROFILE ?= tiny
 INSTALLED := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: venv book test check lab bench clean browser matrix matrix-newest gpu-bench full-mirror mutation wheel
+.PHONY: venv book test fast check lab bench clean browser matrix matrix-newest gpu-bench full-mirror mutation wheel
 
 venv: $(INSTALLED)
 
@@ -26,7 +26,7 @@ book: venv
 	@if [ "$$(cat _build/.profile 2>/dev/null)" != "$(PROFILE)" ]; then \
 	  rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute; fi
 	@mkdir -p _build && echo "$(PROFILE)" > _build/.profile
-	FIELDNOTES_STATIC=1 PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going
+	FIELDNOTES_STATIC=1 FIELDNOTES_BOOK=1 PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going
 
 # Debian's Chromium for tests/test_browser.py, driven by Playwright (which cannot download a browser here).
 browser:
@@ -40,6 +40,11 @@ browser:
 LANES ?= 2
 test: venv browser check
 	$(BIN)/python -m pytest -n $(LANES) --dist loadgroup
+
+# The unit tests of helpers and tools, without the `slow` tests (chapter runs, the book build, the
+# browser and JupyterLab tests): what to run after each change; `make test` runs them too.
+fast: venv
+	$(BIN)/python -m pytest -q -m "not slow and not own_target"
 
 # Seconds, no chapter run: no float compared with == unless marked exact (tools/check_float_equality.py),
 # the chapters' code cells formatted as the book shows them, and the CI workflows valid (GitHub's
@@ -76,13 +81,13 @@ gpu-bench: venv
 # Every chapter in profile full on the CPU, loading a mirror of tiny weights (no GPU, no download):
 # fails on a code error of a full branch; prints and writes _build/full-mirror/summary.json (~17 min)
 full-mirror: venv
-	$(BIN)/python -m pytest -m slow -p no:randomly -s tests/test_full_mirror.py
+	$(BIN)/python -m pytest -m own_target -p no:randomly -s tests/test_full_mirror.py
 
 # The package outside the repository: builds the wheel, installs it in a fresh venv in a temporary
 # folder (constraints.txt's releases, from the index) and runs the toy-world chapter as a reader
 # downloads it from the book, in the toy profile (tests/test_wheel.py; a few minutes)
 wheel: venv
-	$(BIN)/python -m pytest -m slow -p no:randomly tests/test_wheel.py
+	$(BIN)/python -m pytest -m own_target -p no:randomly tests/test_wheel.py
 
 bench: venv
 	$(BIN)/python benchmarks/notebooks.py

@@ -20,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpers import toc  # noqa: E402
 from tests.regression import execute  # noqa: E402
 
 # Seconds of cells (issue 32): each of the twelve chapters of the first two rounds at most 30 s on
@@ -46,7 +47,7 @@ def main() -> int:
     parser.add_argument("chapters", nargs="*", help="substrings of chapter names to run (default: all)")
     args = parser.parse_args()
     os.environ.setdefault("FIELDNOTES_CACHE", str(ROOT / "_build" / "tiny-cache"))
-    notebooks = sorted((ROOT / "notebooks").glob("*.md"))
+    notebooks = toc.chapters()
     if args.chapters:
         notebooks = [nb for nb in notebooks if any(part in nb.stem for part in args.chapters)]
     load = os.getloadavg()[0]

@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import validate
+from . import toc, validate
 from .claims import check_claim_id
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,18 +57,22 @@ def _claims_in_code(source: str, where: str) -> list[tuple[str, str]]:
     return sorted(found, key=lambda pair: source.find(f'"{pair[0]}"'))
 
 
-def scan(notebooks: str | Path = NOTEBOOKS) -> list[Claim]:
-    """Every claim in the chapters of `notebooks` (a folder of MyST-markdown chapters), in reading
-    order, each once (at the first cell that checks it).
+def scan(notebooks: str | Path | None = None) -> list[Claim]:
+    """Every claim in the book's chapters (by default: `toc.chapters()`, in reading order), or in
+    the MyST-markdown chapters of the folder `notebooks` (in file-name order: a folder outside a
+    checkout has no _toc.yml), each once (at the first cell that checks it).
 
     Refuses: a folder that does not exist; a still_true call whose id or statement is not a
     string literal; an id used with two different statements (ValueError naming both places).
     """
     import jupytext
 
-    folder = validate.existing_dir("notebooks", notebooks)
+    if notebooks is None:
+        chapter_files = toc.chapters()
+    else:
+        chapter_files = sorted(validate.existing_dir("notebooks", notebooks).glob("*.md"))
     claims: dict[str, Claim] = {}
-    for chapter in sorted(folder.glob("*.md")):
+    for chapter in chapter_files:
         section = chapter.stem
         for index, cell in enumerate(jupytext.read(chapter).cells):
             if cell.cell_type == "markdown":

@@ -39,14 +39,28 @@ def pytest_addoption(parser):
 # session fixture, built once per test process, so two lanes asking for it would build it twice, at
 # once, into the same _build/html.
 BOOK_LANE = "book"
+# Fixtures that take from seconds to minutes to set up: the book build, JupyterLab's server,
+# Chromium. A test that needs one is marked `slow`, which `make fast` leaves out; a test that is slow
+# for its own reason (a chapter run) carries the mark itself.
+SLOW_FIXTURES = ("built_book", "lab", "browser")
+# Modules with a make target of their own, which `make test` leaves out (pyproject.toml's addopts
+# deselects the `own_target` mark given here): minutes each, and they need what the book's test run
+# does not set up (a mirror of tiny weights; pip and the package index).
+OWN_TARGET = {"test_full_mirror": "make full-mirror", "test_wheel": "make wheel"}
 
 
 def pytest_itemcollected(item):
     # here, not in pytest_collection_modifyitems: xdist reads the group marks in its own
-    # modifyitems hook, which runs before a trylast one
+    # modifyitems hook, and the -m selection runs in the mark plugin's, both before a trylast one
     module = getattr(item, "module", None)
-    if "built_book" in getattr(item, "fixturenames", ()) or (module and module.__name__.endswith("test_lab")):
+    name = module.__name__.rsplit(".", 1)[-1] if module else ""
+    fixtures = getattr(item, "fixturenames", ())
+    if "built_book" in fixtures or name == "test_lab":
         item.add_marker(pytest.mark.xdist_group(BOOK_LANE))
+    if any(fixture in fixtures for fixture in SLOW_FIXTURES):
+        item.add_marker(pytest.mark.slow)
+    if name in OWN_TARGET:
+        item.add_marker(pytest.mark.own_target)
 
 
 @pytest.hookimpl(trylast=True)
@@ -97,7 +111,7 @@ def claim_the_book_build() -> None:
 def built_book() -> BookBuild:
     """The HTML book, built once per test session exactly as `make book` builds it (tiny profile)."""
     claim_the_book_build()
-    env = {**os.environ, "PROFILE": "tiny", "FIELDNOTES_STATIC": "1"}
+    env = {**os.environ, "PROFILE": "tiny", "FIELDNOTES_STATIC": "1", "FIELDNOTES_BOOK": "1"}
     env.pop(RECORD_ENV, None)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(

@@ -1,6 +1,14 @@
-"""The book build is a test: every chapter executes and Sphinx emits no warning (-W -n)."""
+"""The book build is a test: every chapter executes and Sphinx emits no warning (-W -n); and the
+book's one chapter list, _toc.yml, holds every chapter file in the order of their numbers.
+
+The tests that read the built book are `slow` (tests/conftest.py marks every test that needs it)."""
 
 import re
+from pathlib import Path
+
+from helpers import toc
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_book_builds_without_errors_or_warnings(built_book):
@@ -10,30 +18,31 @@ def test_book_builds_without_errors_or_warnings(built_book):
 
 
 def test_every_chapter_has_a_page(built_book):
-    from tests.test_notebooks import NOTEBOOKS
+    missing = [nb.stem for nb in toc.chapters() if not (built_book.html / "notebooks" / f"{nb.stem}.html").exists()]
+    assert not missing, f"chapters without an HTML page: {missing}"
 
-    missing = [nb.stem for nb in NOTEBOOKS if not (built_book.html / "notebooks" / f"{nb.stem}.html").exists()]
-    assert not missing, f"chapters without an HTML page (are they in _toc.yml?): {missing}"
+
+def test_every_chapter_file_is_in_the_toc():
+    """_toc.yml is the one chapter list (helpers.toc): a chapter file it left out would be on no page
+    and in no test. An entry whose file does not exist fails toc.chapters() itself."""
+    # the one glob of notebooks/ in the project: what the list is checked against
+    on_disk = sorted(path.name for path in (ROOT / "notebooks").glob("*.md"))
+    in_toc = sorted(path.name for path in toc.chapters())
+    assert on_disk == in_toc, (
+        f"notebooks/ and _toc.yml disagree: only in notebooks/ {sorted(set(on_disk) - set(in_toc))} "
+        f"(add them to _toc.yml), only in _toc.yml {sorted(set(in_toc) - set(on_disk))}"
+    )
 
 
 def test_chapter_files_are_numbered_in_reading_order():
     """A reader who lists notebooks/ sees the chapters in the order the book's contents show them."""
-    import yaml
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    in_toc = [c["file"].split("/")[-1] for part in toc["parts"] for c in part["chapters"] if c["file"].startswith("notebooks/")]
-    on_disk = sorted(p.stem for p in (root / "notebooks").glob("*.md"))
-    assert sorted(in_toc) == on_disk, f"_toc.yml and notebooks/ list different chapters: {sorted(in_toc)} vs {on_disk}"
+    in_toc = [path.stem for path in toc.chapters()]
     numbers = [int(name.split("-")[0]) for name in in_toc]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), f"_toc.yml order is not the file numbers' order: {in_toc}"
 
 
 def test_every_chapter_links_the_helpers_reference_page():
-    from pathlib import Path
-
-    chapters = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.md"))
+    chapters = toc.chapters()
     unlinked = [c.stem for c in chapters if "(../book/helpers-reference.md)" not in c.read_text()]
     assert not unlinked, f"chapters without a link to the helpers reference page: {unlinked}"
 

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from helpers import toc
 from tests import project_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-CHAPTERS = sorted(NOTEBOOKS.glob("*.md"))
+CHAPTERS = toc.chapters()
 
 
 tool = project_tools.load("normalize_chapters")

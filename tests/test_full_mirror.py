@@ -11,7 +11,8 @@ on a plain `assert` outside those two (it would hide every full branch after it;
 trained weights show belongs inside `needs_weights`). Each chapter's outcome (ran to the end, findings not shown, claims changed) is printed and
 written to `_build/full-mirror/summary.json`.
 
-Marked `slow` (17 min on this 2-core machine, 2026-12-06) and left out of `make test`; `make full-mirror` runs it.
+Marked `slow` (17 min on this 2-core machine, 2026-12-06) and `own_target` (tests/conftest.py): left
+out of `make test`; `make full-mirror` runs it.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from pathlib import Path
 
 import pytest
 
+from helpers import toc
 from helpers.claims import CHANGED_STATUS, LEDGER_ENV, NOT_SHOWN, WEIGHTS
 from helpers.pipelines import CACHE_ENV, MIRROR_ENV
 from tests.regression import execute
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
+NOTEBOOKS = toc.chapters()
 OUT = ROOT / "_build" / "full-mirror"
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,8 @@ jupytext.toml) so that a save cannot touch the real chapters, and with user-leve
 and state redirected to a temporary folder so that nothing on the machine changes the result.
 The REST tests talk to its contents API. The browser test drives Debian's Chromium (Playwright) the
 way a reader would: open a chapter by its URL, run all cells, move a slider, save; it skips, saying
-why, when Chromium or Playwright is missing (`make browser` installs Chromium).
+why, when Chromium or Playwright is missing (`make browser` installs Chromium). Every test here needs
+the server, so tests/conftest.py marks them all `slow` (not in `make fast`).
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from helpers import toc
 from helpers.widgets import STATIC_ENV
 from tests import project_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-CHAPTERS = sorted(NOTEBOOKS.glob("*.md"))
+CHAPTERS = toc.chapters()
 # The project's Jupyter config folder, which `make lab` puts on JUPYTER_CONFIG_PATH.
 CONFIG = ROOT / "jupyter"
 STARTUP_SECONDS = 120

@@ -8,7 +8,7 @@ import textwrap
 import diffusers
 import pytest
 
-from helpers import ledger
+from helpers import ledger, toc
 from tests.project_tools import load
 
 
@@ -68,7 +68,7 @@ def test_every_chapter_ran_to_its_end_on_each_held_back_release():
     held = [table["diffusers"] for table in tool.releases(held_back=True)]
     evidence = ledger.load_matrix(tool.HELD_BACK)
     assert [entry["diffusers"] for entry in evidence["releases"]] == held, f"rerun {tool.HELD_BACK.name}"
-    chapters = sorted(path.stem for path in ledger.NOTEBOOKS.glob("*.md"))
+    chapters = sorted(path.stem for path in toc.chapters())
     for entry in evidence["releases"]:
         name = entry["diffusers"]
         assert sorted(entry["chapters"]) == chapters, f"{name}: chapters added or renamed since the run"
@@ -106,7 +106,7 @@ def _outside_claims(tree, names):
     return uses
 
 
-@pytest.mark.parametrize("chapter", sorted(ledger.NOTEBOOKS.glob("*.md")), ids=lambda path: path.stem)
+@pytest.mark.parametrize("chapter", toc.chapters(), ids=lambda path: path.stem)
 def test_an_api_a_claim_needs_is_touched_only_inside_claims(chapter):
     # needs(owner, "name") marks an API older releases lack; used outside a claim it would stop the
     # chapter there instead of making the claim "not applicable"

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
+from helpers import toc
 from helpers.pipelines import CACHE_ENV
 from tests.regression import JOINT_SHARE_DRIFT, approx_entries, compare, execute, share_drift, tolerance_problems, under
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
+NOTEBOOKS = toc.chapters()
 REFERENCES = ROOT / "tests" / "reference"
 EXECUTED = ROOT / "_build" / "executed"
 CAPABILITY_ENV = "ATEN_CPU_CAPABILITY"
@@ -52,23 +52,6 @@ def other_mkl_path() -> str:
     return "COMPATIBLE" if intel else "AVX2"
 
 
-def toc_chapters() -> list[str]:
-    """The notebooks/ entries of _toc.yml, in order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
-    return [f for f in files if f.startswith("notebooks/")]
-
-
-def test_the_notebooks_are_the_books_chapters():
-    on_disk = [f"notebooks/{n.stem}" for n in NOTEBOOKS]
-    in_toc = toc_chapters()
-    assert len(on_disk) >= 1, "notebooks/ holds no chapter"
-    assert sorted(in_toc) == on_disk, (
-        f"notebooks/ and _toc.yml disagree: only on disk {sorted(set(on_disk) - set(in_toc))}, "
-        f"only in _toc.yml {sorted(set(in_toc) - set(on_disk))}"
-    )
-
-
 def pass_environment(which: str) -> tuple[dict[str, str], str]:
     """The kernel's extra environment for a pass, and how the failure line names it."""
     if which == "native":
@@ -81,6 +64,7 @@ def pass_environment(which: str) -> tuple[dict[str, str], str]:
     return environment, f"{CAPABILITY_ENV}=default {MKL_ENV}={mkl} {ONEDNN_ENV}={ONEDNN_ISA}"
 
 
+@pytest.mark.slow  # a chapter run: seconds to a minute each
 @pytest.mark.parametrize("which", PASSES)
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_notebook(notebook, which, update_refs):

@@ -70,6 +70,7 @@ helpers.record(profile=profile, value=VALUE, capability=torch.backends.cpu.get_c
 """
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 @pytest.mark.parametrize(
     ("value", "error"),
     [("41 + 1", None), ("1 / 0", "cell [3] `import os`: ZeroDivisionError: division by zero")],
@@ -85,6 +86,7 @@ def test_execute_records_figures_or_reports_the_failing_cell(tmp_path: Path, val
     assert "PROBE" not in os.environ  # ... and the test process got its own environment back
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 def test_execute_runs_its_kernel_over_unix_sockets_and_removes_them(tmp_path: Path, monkeypatch):
     """Not TCP: two test lanes starting kernels at once took each other's ports (tests/regression.py)."""
     notebook = tmp_path / "probe.md"

@@ -40,6 +40,7 @@ def test_embedding_is_cell_means_stacked_into_channels():
     assert cells[0, :, :4].sum() > 5 * cells[0, :, 4:].sum() and cells[0].sum() > 5 * cells[2].sum()
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 def test_embedding_mean_and_std_constants_match_the_data():
     images, _, _ = world.make_dataset(8000, seed=0)
     e = toy.image_embedding(torch.from_numpy(images).permute(0, 3, 1, 2))
@@ -208,6 +209,7 @@ def test_toy_profile_loads_the_toy_wuerstchen(committed):
         toy_profile.load("wuerstchen-decoder", ctx)
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 def test_committed_weights_match_the_card(committed):
     """The model card's accuracy at the defaults (prior guidance 4), within two samples."""
     card = CARD.read_text()

@@ -5,7 +5,7 @@ written in the form JupyterLab saves (tools/normalize_chapters.py), so formattin
 ruff wraps calls and literals but never splits a string or a comment: a line it leaves longer than
 `LINE_LENGTH` is listed, to be shortened by hand. tests/test_chapter_format.py checks both.
 
-    .venv/bin/python tools/format_chapters.py            # format notebooks/*.md in place
+    .venv/bin/python tools/format_chapters.py            # format the book's chapters (_toc.yml) in place
     .venv/bin/python tools/format_chapters.py --check    # list what would change or is too long; exit 1 if any
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import jupytext
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from normalize_chapters import NOTEBOOKS, normalized  # noqa: E402
+from normalize_chapters import chapters, normalized  # noqa: E402
 
 # The code column of the rendered book holds 88 characters (book/_static/fieldnotes.css sizes it).
 LINE_LENGTH = 88
@@ -76,11 +76,10 @@ def long_lines(text: str) -> list[tuple[int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report only; exit 1 if anything would change")
-    parser.add_argument("chapters", nargs="*", type=Path, help="chapters (default: notebooks/*.md)")
+    parser.add_argument("chapters", nargs="*", type=Path, help="chapters or folders (default: the book's, in _toc.yml)")
     args = parser.parse_args(argv)
-    chapters = args.chapters or sorted(NOTEBOOKS.glob("*.md"))
     problems = 0
-    for path in chapters:
+    for path in chapters(args.chapters):
         new = formatted(path)
         if new != path.read_text():
             problems += 1

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import ledger  # noqa: E402
+from helpers import ledger, toc  # noqa: E402
 from helpers.claims import CHANGED_STATUS, HOLDS, LEDGER_ENV, NOT_APPLICABLE  # noqa: E402
 
 RELEASES = ROOT / "tools" / "matrix_releases.toml"
@@ -212,11 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.newest and args.release:
         parser.error("--newest runs on its own: it is not a release of the toml")
     args.out = args.out or (NEWEST if args.newest else HELD_BACK if held else ledger.MATRIX)
-    chapters = sorted(ledger.NOTEBOOKS.glob("*.md"), key=lambda p: (p.stem not in SLOW_FIRST, p.stem))
+    chapters = sorted(toc.chapters(), key=lambda p: p.stem not in SLOW_FIRST)  # stable: reading order otherwise
     if args.chapters:
         chapters = [c for c in chapters if any(part in c.stem for part in args.chapters)]
         if not chapters:
-            parser.error(f"--chapters {args.chapters} matches no chapter in {ledger.NOTEBOOKS}")
+            parser.error(f"--chapters {args.chapters} matches no chapter of {toc.TOC.name}")
     claims = ledger.scan()
     previous = json.loads(args.out.read_text()) if args.out.exists() else {"releases": []}
     results = {entry["diffusers"]: entry for entry in previous["releases"]}

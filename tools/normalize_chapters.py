@@ -8,7 +8,7 @@ the chapter's folder (notebooks/jupytext.toml). `saved_by_lab()` applies that sa
 text; `normalized()` repeats it until nothing changes. tests/test_chapter_format.py checks that every
 chapter is saved unchanged, and tests/test_lab.py that a real JupyterLab save agrees.
 
-    .venv/bin/python tools/normalize_chapters.py            # rewrite notebooks/*.md where needed
+    .venv/bin/python tools/normalize_chapters.py            # rewrite the book's chapters where needed
     .venv/bin/python tools/normalize_chapters.py --check    # list what would change; exit 1 if any
     .venv/bin/python tools/normalize_chapters.py PATH ...   # other files or folders
 """
@@ -34,6 +34,9 @@ from jupytext.config import (
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT))  # helpers, for the book's chapter list
+
+from helpers import toc  # noqa: E402
 
 
 def lab_config(folder: Path) -> JupytextConfiguration:
@@ -123,7 +126,10 @@ def normalized(text: str, path: str | Path = "chapter.md", config: JupytextConfi
 
 
 def chapters(paths: list[Path]) -> list[Path]:
-    """The .md files named, or inside the folders named; refuses a path that does not exist."""
+    """The .md files named, or inside the folders named, or with no path the book's chapters (the
+    list of _toc.yml, helpers.toc); refuses a path that does not exist."""
+    if not paths:
+        return toc.chapters()
     found = []
     for path in paths:
         if path.is_dir():
@@ -137,8 +143,8 @@ def chapters(paths: list[Path]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*", type=Path, default=[NOTEBOOKS],
-                        help="chapters or folders (default: notebooks/)")
+    parser.add_argument("paths", nargs="*", type=Path,
+                        help="chapters or folders (default: the book's chapters, listed in _toc.yml)")
     parser.add_argument("--check", action="store_true",
                         help="change nothing; show what would change, exit 1 if anything would")
     args = parser.parse_args(argv)

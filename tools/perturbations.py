@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from helpers import toc  # noqa: E402
 from tests.regression import compare, execute  # noqa: E402
 
 # The names numpy 2.4 reports in np.show_runtime() as "found" on an AVX-512 machine; disabling a
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="*", default=[], help="prefixes or substrings of chapter names")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "perturbations")
     args = parser.parse_args(argv)
-    chapters = sorted((ROOT / "notebooks").glob("*.md"))
+    chapters = toc.chapters()
     if args.chapters:
         chapters = [c for c in chapters if any(s in c.stem for s in args.chapters)]
         if not chapters:
