@@ -5,7 +5,8 @@ the diffusers scheduler that `helpers.schedulers.SAMPLERS` names for the same A1
 one perfect network (`helpers.mixture.MixtureModel`), from the same start noise, and reports how far
 the final samples are apart, with and without the known adjustments (`ADJUSTMENTS`).
 
-- `KSAMPLERS`: what A1111 runs for each name; `a1111_sigmas`, `diffusers_sigmas`: the two sigma lists.
+- `KSAMPLERS`: what A1111 runs for each name, and `ADJUSTMENTS`: views of `helpers.schedulers.SAMPLERS`,
+  the one table of what A1111 does per sampler; `a1111_sigmas`, `diffusers_sigmas`: the two sigma lists.
 - `k_sample`: k-diffusion's sampler on the exact denoiser; `parity_row`, `parity_table`: the study;
   `same_rule_gap`: one column of a row alone.
 - `fixed_third_order_sde`: diffusers' third-order SDE step with the sign of the 0.5 in its D2
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import kdiffusion, shipped_configs, validate
+from . import kdiffusion, schedulers, shipped_configs, validate
 from .mixture import (
     GaussianMixture,
     MixtureModel,
@@ -41,6 +43,9 @@ from .notices import quiet_diffusers
 
 # What Automatic1111 runs for each name ---------------------------------------------------------
 
+# defined beside schedulers.SAMPLERS, whose rows hold them; still importable from here
+Adjustment = schedulers.Adjustment
+
 
 @dataclass(frozen=True)
 class KSampler:
@@ -52,7 +57,7 @@ class KSampler:
     `discard_next_to_last_sigma`: A1111 asks for steps + 1 sigmas and drops the next-to-last one;
     `noise`: "none", "randn" (a fresh normal draw per step) or "brownian" (k-diffusion's
     Brownian-tree noise sampler); `options`: keyword arguments A1111 passes to the function
-    (`solver_type="heun"` for the "DPM++ 2M SDE Heun" names).
+    (`solver_type="heun"` for the "DPM++ 2M SDE Heun" names). A view of a `schedulers.SAMPLERS` row.
     """
 
     name: str
@@ -67,41 +72,12 @@ class KSampler:
         return self.schedule == "karras"
 
 
-def _k(name, function, **kwargs) -> tuple[str, KSampler]:
-    return name, KSampler(name, function, **kwargs)
-
-
-_HEUN = {"solver_type": "heun"}
-KSAMPLERS: dict[str, KSampler] = dict(
-    [
-        _k("Euler", "sample_euler"),
-        _k("Euler a", "sample_euler_ancestral", noise="randn"),
-        _k("LMS", "sample_lms"),
-        _k("LMS Karras", "sample_lms", schedule="karras"),
-        _k("Heun", "sample_heun"),
-        _k("DPM2", "sample_dpm_2", discard_next_to_last_sigma=True),
-        _k("DPM2 Karras", "sample_dpm_2", schedule="karras", discard_next_to_last_sigma=True),
-        _k("DPM2 a", "sample_dpm_2_ancestral", discard_next_to_last_sigma=True, noise="randn"),
-        _k("DPM2 a Karras", "sample_dpm_2_ancestral", schedule="karras", discard_next_to_last_sigma=True, noise="randn"),
-        _k("DPM++ 2S a", "sample_dpmpp_2s_ancestral", noise="randn"),
-        _k("DPM++ 2S a Karras", "sample_dpmpp_2s_ancestral", schedule="karras", noise="randn"),
-        _k("DPM++ 2M", "sample_dpmpp_2m"),
-        _k("DPM++ 2M Karras", "sample_dpmpp_2m", schedule="karras"),
-        _k("DPM++ SDE", "sample_dpmpp_sde", noise="brownian"),
-        _k("DPM++ SDE Karras", "sample_dpmpp_sde", schedule="karras", noise="brownian"),
-        _k("DPM++ 2M SDE", "sample_dpmpp_2m_sde", noise="brownian"),
-        _k("DPM++ 2M SDE Karras", "sample_dpmpp_2m_sde", schedule="karras", noise="brownian"),
-        _k("DPM++ 2M SDE Exponential", "sample_dpmpp_2m_sde", schedule="exponential", noise="brownian"),
-        _k("DPM++ 2M SDE Heun", "sample_dpmpp_2m_sde", noise="brownian", options=_HEUN),
-        _k("DPM++ 2M SDE Heun Karras", "sample_dpmpp_2m_sde", schedule="karras", noise="brownian", options=_HEUN),
-        _k("DPM++ 2M SDE Heun Exponential", "sample_dpmpp_2m_sde", schedule="exponential", noise="brownian", options=_HEUN),
-        _k("DPM++ 3M SDE", "sample_dpmpp_3m_sde", discard_next_to_last_sigma=True, noise="brownian"),
-        _k("DPM++ 3M SDE Karras", "sample_dpmpp_3m_sde", schedule="karras", discard_next_to_last_sigma=True, noise="brownian"),
-        _k(
-            "DPM++ 3M SDE Exponential", "sample_dpmpp_3m_sde", schedule="exponential", discard_next_to_last_sigma=True, noise="brownian"
-        ),
-    ]
-)
+# the SAMPLERS rows A1111 runs through a k-diffusion function, in SAMPLERS' order
+KSAMPLERS: dict[str, KSampler] = {
+    name: KSampler(name, s.k_function, s.schedule, s.discard_next_to_last_sigma, s.noise, s.k_options)
+    for name, s in schedulers.SAMPLERS.items()
+    if s.k_function is not None
+}
 
 
 def _check_name(name: str, argument: str = "name") -> KSampler:
@@ -154,8 +130,6 @@ def diffusers_sigmas(scheduler, steps: int) -> torch.Tensor:
     """The distinct sigmas a diffusers scheduler steps through at `steps`, k-diffusion style
     (float32, ending with its final sigma). Heun and DPM2 list each inner sigma twice; the
     repeats are dropped. Alpha-based schedulers (DDIM, PNDM) have none: ValueError."""
-    from . import schedulers
-
     steps = check_steps(steps)
     if isinstance(scheduler, type):
         raise TypeError(
@@ -303,78 +277,12 @@ def fixed_third_order_sde():
 
 # The parity table ------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Adjustment:
-    """A known cause of disagreement for one name, and the adjustment that removes it.
-
-    Diffusers side: `start="k-diffusion"` (latents z * sigma_0 / sqrt(1 + sigma_0^2)),
-    `a1111_timesteps` (custom integer timesteps on A1111's grid), `overrides` for the scheduler,
-    `scheduler_class` (a diffusers class name replacing the one `SAMPLERS` names), `seed_tree`
-    (`noise_sampler_seed=seed`: the Brownian tree seeded with the image seed, as A1111 seeds a
-    one-image generation).
-    k-diffusion side: `quantize` (integer timesteps for the network), `noise`.
-    `restores=False`: no such setting exists; the row reports no value after adjustment.
-    """
-
-    cause: str
-    adjustment: str
-    start: str = "scheduler"
-    a1111_timesteps: bool = False
-    overrides: Mapping = field(default_factory=dict)
-    scheduler_class: str | None = None
-    quantize: bool = False
-    noise: str | None = None
-    restores: bool = True
-    seed_tree: bool = False
-
-
-_START = "DPM-Solver starts from z * sqrt(1 + sigma_max^2) (init_noise_sigma = 1), A1111 from z * sigma_max"
-_GRID = "diffusers' 'linspace' grid stops at t = 999/steps, A1111's at t = 0 (sigma 0.0292)"
-_ROUND = "diffusers rounds Karras timesteps to integers, so the network sees sigma(round(t)); A1111 passes fractional t"
-_BROWNIAN = "A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step"
-_DISCARD = "A1111 takes steps + 1 sigmas and drops the next-to-last one (discard_next_to_last_sigma)"
-_LATENTS = "latents = z * sigma_max / sqrt(1 + sigma_max^2)"
-_TIMESTEPS = "timesteps = np.linspace(999, 0, steps).round()"
-_QUANTIZE = "A1111 setting 'Enable quantization in K samplers'"
-_K_NOISE = "k-diffusion noise_sampler drawing one randn per step (A1111 has no such setting)"
-_SEED_TREE = "DPMSolverSDEScheduler.from_config(config, noise_sampler_seed=seed)"
-
+# a known cause of disagreement for each name that has one, and the adjustment that removes it: the
+# `adjustment` of its SAMPLERS row, with the row's full `cause`
 ADJUSTMENTS: dict[str, Adjustment] = {
-    "DPM++ 2M": Adjustment(f"{_GRID}; {_START}", f"{_TIMESTEPS}; {_LATENTS}", start="k-diffusion", a1111_timesteps=True),
-    "DPM++ 2M Karras": Adjustment(f"{_START}; {_ROUND}", f"{_LATENTS}; {_QUANTIZE}", start="k-diffusion", quantize=True),
-    "DPM++ 2M SDE": Adjustment(
-        f"{_GRID}; {_START}; {_BROWNIAN}", f"{_TIMESTEPS}; {_LATENTS}; {_K_NOISE}", start="k-diffusion", a1111_timesteps=True, noise="randn"
-    ),
-    "DPM++ 2M SDE Karras": Adjustment(
-        f"{_START}; {_ROUND}; {_BROWNIAN}", f"{_LATENTS}; {_QUANTIZE}; {_K_NOISE}", start="k-diffusion", quantize=True, noise="randn"
-    ),
-    "DPM++ SDE": Adjustment(
-        "DPMSolverSDEScheduler seeds its Brownian tree from torch's global generator (noise_sampler_seed=None), not from "
-        "the pipeline's generator; A1111 seeds it with the image seed",
-        _SEED_TREE,
-        seed_tree=True,
-    ),
-    "DPM++ SDE Karras": Adjustment(
-        "as 'DPM++ SDE'; once seeded, the two Karras sigma lists still differ by float32 rounding, and Brownian noise "
-        "queried at slightly different sigmas differs by far more",
-        _SEED_TREE,
-        seed_tree=True,
-    ),
-    "DPM++ 3M SDE": Adjustment(
-        f"{_DISCARD}; {_START}; {_BROWNIAN}",
-        "none at the step counts checked: DPMSolverMultistepScheduler has no discard_next_to_last_sigma; "
-        "custom timesteps= give its grid only where 999 / steps is whole",
-        restores=False,
-    ),
-    "DPM2": Adjustment(_DISCARD, "timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)", overrides={"timestep_spacing": "trailing"}),
-    "DPM2 a": Adjustment(
-        f"{_DISCARD}; ancestral noise magnifies what the trailing grid's gap leaves",
-        "closest: timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)",
-        overrides={"timestep_spacing": "trailing"},
-    ),
-    "DPM2 Karras": Adjustment(_DISCARD, "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False),
-    "DPM2 a Karras": Adjustment(_DISCARD, "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False),
+    name: dataclasses.replace(s.adjustment, cause=s.cause)
+    for name, s in schedulers.SAMPLERS.items()
+    if s.adjustment is not None
 }
 
 
@@ -385,8 +293,6 @@ def _made(name: str, base: Mapping, **overrides):
     """`schedulers.make(name, base, **overrides)`, built once per configuration and handed out as a
     copy (KDPM2 schedulers take about a second to construct; a copy of the fresh one is the same
     scheduler)."""
-    from . import schedulers
-
     key = (name, repr(sorted(base.items())), repr(sorted(overrides.items())))
     if key not in _BUILT:
         _BUILT[key] = schedulers.make(name, base, **overrides)
@@ -440,10 +346,6 @@ def _k_side(name: str, mixture, shape, sigmas, alphas, seed: int, **kwargs) -> t
     return k_sample(name, mixture, z, sigmas, alphas, generator=generator, seed=seed, **kwargs)
 
 
-def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.double() - b.double()).abs().max())
-
-
 def _check_counts(steps, samples, seed) -> tuple[int, int, int]:
     return check_steps(steps), validate.positive_int("samples", samples), validate.integer("seed", seed, minimum=0)
 
@@ -456,8 +358,6 @@ def _check_base(base_config, schedulers) -> dict:
 
 def _prepare(name, steps, samples, seed, mixture, base_config, scheduler):
     """Checked arguments of parity_row / same_rule_gap, and the scheduler to run."""
-    from . import schedulers
-
     spec = _check_name(name)
     steps, samples, seed = _check_counts(steps, samples, seed)
     base = _check_base(base_config, schedulers)
@@ -488,12 +388,12 @@ def _same_gap(name, spec, base, mixture, shape, steps, seed, scheduler, ours, sh
         if seeded is None:
             seeded = _diffusers_side(name, base, mixture, shape, steps, seed, _SEEDED, built=scheduler)
         same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise="brownian", seed=seed)
-        return _gap(seeded, same)
+        return max_gap(seeded, same)
     if shipped is None:
         shipped = _diffusers_side(name, base, mixture, shape, steps, seed, built=scheduler)
     noise = "randn" if spec.noise != "none" else "none"
     same = k_sample(name, mixture, z, ours, alphas, x_start=ve_start, noise=noise, generator=generator)
-    return _gap(shipped, same)
+    return max_gap(shipped, same)
 
 
 def parity_row(
@@ -522,7 +422,7 @@ def parity_row(
         "k-diffusion": spec.function,
         "sigma gap": float(((ours - theirs).abs() / theirs.clamp_min(1e-12)).max()) if len(ours) == len(theirs) else math.nan,
         "same sigmas, start, noise": _same_gap(name, spec, base, mixture, shape, steps, seed, scheduler, ours, shipped, seeded),
-        "as shipped": _gap(shipped, k_shipped),
+        "as shipped": max_gap(shipped, k_shipped),
         "cause": "",
         "adjustment": "",
         "after adjustment": math.nan,
@@ -546,7 +446,7 @@ def parity_row(
                 reference = k_shipped
             else:
                 reference = _k_side(name, mixture, shape, theirs, alphas, seed, quantize=adjustment.quantize, noise=adjustment.noise)
-            row["after adjustment"] = _gap(adjusted, reference)
+            row["after adjustment"] = max_gap(adjusted, reference)
     return row
 
 
@@ -588,8 +488,6 @@ def parity_table(
     """
     from tqdm.auto import tqdm
 
-    from . import schedulers
-
     if names is None:
         names = [n for n, s in schedulers.SAMPLERS.items() if s.scheduler_class is not None and n in KSAMPLERS]
     if isinstance(names, str):
@@ -612,3 +510,27 @@ def parity_table(
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "A1111 name"
     return table
+
+
+# --- how far apart two results are ------------------------------------------------------------------
+# How far apart two results are: the largest absolute difference of two tensors, in float64.
+#
+# Two samplers, two seeds' noise or two pipelines' latents agree "to within x" when this gap is under
+# x. The difference is taken in float64, so that the gap of two float32 (or float16) tensors is not
+# itself rounded to their precision.
+
+
+def max_gap(a: torch.Tensor, b: torch.Tensor) -> float:
+    """max |a - b| over all elements, computed in float64 (nan where either holds a nan).
+
+    Refuses: an `a` or `b` that is not a torch.Tensor (TypeError); tensors of different shapes
+    (ValueError: broadcasting would compare the wrong elements) or empty ones.
+    """
+    for name, value in (("a", a), ("b", b)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if a.numel() == 0:
+        raise ValueError("a and b are empty: there is no gap to measure")
+    return float((a.double() - b.double()).abs().max())

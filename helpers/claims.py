@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import traceback
 
+from . import settings
+
 CHANGED = "diffusers changed this behaviour"
-LEDGER_ENV = "FIELDNOTES_LEDGER"
+LEDGER_ENV = settings.LEDGER  # its meaning: helpers.settings
 HOLDS, CHANGED_STATUS, NOT_APPLICABLE = "holds", "changed", "not applicable"
 CLAIM_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CLAIM_ID_MAX = 64
@@ -64,7 +65,7 @@ def _exception_types(value) -> tuple[type[BaseException], ...]:
 
 
 def _ledger_path() -> str | None:
-    return os.environ.get(LEDGER_ENV) or None
+    return settings.ledger_path()
 
 
 def _log(claim: str, statement: str, status: str, detail: str = "", kind: str | None = None) -> None:
@@ -95,8 +96,8 @@ class ClaimMark:
         return f"claim {self.claim}: {self.status} on diffusers {self.version}"
 
     def _repr_html_(self) -> str:
-        # the Claims page link only exists in the built book (FIELDNOTES_STATIC is set by `make book`)
-        in_book = os.environ.get("FIELDNOTES_STATIC") == "1"
+        # the Claims page link only exists in the built book
+        in_book = settings.in_book()
         name = (
             f'<a href="../book/claims.html#claim-{self.claim}">{self.claim}</a>'
             if in_book

@@ -1,4 +1,6 @@
-"""The full-size models the chapters compare, built on the meta device, and the cost of one call.
+"""The full-size models the chapters compare, built on the meta device, and the cost of one call;
+and the full-size SD 1.5 and SDXL pipelines' components (`pipeline_components`), the one place
+full-size models are built (`helpers.mirror` writes them into a random-weight mirror).
 
 `FULL_SIZE` holds Würstchen v2 Stages C, B and A and the Stable Diffusion 1.5 and SDXL UNets and
 VAE decoders, each built from its published configuration (`helpers.shipped_configs`) with the
@@ -14,13 +16,17 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import diffusers
 import torch
+from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from . import flops, moved, validate
+from . import flops, moved, tiny, validate
 from .pipelines import MODEL_IDS  # the checkpoint each config ships in
 from .shipped_configs import (
+    SD15_SCHEDULER,
     SD15_UNET_CONFIG,
     SD_VAE_CONFIG,
+    SDXL_SCHEDULER,
     SDXL_UNET_CONFIG,
     WUERSTCHEN_DECODER_CONFIG,
     WUERSTCHEN_LATENT_DIM_SCALE,
@@ -226,3 +232,61 @@ def _check_model(name: str, entry: ModelSpec, model) -> None:
 
 def _plain(value):
     return list(value) if isinstance(value, (list, tuple)) else value
+
+
+# --- whole pipelines ------------------------------------------------------------------------------
+
+PIPELINE_FAMILIES = ("sd15", "sdxl")
+CLIP_VOCAB = 49408
+# text_encoder/config.json of SD 1.5 and SDXL (OpenAI CLIP ViT-L/14's text tower), and SDXL's
+# text_encoder_2 (OpenCLIP ViT-bigG/14's), minus bookkeeping keys
+CLIP_L_TEXT = dict(vocab_size=CLIP_VOCAB, hidden_size=768, intermediate_size=3072, num_attention_heads=12,
+                   num_hidden_layers=12, max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768,
+                   bos_token_id=0, eos_token_id=2, pad_token_id=1)  # fmt: skip
+CLIP_BIGG_TEXT = dict(vocab_size=CLIP_VOCAB, hidden_size=1280, intermediate_size=5120, num_attention_heads=20,
+                      num_hidden_layers=32, max_position_embeddings=77, hidden_act="gelu", projection_dim=1280,
+                      bos_token_id=0, eos_token_id=2, pad_token_id=1)  # fmt: skip
+# Published parameter counts, checked by the tests on the meta device
+CLIP_PUBLISHED_PARAMS = {"clip-l-text": 123_060_480, "clip-bigg-text-projection": 694_659_840}
+VAE = {"sd15": dict(sample_size=512, scaling_factor=0.18215), "sdxl": dict(sample_size=1024, scaling_factor=0.13025)}
+
+
+def _check_pipeline_family(name: str) -> None:
+    if not isinstance(name, str) or name not in PIPELINE_FAMILIES:
+        close = [f for f in PIPELINE_FAMILIES if isinstance(name, str) and f == name.lower().replace("-", "").replace("_", "")]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise (ValueError if isinstance(name, str) else TypeError)(
+            f"name must be one of {', '.join(PIPELINE_FAMILIES)} (the families random-mirror builds), got {name!r}{hint}"
+            + ("" if close or not isinstance(name, str) else "; the others' encoder configs are not in the book yet"))
+
+
+def pipeline_components(name: str, device: str | torch.device = "meta", dtype: torch.dtype = torch.float32) -> dict:
+    """The full-size components of `name` ('sd15' or 'sdxl') with random weights on `device`.
+
+    On `meta` they have shapes only (for counting); on a real device, torch's default random
+    initialisation. The keys are the arguments of the pipeline class. The tokenizers are
+    `helpers.tiny.clip_tokenizer` at CLIP's vocabulary size (the real ones cannot be made offline).
+
+    Refuses: a `name` that is not one of PIPELINE_FAMILIES (TypeError for a non-str, ValueError
+    naming the accepted ones).
+    """
+    _check_pipeline_family(name)
+    with torch.device(device):
+        unet = diffusers.UNet2DConditionModel(**(SD15_UNET_CONFIG if name == "sd15" else SDXL_UNET_CONFIG))
+        vae = diffusers.AutoencoderKL(**SD_VAE_CONFIG, **VAE[name])
+        text_encoder = CLIPTextModel(CLIPTextConfig(**CLIP_L_TEXT))
+        text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIGG_TEXT)) if name == "sdxl" else None
+    modules = {"unet": unet, "vae": vae, "text_encoder": text_encoder}
+    if text_encoder_2 is not None:
+        modules["text_encoder_2"] = text_encoder_2
+    for module in modules.values():
+        module.to(dtype).eval()
+    if name == "sd15":
+        return {**modules, "tokenizer": tiny.clip_tokenizer(vocab_size=CLIP_VOCAB),
+                "scheduler": diffusers.PNDMScheduler.from_config(SD15_SCHEDULER), "safety_checker": None,
+                "feature_extractor": moved.clip_image_processor_class()(), "image_encoder": None,
+                "requires_safety_checker": False}  # fmt: skip
+    return {**modules, "tokenizer": tiny.clip_tokenizer(vocab_size=CLIP_VOCAB),
+            "tokenizer_2": tiny.clip_tokenizer(vocab_size=CLIP_VOCAB, pad_token="!"),
+            "scheduler": diffusers.EulerDiscreteScheduler.from_config(SDXL_SCHEDULER),
+            "image_encoder": None, "feature_extractor": None}  # fmt: skip

@@ -2,13 +2,14 @@
 
 `python -m helpers.mirror random-mirror DIR [--families sd15 sdxl] [--dtype float16]` writes
 `DIR/<org>/<model>/` (model_index.json, one subfolder per component, safetensors) for the model
-ids of `helpers.pipelines.MODEL_IDS`, built from the real configs (`helpers.shipped_configs` for the UNets
-and VAEs, `TEXT_CONFIGS` below for the CLIP text encoders) with random weights. Then
+ids of `helpers.pipelines.MODEL_IDS`, built from the real configs with random weights by
+`helpers.full_size.pipeline_components` (the UNets and VAEs of `helpers.shipped_configs`, the CLIP
+text encoders' configs beside it). Then
 `FIELDNOTES_MODEL_MIRROR=DIR` makes the `full` profile load from there: every chapter's `full`
 branch runs at real sizes, and only the assertions that need trained weights are expected to fail.
 
 What it cannot copy: the real tokenizers (49,408-entry BPE vocabularies, not reachable offline).
-`clip_tokenizer` builds a compatible one in memory as `helpers.tiny` does: the real vocabulary
+`helpers.tiny.clip_tokenizer(vocab_size=CLIP_VOCAB)` builds a compatible one in memory: the real vocabulary
 size and special-token ids (<|startoftext|> 49406, <|endoftext|> 49407), character-level pieces
 and no merges, so a prompt tokenises to other ids and more tokens than with the real vocabulary.
 SD 1.5's safety checker (a 1.2 GB CLIP vision model) is left out (`safety_checker=None`).
@@ -31,72 +32,27 @@ from pathlib import Path
 
 import diffusers
 import torch
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
-from transformers.convert_slow_tokenizer import bytes_to_unicode
+from transformers import CLIPTokenizer
 
-from . import moved, pipelines, shipped_configs
+from . import full_size, pipelines, settings, tiny
 
-FAMILIES = ("sd15", "sdxl")
-CLIP_VOCAB = 49408
-# text_encoder/config.json of SD 1.5 and SDXL (OpenAI CLIP ViT-L/14's text tower), and SDXL's
-# text_encoder_2 (OpenCLIP ViT-bigG/14's), minus bookkeeping keys
-CLIP_L_TEXT = dict(vocab_size=CLIP_VOCAB, hidden_size=768, intermediate_size=3072, num_attention_heads=12,
-                   num_hidden_layers=12, max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768,
-                   bos_token_id=0, eos_token_id=2, pad_token_id=1)  # fmt: skip
-CLIP_BIGG_TEXT = dict(vocab_size=CLIP_VOCAB, hidden_size=1280, intermediate_size=5120, num_attention_heads=20,
-                      num_hidden_layers=32, max_position_embeddings=77, hidden_act="gelu", projection_dim=1280,
-                      bos_token_id=0, eos_token_id=2, pad_token_id=1)  # fmt: skip
-# Published parameter counts, checked by the tests on the meta device
-PUBLISHED_PARAMS = {"clip-l-text": 123_060_480, "clip-bigg-text-projection": 694_659_840}
-VAE = {"sd15": dict(sample_size=512, scaling_factor=0.18215), "sdxl": dict(sample_size=1024, scaling_factor=0.13025)}
+# the full-size pipelines are built in helpers.full_size; these names stay importable from here
+FAMILIES = full_size.PIPELINE_FAMILIES
+CLIP_VOCAB = full_size.CLIP_VOCAB
+CLIP_L_TEXT, CLIP_BIGG_TEXT = full_size.CLIP_L_TEXT, full_size.CLIP_BIGG_TEXT
+PUBLISHED_PARAMS = full_size.CLIP_PUBLISHED_PARAMS
+VAE = full_size.VAE
+components = full_size.pipeline_components
+_check_family = full_size._check_pipeline_family
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
 def clip_tokenizer(pad_token: str | None = None) -> CLIPTokenizer:
-    """A CLIP tokenizer with the real vocabulary size and special ids, made offline (no merges)."""
-    chars = list(bytes_to_unicode().values())
-    pieces = chars + [c + "</w>" for c in chars]
-    filler = [f"<|unused{i}|>" for i in range(CLIP_VOCAB - 2 - len(pieces))]
-    vocab = {t: i for i, t in enumerate(pieces + filler + ["<|startoftext|>", "<|endoftext|>"])}
-    extra = {} if pad_token is None else {"pad_token": pad_token}
-    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77, **extra)
+    """`helpers.tiny.clip_tokenizer` with the real vocabulary size and special ids (kept for the
+    name; the one maker of the book's CLIP tokenizers is there).
 
-
-def _check_family(name: str) -> None:
-    if not isinstance(name, str) or name not in FAMILIES:
-        close = [f for f in FAMILIES if isinstance(name, str) and f == name.lower().replace("-", "").replace("_", "")]
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise (ValueError if isinstance(name, str) else TypeError)(
-            f"name must be one of {', '.join(FAMILIES)} (the families random-mirror builds), got {name!r}{hint}"
-            + ("" if close or not isinstance(name, str) else "; the others' encoder configs are not in the book yet"))
-
-
-def components(name: str, device: str | torch.device = "meta", dtype: torch.dtype = torch.float32) -> dict:
-    """The full-size components of `name` ('sd15' or 'sdxl') with random weights on `device`.
-
-    On `meta` they have shapes only (for counting); on a real device, torch's default random
-    initialisation. The arguments are those of the pipeline class.
-    """
-    _check_family(name)
-    with torch.device(device):
-        unet = diffusers.UNet2DConditionModel(
-            **(shipped_configs.SD15_UNET_CONFIG if name == "sd15" else shipped_configs.SDXL_UNET_CONFIG))
-        vae = diffusers.AutoencoderKL(**shipped_configs.SD_VAE_CONFIG, **VAE[name])
-        text_encoder = CLIPTextModel(CLIPTextConfig(**CLIP_L_TEXT))
-        text_encoder_2 = CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIGG_TEXT)) if name == "sdxl" else None
-    modules = {"unet": unet, "vae": vae, "text_encoder": text_encoder}
-    if text_encoder_2 is not None:
-        modules["text_encoder_2"] = text_encoder_2
-    for module in modules.values():
-        module.to(dtype).eval()
-    if name == "sd15":
-        return {**modules, "tokenizer": clip_tokenizer(),
-                "scheduler": diffusers.PNDMScheduler.from_config(shipped_configs.SD15_SCHEDULER), "safety_checker": None,
-                "feature_extractor": moved.clip_image_processor_class()(), "image_encoder": None,
-                "requires_safety_checker": False}  # fmt: skip
-    return {**modules, "tokenizer": clip_tokenizer(), "tokenizer_2": clip_tokenizer(pad_token="!"),
-            "scheduler": diffusers.EulerDiscreteScheduler.from_config(shipped_configs.SDXL_SCHEDULER),
-            "image_encoder": None, "feature_extractor": None}  # fmt: skip
+    Refuses: a `pad_token` that is not a str or None (TypeError)."""
+    return tiny.clip_tokenizer(vocab_size=CLIP_VOCAB, pad_token=pad_token)
 
 
 def write(name: str, root: str | Path, dtype: torch.dtype = torch.float16, parts: dict | None = None) -> Path:
@@ -171,7 +127,7 @@ def tiny_mirror(root: str | Path) -> Path:
     """
     import shutil
 
-    from . import black_images, pag_recipes, tiny
+    from . import black_images, pag_recipes
 
     if not isinstance(root, (str, Path)):
         raise TypeError(f"root must be a folder path, got {type(root).__name__}")
@@ -230,7 +186,7 @@ def _save(name: str, parts: dict, target: Path) -> None:
     staging.rename(target)
 
 
-def list_ids(mirror: str = "$FIELDNOTES_MODEL_MIRROR") -> str:
+def list_ids(mirror: str = "$" + settings.MODEL_MIRROR) -> str:
     """Every model id the chapters read in `full` (pipelines.registry()), one block each: the id,
     its registry keys and what it is, the chapters that read it, and the `hf download` line that
     fetches what they read into `<mirror>/<org>/<model>`. Refuses a `mirror` that is not a str.
@@ -259,20 +215,20 @@ def main(argv: list[str] | None = None) -> int:
     tiny_one = commands.add_parser("tiny-mirror", help="every registry id with the tiny components (no GPU, no download)")
     tiny_one.add_argument("folder", type=Path)
     listing = commands.add_parser("list", help="every model id the chapters read, with an `hf download` line each")
-    listing.add_argument("--mirror", default="$FIELDNOTES_MODEL_MIRROR", help="the mirror folder the lines write into")
+    listing.add_argument("--mirror", default="$" + settings.MODEL_MIRROR, help="the mirror folder the lines write into")
     args = parser.parse_args(argv)
     if args.command == "list":
         print(list_ids(args.mirror))
         return 0
     if args.command == "tiny-mirror":
         tiny_mirror(args.folder)
-        print(json.dumps({"FIELDNOTES_MODEL_MIRROR": str(args.folder.resolve())}))
+        print(json.dumps({settings.MODEL_MIRROR: str(args.folder.resolve())}))
         return 0
     for name in args.families:
         target = write(name, args.folder, DTYPES[args.dtype])
         size = sum(p.stat().st_size for p in target.rglob("*.safetensors"))
         print(f"{name}: {target} ({size / 1e9:.2f} GB)")
-    print(json.dumps({"FIELDNOTES_MODEL_MIRROR": str(args.folder.resolve())}))
+    print(json.dumps({settings.MODEL_MIRROR: str(args.folder.resolve())}))
     return 0
 
 

@@ -75,7 +75,7 @@ def loading_options(options: dict) -> dict:
     return options
 
 
-def clip_tokenizer(folder):
+def saved_clip_tokenizer(folder):
     """The CLIP tokenizer saved in `folder`. transformers 5 saves only tokenizer.json, which
     transformers 4's CLIPTokenizer cannot read (it wants vocab.json and merges.txt, and diffusers
     refuses its CLIPTokenizerFast where the index says CLIPTokenizer): under transformers 4 the two
@@ -98,6 +98,11 @@ def clip_tokenizer(folder):
     return CLIPTokenizer(
         files / "vocab.json", files / "merges.txt", model_max_length=config.get("model_max_length", 77)
     )
+
+
+# its former name, which a reader's code may still import (the one that makes CLIP tokenizers
+# is helpers.tiny.clip_tokenizer)
+clip_tokenizer = saved_clip_tokenizer
 
 
 def _renamed_keys(folder) -> dict[str, str] | None:
@@ -158,14 +163,14 @@ def component_overrides(folder) -> dict:
     """Components to pass to `from_pretrained(folder, ...)` so that a pipeline folder saved with
     this project's transformers loads with its trained weights under the transformers of an older
     diffusers release (the claims ledger runs them): the CLIP tokenizers under transformers 4
-    (`clip_tokenizer`), the CLIP text encoders wherever their weight layout differs
+    (`saved_clip_tokenizer`), the CLIP text encoders wherever their weight layout differs
     (`clip_text_model`). Empty where nothing differs."""
     from pathlib import Path
 
     found = {}
     for name in ("tokenizer", "prior_tokenizer"):
         if TRANSFORMERS_4 and (Path(folder) / name / "tokenizer.json").exists():
-            found[name] = clip_tokenizer(Path(folder) / name)
+            found[name] = saved_clip_tokenizer(Path(folder) / name)
     for name in ("text_encoder", "prior_text_encoder"):
         config = Path(folder) / name / "config.json"
         is_clip = config.exists() and '"CLIPTextModel"' in config.read_text()

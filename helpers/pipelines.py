@@ -7,8 +7,13 @@ the real loading code, loading workarounds included.
 
 Every model id the full profile reads lives here, the registry: the families' (MODEL_IDS) and the
 other checkpoints a chapter reads (CHECKPOINTS, through `checkpoint`), with the chapters that read
-each (CHAPTERS). In full, an id found under $FIELDNOTES_MODEL_MIRROR is read from there;
-`python -m helpers.mirror list` prints them all with a download line each.
+each (CHAPTERS); the id strings themselves are written once, in `helpers.shipped_configs.HUB_IDS`,
+where the shipped configs name their sources with them too. In full, an id found under
+$FIELDNOTES_MODEL_MIRROR is read from there; `python -m helpers.mirror list` prints them all with a
+download line each.
+
+`load(name, ctx, weights=...)` loads the trained toy models (`helpers.toy`) in any profile; the
+`toy` profile loads them by default.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import re
 import shutil
 import tempfile
 import typing
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +36,13 @@ import diffusers
 import torch
 import transformers
 
-from . import moved, shipped_configs, tiny, validate
+from . import moved, settings, shipped_configs, tiny, validate
 from .runtime import Context, OfflineProfileError
+from .shipped_configs import HUB_IDS  # each model id is written there once
+from .toy import location as toy_location
 
-CACHE_ENV = "FIELDNOTES_CACHE"
-# A folder laid out like the Hub (<mirror>/<org>/<model>, e.g. from `hf download --local-dir`):
-# the full profile loads a model id from there when it is present, for GPU machines with no network.
-MIRROR_ENV = "FIELDNOTES_MODEL_MIRROR"
+CACHE_ENV = settings.CACHE  # the variables' meanings: helpers.settings
+MIRROR_ENV = settings.MODEL_MIRROR
 TINY_FORMAT = 4  # bump when helpers.tiny changes what it builds
 
 
@@ -63,21 +69,21 @@ UNCLIP_HUB = {"text_proj": ["unclip", "UnCLIPTextProjModel"]}
 FAMILIES: dict[str, Family] = {
     "sd15": Family(
         "StableDiffusionPipeline",
-        "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        HUB_IDS["sd15"],
         tiny.build_sd15,
         scheduler_configs={"scheduler": shipped_configs.SD15_SCHEDULER},
         tiny_call={"num_inference_steps": 4},
     ),
     "sdxl": Family(
         "StableDiffusionXLPipeline",
-        "stabilityai/stable-diffusion-xl-base-1.0",
+        HUB_IDS["sdxl"],
         tiny.build_sdxl,
         scheduler_configs={"scheduler": shipped_configs.SDXL_SCHEDULER},
         tiny_call={"num_inference_steps": 4},
     ),
     "pixart-sigma": Family(
         "PixArtSigmaPipeline",
-        "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
+        HUB_IDS["pixart-sigma"],
         tiny.build_pixart_sigma,
         scheduler_configs={"scheduler": shipped_configs.PIXART_SIGMA_SCHEDULER},
         # binning maps requests onto the trained aspect-ratio grid (256..4096 px), far above tiny sizes
@@ -86,41 +92,41 @@ FAMILIES: dict[str, Family] = {
     ),
     "wuerstchen-prior": Family(
         "WuerstchenPriorPipeline",
-        "warp-ai/wuerstchen-prior",
+        HUB_IDS["wuerstchen-prior"],
         tiny.build_wuerstchen_prior,
         hub_components=WUERSTCHEN_PRIOR_HUB,
         tiny_call={"num_inference_steps": 4, "height": 128, "width": 128},
     ),
     "wuerstchen-decoder": Family(
         "WuerstchenDecoderPipeline",
-        "warp-ai/wuerstchen",
+        HUB_IDS["wuerstchen-decoder"],
         tiny.build_wuerstchen_decoder,
         hub_components=WUERSTCHEN_DECODER_HUB,
         tiny_call={"num_inference_steps": 4},
     ),
     "wuerstchen": Family(
         "WuerstchenCombinedPipeline",
-        "warp-ai/wuerstchen",  # the decoder; the prior comes from the wuerstchen-prior family
+        HUB_IDS["wuerstchen-decoder"],  # the prior comes from the wuerstchen-prior family
         None,
         tiny_call={"prior_num_inference_steps": 4, "num_inference_steps": 4, "height": 128, "width": 128},
     ),
     "unclip": Family(
         "UnCLIPPipeline",
-        "kakaobrain/karlo-v1-alpha",
+        HUB_IDS["unclip"],
         tiny.build_unclip,
         hub_components=UNCLIP_HUB,
         tiny_call={"prior_num_inference_steps": 2, "decoder_num_inference_steps": 2, "super_res_num_inference_steps": 2},
     ),
     "unclip-image-variation": Family(
         "UnCLIPImageVariationPipeline",
-        "kakaobrain/karlo-v1-alpha-image-variations",
+        HUB_IDS["unclip-image-variation"],
         tiny.build_unclip_image_variation,
         hub_components=UNCLIP_HUB,
         tiny_call={"decoder_num_inference_steps": 2, "super_res_num_inference_steps": 2},
     ),
     "stable-unclip": Family(
         "StableUnCLIPImg2ImgPipeline",
-        "stabilityai/stable-diffusion-2-1-unclip-small",
+        HUB_IDS["stable-unclip"],
         tiny.build_stable_unclip,
         tiny_call={"num_inference_steps": 4},
     ),
@@ -142,18 +148,18 @@ class Checkpoint:
 
 CHECKPOINTS: dict[str, Checkpoint] = {
     "stable-unclip-vit-h": Checkpoint(
-        "stabilityai/stable-diffusion-2-1-unclip",
+        HUB_IDS["stable-unclip-vit-h"],
         "Stable unCLIP on OpenCLIP ViT-H/14 embeddings, loaded as family 'stable-unclip'",
         "model_index.json",
     ),
     "ip-adapter-sd15": Checkpoint(
-        "h94/IP-Adapter",
+        HUB_IDS["ip-adapter-sd15"],
         "SD 1.5's IP-Adapter and the CLIP image encoder beside it (pipe.load_ip_adapter)",
         "models/ip-adapter_sd15.safetensors",
         ("models/ip-adapter_sd15.safetensors", "models/image_encoder/*"),
     ),
     "sdxl-vae-fp16-fix": Checkpoint(
-        "madebyollin/sdxl-vae-fp16-fix",
+        HUB_IDS["sdxl-vae-fp16-fix"],
         "SDXL's VAE fine-tuned to stay finite in float16; only its config is read",
         "config.json",
         ("config.json",),
@@ -229,10 +235,10 @@ def mirror_folder(model_id: str, marker: str = "model_index.json") -> Path | Non
     """
     if not isinstance(model_id, str) or not HUB_ID.fullmatch(model_id):
         raise ValueError(f"model_id must look like 'org/name' (a Hub model id), got {model_id!r}")
-    mirror = os.environ.get(MIRROR_ENV)
-    if not mirror:
+    mirror = settings.model_mirror()
+    if mirror is None:
         return None
-    folder = Path(mirror) / model_id
+    folder = mirror / model_id
     return folder if (folder / marker).is_file() else None
 
 
@@ -376,10 +382,7 @@ def cache_root() -> Path:
 
     Takes no arguments. Refuses (ValueError): a $FIELDNOTES_CACHE that names an existing file.
     """
-    configured = os.environ.get(CACHE_ENV)
-    root = Path(configured) if configured else Path.home() / ".cache" / "diffusers-field-notes"
-    if root.exists() and not root.is_dir():
-        raise ValueError(f"${CACHE_ENV}={configured!r} is a file; it must name a folder for the tiny pipelines")
+    root = settings.cache_folder()
     versions = f"d{diffusers.__version__}-t{transformers.__version__}-torch{torch.__version__.split('+')[0]}"
     return root / f"tiny-v{TINY_FORMAT}-{versions}"
 
@@ -739,37 +742,56 @@ def from_pretrained(name: str, ctx: Context, model_id: str | None = None, **over
     return pipeline_class.from_pretrained(where, **moved.loading_options(options))
 
 
-def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
+class _ProfileWeights:
+    """The default of `load(weights=...)`: the profile decides which weights load."""
+
+    def __repr__(self) -> str:
+        return "<the profile's weights>"
+
+
+PROFILE_WEIGHTS = _ProfileWeights()
+
+
+def load(name: str, ctx: Context, model_id: str | None = None, weights=PROFILE_WEIGHTS, **overrides):
     """The pipeline `name` on `ctx.device` in `ctx.dtype`.
 
     - name: one of NAMES (ValueError with the valid names otherwise).
     - model_id: a Hub id or local folder to use instead of the profile's default; in the tiny
       profile only a local folder is accepted (OfflineProfileError otherwise).
+    - weights: the trained toy model instead of the profile's weights, in any profile, in float32:
+      None for the committed one (`models/toy-sd`, `models/toy-wuerstchen`), or for "sd15" a folder
+      written by `python -m helpers.toy train --out DIR` (`helpers.toy.location.sd_folder`). A
+      family without a toy model loads its tiny pipeline instead, with a UserWarning. Left out, the
+      profile decides: in "toy" that is `weights=None`, elsewhere the profile's own weights.
     - overrides: passed to `from_pretrained` (e.g. `scheduler=...`, `variant="fp16"`); `dtype=`
       replaces `ctx.dtype` (the pipeline then runs in that dtype). For "wuerstchen",
       `prior_model_id=` picks the prior's source.
 
-    In the tiny profile the progress bar is off: four-step runs would only clutter the page.
+    In the tiny and toy profiles the progress bar is off: four-step runs would only clutter the page.
 
     Refuses, before loading anything: an unknown `name` (with a did-you-mean), a `ctx` that is not
     the Context from helpers.setup() (TypeError), a `model_id` folder that does not exist or holds
     another family's pipeline (its model_index.json `_class_name`), a Hub id in the tiny profile
-    (OfflineProfileError), keywords from_pretrained would ignore, ill-typed dtype/variant or
-    component overrides (see `check_overrides`), and a dtype ctx.device cannot run for this pipeline
-    (float16 UnCLIP on the CPU; `validate.dtype`).
+    (OfflineProfileError), `model_id` together with `weights`, a `weights` folder for another family
+    than "sd15" or one that holds no toy SD, keywords from_pretrained would ignore, ill-typed
+    dtype/variant or component overrides (see `check_overrides`), and a dtype ctx.device cannot run
+    for this pipeline (float16 UnCLIP on the CPU; `validate.dtype`).
     """
+    if weights is not PROFILE_WEIGHTS:
+        if model_id is not None:
+            raise ValueError(f"load({name!r}): model_id={model_id!r} and weights={weights!r} both pick what to "
+                             "load; pass model_id for a pipeline folder or Hub id, weights for the toy model")
+        return _load_toy(name, ctx, weights, overrides)
     family(name)
     check_context(ctx)
+    if ctx.profile == "toy" and model_id is None:
+        return _load_toy(name, ctx, None, overrides)
     prior_id = overrides.get("prior_model_id")
     overrides = check_overrides(name, overrides)
     _check_dtype(name, ctx, overrides)
     check_model_id(name if name != "wuerstchen" else "wuerstchen-decoder", model_id)
     if name == "wuerstchen":
         check_model_id("wuerstchen-prior", prior_id)
-    if ctx.profile == "toy" and model_id is None:
-        from .toy import profile as toy_profile  # the trained toy weights, or tiny with a warning
-
-        return toy_profile.load(name, ctx, **overrides)
     if ctx.tiny:
         quiet_loading()
     if name == "wuerstchen":
@@ -779,6 +801,51 @@ def load(name: str, ctx: Context, model_id: str | None = None, **overrides):
     pipe = pipe.to(ctx.device)
     pipe.set_progress_bar_config(disable=ctx.tiny)
     return pipe
+
+
+def _load_toy(name: str, ctx: Context, weights, overrides: dict):
+    """`load(name, ctx, weights=weights)`: the toy model of `name` in float32 on ctx.device, or
+    the tiny pipeline with a warning for a family that has none (in any profile)."""
+    if weights is not None and name != "sd15":
+        raise ValueError(f"weights= picks another toy SD folder; {name!r} is not 'sd15'")
+    family(name)
+    check_context(ctx)
+    overrides = check_overrides(name, overrides)
+    quiet_loading()
+    if name not in toy_location.FOLDERS:
+        warnings.warn(f"profile 'toy': {name!r} has no toy model yet; loading the tiny (random-weight) one",
+                      UserWarning, stacklevel=3)
+        _check_dtype(name, ctx, overrides)
+        pipe = from_pretrained(name, ctx, str(tiny_dir(name)), **overrides).to(ctx.device)
+        pipe.set_progress_bar_config(disable=True)
+        return pipe
+    _check_dtype(name, ctx, {"dtype": torch.float32, **overrides})
+    if name == "wuerstchen":
+        if overrides:
+            raise ValueError(f"the toy Würstchen takes no loading overrides; got {', '.join(overrides)}")
+        folder = toy_location.toy_dir(name)
+        pipe = _join_wuerstchen(_toy_stage("wuerstchen-prior", folder / "prior", {}),
+                               _toy_stage("wuerstchen-decoder", folder / "decoder", {}))
+    else:
+        folder = toy_location.sd_folder(weights) if name == "sd15" else toy_location.toy_dir(name)
+        pipe = _toy_stage(name, folder, overrides)
+    pipe = pipe.to(ctx.device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _toy_stage(name: str, folder: Path, overrides: dict):
+    """One toy pipeline folder loaded on the CPU."""
+    register_legacy_pipeline_modules()  # the Würstchen folders keep the Hub's index entries
+    # the weights are stored as float16; dtype=float32 loads them back as float32 (helpers.moved
+    # renames it for releases before 0.40 and brings the tokenizer to transformers 4)
+    options = {"dtype": torch.float32, "use_safetensors": True, **moved.component_overrides(folder)}
+    options = moved.loading_options({**options, **overrides})
+    if name == "sd15":
+        # The toy SD ships no feature extractor (it has no safety checker); the chapters that attach a
+        # checker of their own get the tiny profile's 32-pixel CLIP processor, which holds no weights.
+        options.setdefault("feature_extractor", tiny.clip_image_processor())
+    return getattr(diffusers, family(name).pipeline_class).from_pretrained(folder, **options)
 
 
 def quiet_loading() -> None:
@@ -808,7 +875,23 @@ def combine_wuerstchen(ctx: Context, decoder_id: str | None, prior_id: str | Non
     check_overrides("wuerstchen", overrides)
     prior = from_pretrained("wuerstchen-prior", ctx, prior_id, **overrides)
     decoder = from_pretrained("wuerstchen-decoder", ctx, decoder_id, **overrides)
-    return diffusers.WuerstchenCombinedPipeline(
+    return _join_wuerstchen(prior, decoder)
+
+
+def _join_wuerstchen(prior, decoder):
+    """A WuerstchenCombinedPipeline made of a prior and a decoder pipeline (shared modules), that
+    keeps their configs.
+
+    WuerstchenCombinedPipeline.__init__ builds its prior_pipe and decoder_pipe with the default
+    latent_mean, latent_std, resolution_multiple and latent_dim_scale (the real checkpoints'
+    values, so copying them changes nothing there): the toy Würstchen's sizes would be lost.
+    Refuses (TypeError) a `prior` or `decoder` of another class.
+    """
+    validate.instance("prior", prior, diffusers.WuerstchenPriorPipeline,
+                      "a WuerstchenPriorPipeline (stage C; pass pipe.prior_pipe of a combined one)")
+    validate.instance("decoder", decoder, diffusers.WuerstchenDecoderPipeline,
+                      "a WuerstchenDecoderPipeline (stages B and A; pass pipe.decoder_pipe of a combined one)")
+    pipe = diffusers.WuerstchenCombinedPipeline(
         tokenizer=decoder.tokenizer,
         text_encoder=decoder.text_encoder,
         decoder=decoder.decoder,
@@ -819,6 +902,10 @@ def combine_wuerstchen(ctx: Context, decoder_id: str | None, prior_id: str | Non
         prior_prior=prior.prior,
         prior_scheduler=prior.scheduler,
     )
+    for inner, outer, keys in ((pipe.prior_pipe, prior, ("latent_mean", "latent_std", "resolution_multiple")),
+                               (pipe.decoder_pipe, decoder, ("latent_dim_scale",))):
+        inner.register_to_config(**{key: outer.config[key] for key in keys})
+    return pipe
 
 
 def default_call_kwargs(name: str, ctx: Context) -> dict:

@@ -15,17 +15,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import validate
+from . import settings, validate
 
-RECORD_ENV = "FIELDNOTES_RECORD"
+RECORD_ENV = settings.RECORD  # its meaning: helpers.settings
 # A bare float is "exact by construction": the same arithmetic on any CPU, up to rounding in the
 # last few bits of a float32 (vectorised and scalar kernels round differently).
 EXACT_RTOL = 1e-5
@@ -154,9 +152,8 @@ def record(**figures) -> Recorded:
     if not figures:
         raise ValueError("record() needs at least one figure, e.g. record(image_shape=image.shape)")
     clean = {key: normalise(value, key) for key, value in figures.items()}
-    path = os.environ.get(RECORD_ENV)
-    if path:
-        target = Path(path)
+    target = settings.record_path()
+    if target is not None:
         existing = json.loads(target.read_text()) if target.exists() else {}
         repeated = sorted(set(existing) & set(clean))
         if repeated:

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import validate
+from . import settings, validate
 
 PROFILES = ("tiny", "full", "toy")  # toy: trained toy weights where they exist (helpers.toy), else tiny
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PROFILE_ENV = "PROFILE"
+PROFILE_ENV = settings.PROFILE  # its meaning: helpers.settings
 CPU_THREADS = 1  # tiny models gain nothing from more, and a fixed count keeps float reductions identical
 
 _SWITCH_HINT = (
@@ -76,7 +76,7 @@ class Context:
 
 def resolve_profile(profile: str | None) -> str:
     """`profile`, or the PROFILE environment variable, or 'tiny'; validated."""
-    chosen = profile if profile is not None else os.environ.get(PROFILE_ENV) or "tiny"
+    chosen = profile if profile is not None else settings.profile() or "tiny"
     if chosen not in PROFILES:
         raise ValueError(f"unknown profile {chosen!r}; accepted: {', '.join(PROFILES)} (or set {PROFILE_ENV})")
     return chosen
@@ -135,8 +135,8 @@ def block_hub_downloads() -> None:
     from huggingface_hub import constants
 
     if _before_block is None:
-        _before_block = (os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE, _client_factory())
-    os.environ["HF_HUB_OFFLINE"] = "1"
+        _before_block = (os.environ.get(settings.HUB_OFFLINE), constants.HF_HUB_OFFLINE, _client_factory())
+    os.environ[settings.HUB_OFFLINE] = "1"
     constants.HF_HUB_OFFLINE = True
 
     def refuse(request):
@@ -197,9 +197,9 @@ def unblock_hub_downloads() -> None:
 
     variable, constant, factory = _before_block
     if variable is None:
-        os.environ.pop("HF_HUB_OFFLINE", None)
+        os.environ.pop(settings.HUB_OFFLINE, None)
     else:
-        os.environ["HF_HUB_OFFLINE"] = variable
+        os.environ[settings.HUB_OFFLINE] = variable
     constants.HF_HUB_OFFLINE = constant
     _set_client_factory(factory)
     _before_block = None

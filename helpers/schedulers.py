@@ -6,8 +6,11 @@ diffusers 0.42.1 drops scheduler settings in three quiet ways (the scheduler-con
 here take the one route that works, `SchedulerClass.from_config(config, **settings)`, and turn
 each quiet drop into a `ValueError` that says what to do instead.
 
-- `SAMPLERS`: A1111 sampler name -> `Sampler` (class, settings, note); names without a diffusers
-  equivalent are rows with `scheduler_class=None` and raise when used.
+- `SAMPLERS`: A1111 sampler name -> `Sampler`, the one table of what A1111 does per sampler: the
+  diffusers class and settings, the k-diffusion function A1111 runs and how it runs it (noise,
+  discard_next_to_last_sigma), the parity study's `Adjustment`; `note` and `cause` are derived from
+  those facts, and so are `helpers.a1111_parity.KSAMPLERS` and `ADJUSTMENTS`. Names without a
+  diffusers equivalent are rows with `scheduler_class=None` and raise when used.
 - `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides (seven of the twelve
   types of A1111 1.10's menu; not Polyexponential, KL Optimal, Align Your Steps, Normal, DDIM); `AUTOMATIC` and
   `a1111_name(sampler, schedule_type)`: A1111 1.9+'s two menus -> a SAMPLERS name.
@@ -26,7 +29,7 @@ import inspect
 import re
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -78,93 +81,264 @@ MODEL_KEYS = (
 
 
 @dataclass(frozen=True)
-class Sampler:
-    """One Automatic1111 sampler: the diffusers class and settings that reproduce it.
+class Adjustment:
+    """A known cause of disagreement between diffusers and A1111 for one name, and the adjustment
+    that removes it (the sampler-parity study, `helpers.a1111_parity.ADJUSTMENTS`).
 
-    `scheduler_class is None` means diffusers 0.42.1 has no equivalent; `note` says why.
-    `kwargs` are passed to `from_config`; do not mutate them (`make` copies them).
+    Diffusers side: `start="k-diffusion"` (latents z * sigma_0 / sqrt(1 + sigma_0^2)),
+    `a1111_timesteps` (custom integer timesteps on A1111's grid), `overrides` for the scheduler,
+    `scheduler_class` (a diffusers class name replacing the one `SAMPLERS` names), `seed_tree`
+    (`noise_sampler_seed=seed`: the Brownian tree seeded with the image seed, as A1111 seeds a
+    one-image generation).
+    k-diffusion side: `quantize` (integer timesteps for the network), `noise`.
+    `restores=False`: no such setting exists; the row reports no value after adjustment.
+    In a `Sampler` row, `cause` holds only what the row's other fields do not already say
+    (`Sampler.cause` adds the dropped sigma and the Brownian noise).
     """
 
-    name: str
-    scheduler_class: type | None
-    kwargs: dict
-    note: str
+    cause: str
+    adjustment: str
+    start: str = "scheduler"
+    a1111_timesteps: bool = False
+    overrides: Mapping = field(default_factory=dict)
+    scheduler_class: str | None = None
+    quantize: bool = False
+    noise: str | None = None
+    restores: bool = True
+    seed_tree: bool = False
 
 
 _KARRAS = {"use_karras_sigmas": True}
 _EXPONENTIAL = {"use_exponential_sigmas": True}
+# the diffusers settings a name's schedule suffix adds (A1111's combined names append the schedule
+# type to the sampler, as `a1111_name` builds them; no suffix is A1111's "Uniform")
+_SCHEDULE_SETTINGS = {"uniform": {}, "karras": _KARRAS, "exponential": _EXPONENTIAL}
 _SDE = {"algorithm_type": "sde-dpmsolver++"}
-_HEUN = {**_SDE, "solver_type": "heun"}
+# k-diffusion's sample_dpmpp_2m_sde option for A1111's "Heun" names; diffusers spells the setting
+# the same, and needs the SDE algorithm besides (k-diffusion picks it by function)
+_HEUN_SOLVER = {"solver_type": "heun"}
+_SDE_HEUN = {**_SDE, **_HEUN_SOLVER}
 # k-diffusion's 3M SDE warms up with a Heun-type second-order step and stays third order to the
 # end; diffusers' midpoint default and lower_order_final (below 15 steps) would differ from it.
-_THIRD = {**_SDE, "solver_order": 3, "solver_type": "heun", "lower_order_final": False}
+_THIRD = {**_SDE, "solver_order": 3, **_HEUN_SOLVER, "lower_order_final": False}
 _SIGN = (
     "diffusers 0.42.1's third-order sde-dpmsolver++ step has the wrong sign on its D2 term "
     "(helpers.a1111_parity.fixed_third_order_sde; the sampler-parity chapter measures it)"
 )
 _DOCS = "diffusers docs, api/schedulers/overview"
-_RANDN = "stochastic: A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step, so images differ pixel for pixel"
+_NEWER = "not in the docs table (A1111 1.6+)"
 _PORT = (
     "DPMSolverSDEScheduler is diffusers' port of k-diffusion's sample_dpmpp_sde (Brownian-tree noise through torchsde, "
     "two model calls a step); pass noise_sampler_seed=<seed> to draw A1111's noise. The docs table names "
     "DPMSolverSinglestepScheduler instead: another, deterministic algorithm (see DOCS_TABLE)"
 )
-_DISCARD = "A1111 drops the next-to-last sigma (discard_next_to_last_sigma); diffusers has no such setting"
-_NEWER = "not in the docs table (A1111 1.6+)"
+_DISCARD = "A1111 takes steps + 1 sigmas and drops the next-to-last one (discard_next_to_last_sigma)"
+_BROWNIAN = "A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step"
+# the parity study's causes and adjustments (helpers.a1111_parity)
+_START = "DPM-Solver starts from z * sqrt(1 + sigma_max^2) (init_noise_sigma = 1), A1111 from z * sigma_max"
+_GRID = "diffusers' 'linspace' grid stops at t = 999/steps, A1111's at t = 0 (sigma 0.0292)"
+_ROUND = "diffusers rounds Karras timesteps to integers, so the network sees sigma(round(t)); A1111 passes fractional t"
+_LATENTS = "latents = z * sigma_max / sqrt(1 + sigma_max^2)"
+_TIMESTEPS = "timesteps = np.linspace(999, 0, steps).round()"
+_QUANTIZE = "A1111 setting 'Enable quantization in K samplers'"
+_K_NOISE = "k-diffusion noise_sampler drawing one randn per step (A1111 has no such setting)"
+_SEED_TREE = "DPMSolverSDEScheduler.from_config(config, noise_sampler_seed=seed)"
+_TRAILING = "timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)"
+_TRAILING_SPACING = {"timestep_spacing": "trailing"}
+_KDPM2_KARRAS = Adjustment("", "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False)
 
 
-def _row(name: str, cls: type | None, kwargs: dict | None = None, note: str = "") -> tuple[str, Sampler]:
-    return name, Sampler(name=name, scheduler_class=cls, kwargs=dict(kwargs or {}), note=note)
+@dataclass(frozen=True)
+class Sampler:
+    """One Automatic1111 sampler: what A1111 runs, the diffusers class and settings that reproduce
+    it, and how the two differ. Every other per-sampler view derives from these rows
+    (`helpers.a1111_parity.KSAMPLERS` and `ADJUSTMENTS`).
 
+    `name`: A1111's name, its schedule type appended ("DPM++ 2M Karras"; `schedule`).
+    `scheduler_class`: the diffusers class; None means diffusers 0.42.1 has no equivalent.
+    `settings`: the class's settings for the sampler; `kwargs` adds the schedule's (passed to
+    `from_config`; `make` copies them). `remark`: what `note` says before the facts below.
+    `k_function`: the k_diffusion.sampling function A1111 runs (modules/sd_samplers_kdiffusion.py),
+    None where A1111 runs none this project drives; `noise`: "none", "randn" (a fresh normal draw
+    per step) or "brownian" (k-diffusion's Brownian-tree noise sampler);
+    `discard_next_to_last_sigma`: A1111 asks for steps + 1 sigmas and drops the next-to-last one;
+    `k_options`: keyword arguments A1111 passes to the function.
+    `adjustment`: the parity study's known cause and adjustment, None where it finds none.
+    """
+
+    name: str
+    scheduler_class: type | None
+    settings: Mapping = field(default_factory=dict)
+    remark: str = ""
+    k_function: str | None = None
+    noise: str = "none"
+    discard_next_to_last_sigma: bool = False
+    k_options: Mapping = field(default_factory=dict)
+    adjustment: Adjustment | None = None
+
+    @property
+    def schedule(self) -> str:
+        """A1111's schedule for the name: "karras" or "exponential" where the name ends with that
+        schedule type, else "uniform" (the model's own sigmas)."""
+        for suffix in ("Karras", "Exponential"):
+            if self.name.endswith(f" {suffix}"):
+                return suffix.lower()
+        return "uniform"
+
+    @property
+    def kwargs(self) -> dict:
+        """The settings `make` passes to `from_config`: `settings`, then the schedule's."""
+        if self.scheduler_class is None:
+            return dict(self.settings)
+        return {**self.settings, **_SCHEDULE_SETTINGS[self.schedule]}
+
+    @property
+    def _randn_for_brownian(self) -> bool:
+        # DPMSolverSDEScheduler draws the Brownian tree too; DPM-Solver multistep one randn per step
+        return self.noise == "brownian" and self.scheduler_class is DPMSolverMultistepScheduler
+
+    @property
+    def note(self) -> str:
+        """`remark`, then what the row's A1111 facts make differ in diffusers (a row without a
+        diffusers class: `remark` alone)."""
+        if self.scheduler_class is None:
+            return self.remark
+        parts = [self.remark]
+        if self.noise == "randn":
+            parts.append("ancestral (stochastic)")
+        parts += [f"k-diffusion's {key}={value!r}" for key, value in self.k_options.items()]
+        if self.discard_next_to_last_sigma:
+            parts.append(f"{_DISCARD}; diffusers has no such setting")
+        if self._randn_for_brownian:
+            parts.append(f"stochastic: {_BROWNIAN}, so images differ pixel for pixel")
+        return "; ".join(parts)
+
+    @property
+    def cause(self) -> str:
+        """Why diffusers' sample differs from A1111's ('' without an `adjustment`): the dropped
+        sigma, the adjustment's own cause, the noise."""
+        if self.adjustment is None:
+            return ""
+        parts = [_DISCARD] if self.discard_next_to_last_sigma else []
+        parts.append(self.adjustment.cause)
+        if self._randn_for_brownian:
+            parts.append(_BROWNIAN)
+        return "; ".join(part for part in parts if part)
+
+
+_DPM2 = "sample_dpm_2"
+_DPM2_A = "sample_dpm_2_ancestral"
+_2M = "sample_dpmpp_2m"
+_2M_SDE = "sample_dpmpp_2m_sde"
+_3M_SDE = "sample_dpmpp_3m_sde"
 
 # Names as Automatic1111 up to 1.8 listed them (and DDIM CFG++, which came after 1.9), one name per
 # sampler and schedule. Since 1.9 A1111
 # shows the sampler ("DPM++ 2M") and the "Schedule type" ("Karras") in two menus and still reads
 # the combined names (sd_samplers.get_sampler_and_scheduler); `a1111_name` maps the two menus here.
 # A name without a schedule suffix means A1111's "Uniform" schedule (the model's own sigmas).
-SAMPLERS: dict[str, Sampler] = dict(
-    [
-        _row("DPM++ 2M", DPMSolverMultistepScheduler, {}, f"{_DOCS}; diffusers' 'linspace' grid differs from A1111's at every sigma after the first, most at the last (a larger last sigma)"),
-        _row("DPM++ 2M Karras", DPMSolverMultistepScheduler, _KARRAS, _DOCS),
-        _row("DPM++ 2M SDE", DPMSolverMultistepScheduler, _SDE, f"{_DOCS}; {_RANDN}"),
-        _row("DPM++ 2M SDE Karras", DPMSolverMultistepScheduler, {**_SDE, **_KARRAS}, f"{_DOCS}; {_RANDN}"),
-        _row("DPM++ 2M SDE Exponential", DPMSolverMultistepScheduler, {**_SDE, **_EXPONENTIAL}, f"{_NEWER}; {_RANDN}"),
-        _row("DPM++ 2M SDE Heun", DPMSolverMultistepScheduler, _HEUN, f"{_NEWER}; k-diffusion's solver_type='heun'; {_RANDN}"),
-        _row("DPM++ 2M SDE Heun Karras", DPMSolverMultistepScheduler, {**_HEUN, **_KARRAS}, f"{_NEWER}; {_RANDN}"),
-        _row("DPM++ 2M SDE Heun Exponential", DPMSolverMultistepScheduler, {**_HEUN, **_EXPONENTIAL}, f"{_NEWER}; {_RANDN}"),
-        _row("DPM++ 3M SDE", DPMSolverMultistepScheduler, _THIRD, f"{_NEWER}; {_SIGN}; {_DISCARD}; {_RANDN}"),
-        _row("DPM++ 3M SDE Karras", DPMSolverMultistepScheduler, {**_THIRD, **_KARRAS}, f"{_NEWER}; {_SIGN}; {_DISCARD}; {_RANDN}"),
-        _row("DPM++ 3M SDE Exponential", DPMSolverMultistepScheduler, {**_THIRD, **_EXPONENTIAL}, f"{_NEWER}; {_SIGN}; {_DISCARD}; {_RANDN}"),
-        _row("DPM++ SDE", DPMSolverSDEScheduler, {}, _PORT),
-        _row("DPM++ SDE Karras", DPMSolverSDEScheduler, _KARRAS, "as 'DPM++ SDE', with Karras sigmas"),
-        _row("DPM2", KDPM2DiscreteScheduler, {}, f"{_DOCS}; {_DISCARD}"),
-        _row("DPM2 Karras", KDPM2DiscreteScheduler, _KARRAS, f"{_DOCS}; {_DISCARD}"),
-        _row("DPM2 a", KDPM2AncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic); {_DISCARD}"),
-        _row("DPM2 a Karras", KDPM2AncestralDiscreteScheduler, _KARRAS, f"{_DOCS}; ancestral (stochastic); {_DISCARD}"),
-        _row("Euler", EulerDiscreteScheduler, {}, _DOCS),
-        _row("Euler a", EulerAncestralDiscreteScheduler, {}, f"{_DOCS}; ancestral (stochastic)"),
-        _row("Heun", HeunDiscreteScheduler, {}, f"{_DOCS}; two model calls per step"),
-        _row("LMS", LMSDiscreteScheduler, {}, _DOCS),
-        _row("LMS Karras", LMSDiscreteScheduler, _KARRAS, _DOCS),
-        _row("DDIM", DDIMScheduler, {}, "not in the docs table; eta is a pipeline call argument, not a scheduler setting"),
-        _row("PLMS", PNDMScheduler, {"skip_prk_steps": True}, "not in the docs table; PNDM without its Runge-Kutta warm-up is PLMS"),
-        _row("UniPC", UniPCMultistepScheduler, {}, "the docs table lists it without an A1111 name; A1111 exposes its variant and order as settings"),
-        _row("DEIS", DEISMultistepScheduler, {}, "not an A1111 sampler; the docs table lists it without an A1111 name"),
-        _row("LCM", LCMScheduler, {}, "not in the docs table; needs an LCM-distilled model or LoRA to give images"),
-        _row("DPM++ 2S a", None, {}, "no equivalent: no ancestral singlestep DPM++ in diffusers (the docs call DPMSolverSinglestepScheduler 'very similar')"),
-        _row("DPM++ 2S a Karras", None, {}, "no equivalent: see 'DPM++ 2S a'"),
-        _row("DPM fast", None, {}, "no equivalent: k-diffusion's DPM-Solver with a fixed budget of model calls"),
-        _row("DPM adaptive", None, {}, "no equivalent: k-diffusion's adaptive-step DPM-Solver (the number of steps is chosen at run time)"),
-        _row("Restart", None, {}, "no equivalent: no Restart sampler in diffusers"),
-        _row(
+SAMPLERS: dict[str, Sampler] = {
+    s.name: s
+    for s in (
+        Sampler(
+            "DPM++ 2M", DPMSolverMultistepScheduler, {},
+            f"{_DOCS}; diffusers' 'linspace' grid differs from A1111's at every sigma after the first, most at the last (a larger last sigma)",
+            _2M,
+            adjustment=Adjustment(f"{_GRID}; {_START}", f"{_TIMESTEPS}; {_LATENTS}", start="k-diffusion", a1111_timesteps=True),
+        ),
+        Sampler(
+            "DPM++ 2M Karras", DPMSolverMultistepScheduler, {}, _DOCS, _2M,
+            adjustment=Adjustment(f"{_START}; {_ROUND}", f"{_LATENTS}; {_QUANTIZE}", start="k-diffusion", quantize=True),
+        ),
+        Sampler(
+            "DPM++ 2M SDE", DPMSolverMultistepScheduler, _SDE, _DOCS, _2M_SDE, "brownian",
+            adjustment=Adjustment(
+                f"{_GRID}; {_START}", f"{_TIMESTEPS}; {_LATENTS}; {_K_NOISE}", start="k-diffusion", a1111_timesteps=True, noise="randn"
+            ),
+        ),
+        Sampler(
+            "DPM++ 2M SDE Karras", DPMSolverMultistepScheduler, _SDE, _DOCS, _2M_SDE, "brownian",
+            adjustment=Adjustment(
+                f"{_START}; {_ROUND}", f"{_LATENTS}; {_QUANTIZE}; {_K_NOISE}", start="k-diffusion", quantize=True, noise="randn"
+            ),
+        ),
+        Sampler("DPM++ 2M SDE Exponential", DPMSolverMultistepScheduler, _SDE, _NEWER, _2M_SDE, "brownian"),
+        Sampler("DPM++ 2M SDE Heun", DPMSolverMultistepScheduler, _SDE_HEUN, _NEWER, _2M_SDE, "brownian", k_options=_HEUN_SOLVER),
+        Sampler("DPM++ 2M SDE Heun Karras", DPMSolverMultistepScheduler, _SDE_HEUN, _NEWER, _2M_SDE, "brownian", k_options=_HEUN_SOLVER),
+        Sampler(
+            "DPM++ 2M SDE Heun Exponential", DPMSolverMultistepScheduler, _SDE_HEUN, _NEWER, _2M_SDE, "brownian", k_options=_HEUN_SOLVER
+        ),
+        Sampler(
+            "DPM++ 3M SDE", DPMSolverMultistepScheduler, _THIRD, f"{_NEWER}; {_SIGN}", _3M_SDE, "brownian", discard_next_to_last_sigma=True,
+            adjustment=Adjustment(
+                _START,
+                "none at the step counts checked: DPMSolverMultistepScheduler has no discard_next_to_last_sigma; "
+                "custom timesteps= give its grid only where 999 / steps is whole",
+                restores=False,
+            ),
+        ),
+        Sampler("DPM++ 3M SDE Karras", DPMSolverMultistepScheduler, _THIRD, f"{_NEWER}; {_SIGN}", _3M_SDE, "brownian", discard_next_to_last_sigma=True),
+        Sampler("DPM++ 3M SDE Exponential", DPMSolverMultistepScheduler, _THIRD, f"{_NEWER}; {_SIGN}", _3M_SDE, "brownian", discard_next_to_last_sigma=True),
+        Sampler(
+            "DPM++ SDE", DPMSolverSDEScheduler, {}, _PORT, "sample_dpmpp_sde", "brownian",
+            adjustment=Adjustment(
+                "DPMSolverSDEScheduler seeds its Brownian tree from torch's global generator (noise_sampler_seed=None), not from "
+                "the pipeline's generator; A1111 seeds it with the image seed",
+                _SEED_TREE,
+                seed_tree=True,
+            ),
+        ),
+        Sampler(
+            "DPM++ SDE Karras", DPMSolverSDEScheduler, {}, "as 'DPM++ SDE', with Karras sigmas", "sample_dpmpp_sde", "brownian",
+            adjustment=Adjustment(
+                "as 'DPM++ SDE'; once seeded, the two Karras sigma lists still differ by float32 rounding, and Brownian noise "
+                "queried at slightly different sigmas differs by far more",
+                _SEED_TREE,
+                seed_tree=True,
+            ),
+        ),
+        Sampler(
+            "DPM2", KDPM2DiscreteScheduler, {}, _DOCS, _DPM2, discard_next_to_last_sigma=True,
+            adjustment=Adjustment("", _TRAILING, overrides=_TRAILING_SPACING),
+        ),
+        Sampler("DPM2 Karras", KDPM2DiscreteScheduler, {}, _DOCS, _DPM2, discard_next_to_last_sigma=True, adjustment=_KDPM2_KARRAS),
+        Sampler(
+            "DPM2 a", KDPM2AncestralDiscreteScheduler, {}, _DOCS, _DPM2_A, "randn", discard_next_to_last_sigma=True,
+            adjustment=Adjustment(
+                "ancestral noise magnifies what the trailing grid's gap leaves", f"closest: {_TRAILING}", overrides=_TRAILING_SPACING
+            ),
+        ),
+        Sampler("DPM2 a Karras", KDPM2AncestralDiscreteScheduler, {}, _DOCS, _DPM2_A, "randn", discard_next_to_last_sigma=True, adjustment=_KDPM2_KARRAS),
+        Sampler("Euler", EulerDiscreteScheduler, {}, _DOCS, "sample_euler"),
+        Sampler("Euler a", EulerAncestralDiscreteScheduler, {}, _DOCS, "sample_euler_ancestral", "randn"),
+        Sampler("Heun", HeunDiscreteScheduler, {}, f"{_DOCS}; two model calls per step", "sample_heun"),
+        Sampler("LMS", LMSDiscreteScheduler, {}, _DOCS, "sample_lms"),
+        Sampler("LMS Karras", LMSDiscreteScheduler, {}, _DOCS, "sample_lms"),
+        Sampler("DDIM", DDIMScheduler, {}, "not in the docs table; eta is a pipeline call argument, not a scheduler setting"),
+        Sampler("PLMS", PNDMScheduler, {"skip_prk_steps": True}, "not in the docs table; PNDM without its Runge-Kutta warm-up is PLMS"),
+        Sampler(
+            "UniPC", UniPCMultistepScheduler, {}, "the docs table lists it without an A1111 name; A1111 exposes its variant and order as settings"
+        ),
+        Sampler("DEIS", DEISMultistepScheduler, {}, "not an A1111 sampler; the docs table lists it without an A1111 name"),
+        Sampler("LCM", LCMScheduler, {}, "not in the docs table; needs an LCM-distilled model or LoRA to give images"),
+        Sampler(
+            "DPM++ 2S a", None, {},
+            "no equivalent: no ancestral singlestep DPM++ in diffusers (the docs call DPMSolverSinglestepScheduler 'very similar')",
+            "sample_dpmpp_2s_ancestral", "randn",
+        ),
+        Sampler("DPM++ 2S a Karras", None, {}, "no equivalent: see 'DPM++ 2S a'", "sample_dpmpp_2s_ancestral", "randn"),
+        Sampler("DPM fast", None, {}, "no equivalent: k-diffusion's DPM-Solver with a fixed budget of model calls"),
+        Sampler("DPM adaptive", None, {}, "no equivalent: k-diffusion's adaptive-step DPM-Solver (the number of steps is chosen at run time)"),
+        Sampler("Restart", None, {}, "no equivalent: no Restart sampler in diffusers"),
+        Sampler(
             "DDIM CFG++",
             None,
             {},
             "no equivalent: CFG++ changes guidance (DDIM renoises with the unconditional noise prediction), a pipeline "
             "change no diffusers 0.42.1 scheduler or pipeline makes",
         ),
-    ]
-)
+    )
+}
 
 # Where the diffusers docs table (api/schedulers/overview) names another class than SAMPLERS, and why.
 DOCS_TABLE: dict[str, tuple[type, dict, str]] = {
@@ -261,12 +435,12 @@ SCHEDULE_TYPES: dict[str, ScheduleType] = {
         ),
         ScheduleType(
             "Karras",
-            {"timestep_spacing": "linspace", "use_karras_sigmas": True},
+            {"timestep_spacing": "linspace", **_KARRAS},
             "Karras et al. 2022, rho = 7, between the smallest and largest training sigma; Euler, Heun, LMS, KDPM2 "
             "and DPMSolverSDE take those end points from their spaced timesteps, so linspace is needed on a "
             "config that ships leading (SDXL's)",
         ),
-        ScheduleType("Exponential", {"timestep_spacing": "linspace", "use_exponential_sigmas": True}, "log-uniform sigmas"),
+        ScheduleType("Exponential", {"timestep_spacing": "linspace", **_EXPONENTIAL}, "log-uniform sigmas"),
         ScheduleType("Beta", {"timestep_spacing": "linspace", "use_beta_sigmas": True}, "beta(0.6, 0.6) spacing; needs scipy"),
         ScheduleType("SGM Uniform", {"timestep_spacing": "trailing"}, "the diffusers docs' mapping; close, not identical"),
         ScheduleType("Simple", {"timestep_spacing": "trailing"}, "the diffusers docs' mapping"),

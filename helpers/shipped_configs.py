@@ -141,22 +141,41 @@ PIXART_SIGMA_TRANSFORMER_CONFIG = dict(
 WUERSTCHEN_RESOLUTION_MULTIPLE = 42.67
 WUERSTCHEN_LATENT_DIM_SCALE = 10.67
 
+# --- where they ship ------------------------------------------------------------------------------
+
+# The Hub model id of every checkpoint the book reads, by registry key: each id is written here and
+# nowhere else. helpers.pipelines keeps the registry around them (MODEL_IDS, CHECKPOINTS: the
+# classes, the files read, the chapters that read each); the configs' sources below name them too.
+HUB_IDS = {
+    "sd15": "stable-diffusion-v1-5/stable-diffusion-v1-5",
+    "sdxl": "stabilityai/stable-diffusion-xl-base-1.0",
+    "pixart-sigma": "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS",
+    "wuerstchen-prior": "warp-ai/wuerstchen-prior",
+    "wuerstchen-decoder": "warp-ai/wuerstchen",
+    "unclip": "kakaobrain/karlo-v1-alpha",
+    "unclip-image-variation": "kakaobrain/karlo-v1-alpha-image-variations",
+    "stable-unclip": "stabilityai/stable-diffusion-2-1-unclip-small",
+    "stable-unclip-vit-h": "stabilityai/stable-diffusion-2-1-unclip",
+    "ip-adapter-sd15": "h94/IP-Adapter",
+    "sdxl-vae-fp16-fix": "madebyollin/sdxl-vae-fp16-fix",
+}
+_SD15, _SDXL, _PIXART = HUB_IDS["sd15"], HUB_IDS["sdxl"], HUB_IDS["pixart-sigma"]
+_PRIOR, _DECODER = HUB_IDS["wuerstchen-prior"], HUB_IDS["wuerstchen-decoder"]
+
 # Where each config above comes from (Hub repository, file).
 CHECKPOINTS = {
-    "SD15_SCHEDULER": "stable-diffusion-v1-5/stable-diffusion-v1-5, scheduler/scheduler_config.json",
-    "SDXL_SCHEDULER": "stabilityai/stable-diffusion-xl-base-1.0, scheduler/scheduler_config.json",
-    "PIXART_SIGMA_SCHEDULER": "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS, scheduler (sampling settings only)",
-    "SD15_SCHEDULER_CONFIG": "stable-diffusion-v1-5/stable-diffusion-v1-5, scheduler/scheduler_config.json",
-    "SDXL_SCHEDULER_CONFIG": "stabilityai/stable-diffusion-xl-base-1.0, scheduler/scheduler_config.json",
-    "WUERSTCHEN_PRIOR_CONFIG": "warp-ai/wuerstchen-prior, prior/config.json",
-    "WUERSTCHEN_DECODER_CONFIG": "warp-ai/wuerstchen, decoder/config.json",
-    "WUERSTCHEN_VQGAN_CONFIG": "warp-ai/wuerstchen, vqgan/config.json",
-    "SD15_UNET_CONFIG": "stable-diffusion-v1-5/stable-diffusion-v1-5, unet/config.json",
-    "SDXL_UNET_CONFIG": "stabilityai/stable-diffusion-xl-base-1.0, unet/config.json",
-    "SD_VAE_CONFIG": "stable-diffusion-v1-5/stable-diffusion-v1-5 and stabilityai/stable-diffusion-xl-base-1.0, vae/config.json",
-    "PIXART_SIGMA_TRANSFORMER_CONFIG": (
-        "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS, transformer (diffusers' scripts/convert_pixart_sigma_to_diffusers.py)"
-    ),
+    "SD15_SCHEDULER": f"{_SD15}, scheduler/scheduler_config.json",
+    "SDXL_SCHEDULER": f"{_SDXL}, scheduler/scheduler_config.json",
+    "PIXART_SIGMA_SCHEDULER": f"{_PIXART}, scheduler (sampling settings only)",
+    "SD15_SCHEDULER_CONFIG": f"{_SD15}, scheduler/scheduler_config.json",
+    "SDXL_SCHEDULER_CONFIG": f"{_SDXL}, scheduler/scheduler_config.json",
+    "WUERSTCHEN_PRIOR_CONFIG": f"{_PRIOR}, prior/config.json",
+    "WUERSTCHEN_DECODER_CONFIG": f"{_DECODER}, decoder/config.json",
+    "WUERSTCHEN_VQGAN_CONFIG": f"{_DECODER}, vqgan/config.json",
+    "SD15_UNET_CONFIG": f"{_SD15}, unet/config.json",
+    "SDXL_UNET_CONFIG": f"{_SDXL}, unet/config.json",
+    "SD_VAE_CONFIG": f"{_SD15} and {_SDXL}, vae/config.json",
+    "PIXART_SIGMA_TRANSFORMER_CONFIG": f"{_PIXART}, transformer (diffusers' scripts/convert_pixart_sigma_to_diffusers.py)",
 }
 
 

@@ -57,24 +57,42 @@ SEED = 0
 TEXT_WIDTH = 32  # hidden size of every tiny text encoder
 
 
-def clip_tokenizer(max_length: int = 77) -> CLIPTokenizer:
-    """A character-level CLIP tokenizer made in memory (514 tokens, no merges).
+CLIP_CHARACTER_VOCAB = 2 * 256 + 2  # every byte, alone and word-final, and the two special tokens
+
+
+def clip_tokenizer(max_length: int = 77, vocab_size: int = CLIP_CHARACTER_VOCAB, pad_token: str | None = None) -> CLIPTokenizer:
+    """A character-level CLIP tokenizer made in memory (no merges), offline.
 
     The special tokens take the two highest ids, as in CLIP's own vocabulary, so that
     CLIPTextModel's pooling (the position of the end-of-text token) is right.
 
-    Refuses: a `max_length` that is not an int >= 3 (BOS, one token, EOS).
+    - max_length: the context (77 in every CLIP text encoder of the book).
+    - vocab_size: 514 (the characters only) for the tiny and toy encoders; a full-size encoder's
+      embedding table (49408 for CLIP, `helpers.full_size.pipeline_components`) needs the real size, so the ids between
+      the characters and the special tokens are filled with unused tokens and the special tokens
+      keep CLIP's ids (49406, 49407).
+    - pad_token: None keeps CLIPTokenizer's (the end-of-text token, as SD 1.5's tokenizer); SDXL's
+      second tokenizer pads with "!".
+
+    Refuses: a `max_length` that is not an int >= 3 (BOS, one token, EOS), a `vocab_size` that is
+    not an int >= 514, a `pad_token` that is not a str or None.
     """
     max_length = validate.integer("max_length", max_length, minimum=3)
+    vocab_size = validate.integer("vocab_size", vocab_size, minimum=CLIP_CHARACTER_VOCAB)
+    if pad_token is not None and not isinstance(pad_token, str):
+        raise TypeError(f"pad_token must be a str (e.g. '!') or None, got {type(pad_token).__name__} {pad_token!r}")
     chars = list(bytes_to_unicode().values())
-    tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
+    pieces = chars + [c + "</w>" for c in chars]
+    filler = [f"<|unused{i}|>" for i in range(vocab_size - CLIP_CHARACTER_VOCAB)]
+    tokens = pieces + filler + ["<|startoftext|>", "<|endoftext|>"]
     vocab = {t: i for i, t in enumerate(tokens)}
+    extra = {} if pad_token is None else {"pad_token": pad_token}
     if moved.TRANSFORMERS_4:  # its CLIPTokenizer reads files only (transformers 5 takes the vocab)
         folder = Path(tempfile.mkdtemp(prefix="tiny-clip-tokenizer-"))
         (folder / "vocab.json").write_text(json.dumps(vocab))
         (folder / "merges.txt").write_text("#version: 0.2\n")
-        return CLIPTokenizer(folder / "vocab.json", folder / "merges.txt", model_max_length=max_length)
-    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=max_length)
+        return CLIPTokenizer(folder / "vocab.json", folder / "merges.txt", model_max_length=max_length, **extra)
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=max_length, **extra)
 
 
 def t5_tokenizer(max_length: int = 512) -> T5Tokenizer:

@@ -7,15 +7,16 @@ output (which needs a JavaScript runtime the static pages do not load) ends up i
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
-STATIC_ENV = "FIELDNOTES_STATIC"
+from . import settings
+
+STATIC_ENV = settings.STATIC  # its meaning: helpers.settings
 
 
 def is_static() -> bool:
     """True when $FIELDNOTES_STATIC is set to anything but "" or "0". Takes no arguments."""
-    return os.environ.get(STATIC_ENV, "") not in ("", "0")
+    return settings.static()
 
 
 def show(build: Callable[[], object]) -> None:

@@ -11,6 +11,8 @@ import torch
 
 from helpers import a1111_parity, kdiffusion, schedulers, shipped_configs
 from helpers import mixture as mx
+import math
+from helpers.a1111_parity import max_gap
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 needs_k_diffusion = pytest.mark.skipif(
@@ -149,3 +151,68 @@ def test_same_rule_gap_is_the_rows_column():
         assert alone == row["same sigmas, start, noise"], name  # exact: the same runs
     with pytest.raises(ValueError, match="no k-diffusion sampler"):
         a1111_parity.same_rule_gap("UniPC")
+
+
+# The views of schedulers.SAMPLERS ----------------------------------------------------------------------
+
+
+def test_ksamplers_and_adjustments_are_views_of_the_one_table():
+    assert set(a1111_parity.KSAMPLERS) == {n for n, s in schedulers.SAMPLERS.items() if s.k_function is not None}
+    assert not {"DDIM", "PLMS", "UniPC", "LCM", "DPM fast", "DPM adaptive", "Restart"} & set(a1111_parity.KSAMPLERS)
+    assert a1111_parity.KSAMPLERS["DPM2 a Karras"] == a1111_parity.KSampler(
+        "DPM2 a Karras", "sample_dpm_2_ancestral", "karras", True, "randn", {}
+    )
+    heun = a1111_parity.KSAMPLERS["DPM++ 2M SDE Heun Exponential"]
+    assert (heun.function, heun.schedule, heun.noise, dict(heun.options)) == (
+        "sample_dpmpp_2m_sde", "exponential", "brownian", {"solver_type": "heun"}
+    )
+    assert a1111_parity.KSAMPLERS["DPM++ 2S a"].noise == "randn"  # A1111 runs it; diffusers has no class
+    assert a1111_parity.Adjustment is schedulers.Adjustment
+    assert set(a1111_parity.ADJUSTMENTS) == {
+        "DPM++ 2M", "DPM++ 2M Karras", "DPM++ 2M SDE", "DPM++ 2M SDE Karras", "DPM++ SDE", "DPM++ SDE Karras",
+        "DPM++ 3M SDE", "DPM2", "DPM2 a", "DPM2 Karras", "DPM2 a Karras",
+    }
+    for name, adjustment in a1111_parity.ADJUSTMENTS.items():
+        row = schedulers.SAMPLERS[name]
+        assert adjustment.cause == row.cause and adjustment.adjustment == row.adjustment.adjustment, name
+    assert a1111_parity.ADJUSTMENTS["DPM2"].cause.endswith("(discard_next_to_last_sigma)")
+    assert schedulers.SAMPLERS["DPM2"].adjustment.cause == ""  # the row's own part; the view adds the flag's
+
+
+@needs_k_diffusion
+def test_diffusers_heun_settings_compute_k_diffusions_heun_option():
+    # the row writes solver_type='heun' once: k-diffusion's option, and diffusers' setting beside the SDE
+    # algorithm; with it diffusers' update rule is k-diffusion's, without it (the midpoint default) not
+    mixture = mx.GaussianMixture.random(dim=4, components=3, seed=2)
+    row = schedulers.SAMPLERS["DPM++ 2M SDE Heun"]
+    assert row.kwargs["solver_type"] == row.k_options["solver_type"] == "heun"
+    assert a1111_parity.same_rule_gap("DPM++ 2M SDE Heun", steps=10, samples=16, mixture=mixture) < 1e-4
+    midpoint = schedulers.make("DPM++ 2M SDE", SD15)
+    assert midpoint.config.solver_type == "midpoint"
+    assert a1111_parity.same_rule_gap("DPM++ 2M SDE Heun", steps=10, samples=16, mixture=mixture, scheduler=midpoint) > 1e-3
+
+
+# --- max_gap: the largest absolute difference of two tensors ----------
+
+
+def test_the_largest_absolute_difference_in_float64():
+    a = torch.tensor([1.0, 2.0, 3.0])
+    assert max_gap(a, torch.tensor([1.5, 0.0, 3.0])) == 2.0  # exact: small binary fractions
+    # 1 + 2**-30 rounds to 1 in float32 but not in float64: the gap is not rounded to float32
+    one = torch.tensor([1.0], dtype=torch.float64)
+    assert max_gap(one + 2**-30, one.float()) == 2**-30  # exact: a power of two in float64
+    assert math.isnan(max_gap(torch.tensor([math.nan]), torch.tensor([0.0])))
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "error"),
+    [
+        ([1.0], torch.zeros(1), TypeError),
+        (torch.zeros(2), torch.zeros(3), ValueError),
+        (torch.zeros(2, 1), torch.zeros(1, 2), ValueError),
+        (torch.zeros(0), torch.zeros(0), ValueError),
+    ],
+)
+def test_refuses_what_cannot_be_compared_element_by_element(a, b, error):
+    with pytest.raises(error, match="a |a and b|b must"):
+        max_gap(a, b)

@@ -320,6 +320,9 @@ def test_the_mark_links_to_the_claims_page_only_in_the_built_book(monkeypatch):
     mark = ClaimMark("frozendict-accepts-assignments", "holds", "0.42.1")
     monkeypatch.setenv("FIELDNOTES_STATIC", "1")
     assert '<a href="../book/claims.html#claim-frozendict-accepts-assignments">frozendict-accepts-assignments</a>' in mark._repr_html_()
+    monkeypatch.setenv("FIELDNOTES_BOOK", "0")  # static, but not the book's pages (helpers.settings.in_book)
+    assert "<a " not in mark._repr_html_()
+    monkeypatch.delenv("FIELDNOTES_BOOK")
     monkeypatch.delenv("FIELDNOTES_STATIC")
     html = mark._repr_html_()
     assert "<a " not in html and "claim frozendict-accepts-assignments: holds on diffusers 0.42.1" in html

@@ -76,12 +76,30 @@ def test_forward_cost_rejects_bad_names_and_sizes():
 
 def test_every_shipped_config_names_its_checkpoint():
     configs = {n for n, v in vars(shipped_configs).items() if n.isupper() and isinstance(v, dict)}
-    assert configs - {"CHECKPOINTS", "PUBLISHED_PARAMS"} == set(shipped_configs.CHECKPOINTS)
+    assert configs - {"CHECKPOINTS", "PUBLISHED_PARAMS", "HUB_IDS"} == set(shipped_configs.CHECKPOINTS)
     assert shipped_configs.checkpoint("SDXL_UNET_CONFIG").startswith("stabilityai/stable-diffusion-xl-base-1.0")
     with pytest.raises(ValueError, match="no shipped config called 'SDXL_UNET'; accepted: SD15_SCHEDULER"):
         shipped_configs.checkpoint("SDXL_UNET")
     with pytest.raises(TypeError, match="name must be"):
         shipped_configs.checkpoint(None)
+
+
+def test_every_model_id_is_written_once_and_read_by_the_registry():
+    from helpers import pipelines
+
+    assert set(shipped_configs.HUB_IDS.values()) == {row["model_id"] for row in pipelines.registry()}
+    assert set(shipped_configs.HUB_IDS) == set(pipelines.MODEL_IDS) - {"wuerstchen"} | set(pipelines.CHECKPOINTS)
+    assert all(pipelines.model_id(key) == hub_id for key, hub_id in shipped_configs.HUB_IDS.items())
+
+
+def test_full_size_pipelines_are_built_here_and_refuse_other_families():
+    from helpers import mirror
+
+    assert mirror.components is full_size.pipeline_components
+    with pytest.raises(ValueError, match="name must be one of sd15, sdxl"):
+        full_size.pipeline_components("pixart-sigma")
+    with pytest.raises(TypeError, match="name must be one of sd15, sdxl"):
+        full_size.pipeline_components(None)
 
 
 def test_scheduler_configs_with_class_name_are_the_bare_files_plus_the_class():

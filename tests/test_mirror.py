@@ -27,6 +27,14 @@ def test_offline_tokenizer_has_the_real_ids():
     ids = tok("a cat", padding="max_length", max_length=77).input_ids
     assert len(ids) == 77 and ids[0] == 49406 and max(ids) == 49407
     assert mirror.clip_tokenizer(pad_token="!").pad_token_id == tok.convert_tokens_to_ids("!")
+    # one maker: the tiny tokenizer is the same vocabulary without the filler
+    small = tiny.clip_tokenizer()
+    assert len(small) == tiny.CLIP_CHARACTER_VOCAB and small.tokenize("a cat") == tok.tokenize("a cat")
+    assert tok.get_vocab() == tiny.clip_tokenizer(vocab_size=mirror.CLIP_VOCAB).get_vocab()
+    with pytest.raises(ValueError, match="vocab_size"):
+        tiny.clip_tokenizer(vocab_size=100)
+    with pytest.raises(TypeError, match="pad_token must be a str"):
+        tiny.clip_tokenizer(pad_token=0)
 
 
 def test_refusals(tmp_path):

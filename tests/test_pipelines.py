@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import helpers
-from helpers import pipelines, shipped_configs, tiny
+from helpers import pipelines, shipped_configs, tiny, toc
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -227,7 +227,7 @@ def test_the_registry_lists_every_model_id_once_with_its_keys_and_chapters():
     assert by_id["stabilityai/stable-diffusion-2-1-unclip"]["exclude"] == pipelines.PIPELINE_EXCLUDE
     keys = set(pipelines.NAMES) | set(pipelines.CHECKPOINTS)
     assert set(pipelines.CHAPTERS) == keys  # every key says who reads it
-    chapters = {p.stem for p in (ROOT / "notebooks").glob("*.md")}
+    chapters = {p.stem for p in toc.chapters()}
     assert {c for listed in pipelines.CHAPTERS.values() for c in listed} <= chapters
     assert not set(pipelines.CHECKPOINTS) & set(pipelines.NAMES)
 
@@ -240,7 +240,7 @@ def test_the_registry_names_the_chapters_whose_code_reads_each_key():
 
     keys = (*pipelines.NAMES, *pipelines.CHECKPOINTS)
     named: dict[str, set[str]] = {key: set() for key in keys}
-    for chapter in sorted((ROOT / "notebooks").glob("*.md")):
+    for chapter in toc.chapters():
         for cell in jupytext.read(chapter).cells:
             if cell.cell_type != "code":
                 continue
@@ -259,12 +259,12 @@ def test_no_chapter_or_helper_hard_codes_a_model_id_the_registry_holds():
 
     ids = {row["model_id"] for row in pipelines.registry()}
     found = []
-    for chapter in sorted((ROOT / "notebooks").glob("*.md")):
+    for chapter in toc.chapters():
         for cell in jupytext.read(chapter).cells:
             if cell.cell_type == "code":
                 found += [(chapter.name, i) for i in ids if f'"{i}"' in cell.source]
     for module in sorted((ROOT / "helpers").rglob("*.py")):
-        if module.name in ("pipelines.py", "shipped_configs.py"):  # the registry; the configs' sources
+        if module.name == "shipped_configs.py":  # HUB_IDS: where each id is written, once
             continue
         found += [(module.name, i) for i in ids if f'"{i}"' in module.read_text()]
     assert found == []

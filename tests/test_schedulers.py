@@ -258,6 +258,72 @@ def test_every_current_a1111_name_is_mapped():
     assert SAMPLERS["DPM++ 3M SDE Exponential"].kwargs["use_exponential_sigmas"] is True
 
 
+DISCARD = "A1111 takes steps + 1 sigmas and drops the next-to-last one (discard_next_to_last_sigma)"
+BROWNIAN = "A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step"
+
+
+def test_the_name_suffix_gives_the_schedule_and_its_setting():
+    # one home for the schedule: the name; kwargs add its diffusers setting after the sampler's own
+    assert SAMPLERS["LMS Karras"].schedule == "karras" and SAMPLERS["LMS Karras"].kwargs == {"use_karras_sigmas": True}
+    assert SAMPLERS["Euler"].schedule == "uniform" and SAMPLERS["Euler"].kwargs == {}
+    heun = SAMPLERS["DPM++ 2M SDE Heun Exponential"]
+    assert heun.schedule == "exponential"
+    assert list(heun.kwargs.items()) == [
+        ("algorithm_type", "sde-dpmsolver++"), ("solver_type", "heun"), ("use_exponential_sigmas", True)
+    ]
+    assert list(SAMPLERS["DPM++ 3M SDE Karras"].kwargs) == [
+        "algorithm_type", "solver_order", "solver_type", "lower_order_final", "use_karras_sigmas"
+    ]
+    assert SAMPLERS["PLMS"].kwargs == {"skip_prk_steps": True}
+    # a name without a diffusers class keeps its schedule but takes no settings
+    assert SAMPLERS["DPM++ 2S a Karras"].schedule == "karras" and SAMPLERS["DPM++ 2S a Karras"].kwargs == {}
+    for name, sampler in SAMPLERS.items():
+        suffix = {"karras": " Karras", "exponential": " Exponential"}.get(sampler.schedule)
+        assert (suffix is not None and name.endswith(suffix)) or not name.endswith((" Karras", " Exponential")), name
+    # kwargs is a fresh dict: editing it leaves the row (and the rows sharing its settings) alone
+    edited = SAMPLERS["DPM++ 2M SDE Karras"].kwargs
+    edited["algorithm_type"] = "dpmsolver++"
+    assert SAMPLERS["DPM++ 2M SDE Karras"].kwargs["algorithm_type"] == "sde-dpmsolver++"
+    assert SAMPLERS["DPM++ 2M SDE"].kwargs == {"algorithm_type": "sde-dpmsolver++"}
+
+
+def test_note_is_the_remark_then_what_the_rows_facts_make_differ():
+    docs = "diffusers docs, api/schedulers/overview"
+    assert SAMPLERS["Euler"].note == docs
+    assert SAMPLERS["Euler a"].note == f"{docs}; ancestral (stochastic)"
+    assert SAMPLERS["DPM2 a Karras"].note == f"{docs}; ancestral (stochastic); {DISCARD}; diffusers has no such setting"
+    assert SAMPLERS["DPM++ 2M SDE Heun Karras"].note == (
+        f"not in the docs table (A1111 1.6+); k-diffusion's solver_type='heun'; stochastic: {BROWNIAN}, so images differ "
+        "pixel for pixel"
+    )
+    # DPMSolverSDEScheduler draws the Brownian tree too; a deterministic DPM-Solver draws nothing
+    assert SAMPLERS["DPM++ SDE"].note == SAMPLERS["DPM++ SDE"].remark
+    assert "stochastic" not in SAMPLERS["DPM++ 2M"].note
+    # a name without a diffusers class says only why
+    assert SAMPLERS["DPM++ 2S a"].note == SAMPLERS["DPM++ 2S a"].remark
+    assert SAMPLERS["DPM++ 2S a"].noise == "randn" and "ancestral (stochastic)" not in SAMPLERS["DPM++ 2S a"].note
+    for name in WITH_CLASS:
+        sampler = SAMPLERS[name]
+        assert (DISCARD in sampler.note) == sampler.discard_next_to_last_sigma, name
+        assert ("ancestral (stochastic)" in sampler.note) == (sampler.noise == "randn"), name
+    assert schedulers.table().loc["DPM2", "note"] == SAMPLERS["DPM2"].note
+
+
+def test_cause_is_the_dropped_sigma_the_adjustments_own_cause_and_the_noise():
+    assert SAMPLERS["Euler"].adjustment is None and SAMPLERS["Euler"].cause == ""
+    assert SAMPLERS["DPM2"].adjustment.cause == "" and SAMPLERS["DPM2"].cause == DISCARD
+    assert SAMPLERS["DPM2 a"].cause == f"{DISCARD}; ancestral noise magnifies what the trailing grid's gap leaves"
+    third = SAMPLERS["DPM++ 3M SDE"]
+    assert third.cause == f"{DISCARD}; {third.adjustment.cause}; {BROWNIAN}" and "init_noise_sigma" in third.cause
+    sde = SAMPLERS["DPM++ 2M SDE"]
+    assert sde.cause == f"{sde.adjustment.cause}; {BROWNIAN}" and sde.cause.startswith("diffusers' 'linspace' grid")
+    for name in ("DPM++ 2M", "DPM++ 2M Karras", "DPM++ SDE", "DPM++ SDE Karras"):
+        assert SAMPLERS[name].cause == SAMPLERS[name].adjustment.cause != "", name
+    assert [n for n, s in SAMPLERS.items() if s.adjustment is not None and not s.adjustment.restores] == [
+        "DPM++ 3M SDE", "DPM2 Karras", "DPM2 a Karras"
+    ]
+
+
 def test_automatic_schedule_type_resolves_as_a1111_1_9(sd15):
     assert schedulers.a1111_name("DPM++ 2M") == "DPM++ 2M Karras"
     assert schedulers.a1111_name("DPM++ 2M", "Uniform") == "DPM++ 2M"

@@ -55,6 +55,7 @@ def test_scene_and_dataset_refuse_bad_input():
 # --- training ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 def test_training_smoke(tmp_path, capsys):
     out = tmp_path / "toy"
     assert toy_main(["train", "--out", str(out), "--steps", "2", "--vae-steps", "2", "--images", "8",
@@ -141,6 +142,7 @@ def test_toy_pipeline_loads_as_float32_with_pag_layers(toy_pipe):
     assert type(toy_pipe.scheduler).__name__ == "PNDMScheduler"
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 @pytest.mark.parametrize("guidance", sorted(CARD_ACCURACY))
 def test_committed_weights_reach_the_cards_accuracy(toy_pipe, guidance):
     result = evaluate.sample_accuracy(toy_pipe, n=32, guidance_scale=guidance, steps=20)
@@ -173,6 +175,7 @@ def test_setup_toy_and_pipelines_load_route_to_the_toy_weights():
     assert type(other).__name__ == "PixArtSigmaPipeline"
 
 
+@pytest.mark.slow  # seconds: runs a kernel, trains or samples (left out of `make fast`)
 def test_toy_sd_loads_another_training_runs_folder(tmp_path):
     # a reader's own `python -m helpers.toy train --out DIR` loads like the committed weights
     out = tmp_path / "run"
@@ -190,6 +193,20 @@ def test_toy_sd_loads_another_training_runs_folder(tmp_path):
         toy_profile.sd_folder(toy_profile.WUERSTCHEN_DIR / "decoder")
     with pytest.raises(ValueError, match="'wuerstchen' is not 'sd15'"):
         toy_profile.load("wuerstchen", ctx, weights=out)
+
+
+def test_pipelines_load_takes_the_toy_weights_in_any_profile():
+    import helpers
+    from helpers import pipelines
+
+    ctx = helpers.setup(profile="tiny", device="cpu")
+    pipe = pipelines.load("sd15", ctx, weights=None)  # None: the committed toy SD, as toy_profile.load
+    assert pipe.unet.config.block_out_channels == [48, 96, 96]
+    assert pipelines.load("sd15", ctx).unet.config.block_out_channels != [48, 96, 96]  # left out: tiny's
+    with pytest.raises(ValueError, match="both pick what to load"):
+        pipelines.load("sd15", ctx, model_id=str(toy_profile.TOY_DIR), weights=None)
+    with pytest.raises(ValueError, match="'sdxl' is not 'sd15'"):
+        pipelines.load("sdxl", ctx, weights=toy_profile.TOY_DIR)
 
 
 def test_text_encoder_saved_in_the_other_key_layout_loads_its_trained_weights(tmp_path):

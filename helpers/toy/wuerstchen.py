@@ -32,10 +32,10 @@ import torch.nn.functional as F
 
 from .. import moved, validate
 from . import world
-from .location import models_root
+from . import location
 
-MODEL_DIR = models_root() / "toy-wuerstchen"
-TOY_SD_DIR = models_root() / "toy-sd"
+MODEL_DIR = location.folder("wuerstchen")
+TOY_SD_DIR = location.folder("sd15")
 TEXT_WIDTH = 64  # the toy SD text encoder's hidden size
 EMBED_CHANNELS = 12  # 3 colour channels × 2×2 cells
 CELL = 4  # pixels per side of an averaged cell
@@ -68,7 +68,7 @@ def image_embedding(images: torch.Tensor) -> torch.Tensor:
 
 def text_components():
     """(tokenizer, text_encoder): the toy SD's trained CLIP text model, frozen, float32."""
-    tokenizer = moved.clip_tokenizer(TOY_SD_DIR / "tokenizer")
+    tokenizer = moved.saved_clip_tokenizer(TOY_SD_DIR / "tokenizer")
     encoder = moved.clip_text_model(TOY_SD_DIR / "text_encoder")
     return tokenizer, encoder.eval().requires_grad_(False)
 
