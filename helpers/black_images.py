@@ -16,9 +16,7 @@ a VAE or a UNet to overflow in float16 (`overflowing_vae`, `scale_residual_strea
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +27,7 @@ from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionS
 from transformers import CLIPConfig, CLIPVisionConfig
 
 from . import validate
+from .notices import captured_logs  # noqa: F401  (moved to notices; still importable from here)
 
 FP16_MAX = float(torch.finfo(torch.float16).max)  # 65504
 SPECIAL_CARE_ADJUSTMENT = 0.01  # safety_checker.py L77: added to every concept score after a special-care hit
@@ -298,32 +297,6 @@ def _check_clip_input(checker, clip_input) -> None:
 
 # |pixel_values| past this is no CLIP-normalised image ([0, 1] pixels give -1.8..2.2)
 CLIP_INPUT_LIMIT = 10.0
-
-
-@contextlib.contextmanager
-def captured_logs(name: str = "diffusers"):
-    """Collect the messages logged under logger `name` (and its children) in a list.
-
-    diffusers' loggers do not propagate to the root logger, so pytest's caplog and a plain
-    `logging` config miss them; a handler on the library's logger sees them all.
-
-    Refuses: a name that is not a non-empty str.
-    """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a logger name such as 'diffusers', got {name!r}")
-    messages: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            messages.append(record.getMessage())
-
-    handler = Collect(level=logging.DEBUG)
-    logger = logging.getLogger(name)
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
 
 
 # --- fp16 overflow -------------------------------------------------------------------------------

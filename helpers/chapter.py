@@ -11,7 +11,8 @@
 - a message diffusers gives for a mistake is captured with `error_message(call, ...)`, which fails
   when the call raises nothing or the wrong type;
 - a statistic is recorded as `approx(value, rtol=..., why=...)` (helpers.record), with its reason;
-- wall time is measured with `timed()`, and shown, never recorded (it differs between machines);
+- wall time is measured with `timed()` (`timed(ctx.device)` waits for a GPU's queued work), and
+  shown, never recorded (it differs between machines);
 - a number shown in prose or a table is rounded to significant digits with `significant(x, 3)`,
   not decimal places, so that 0.000123 and 12 300 both keep their information.
 """
@@ -22,6 +23,8 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass
+
+import torch
 
 from . import validate
 from .claims import error_message, needs, needs_weights, still_true
@@ -60,14 +63,35 @@ class Timing:
 
 
 @contextlib.contextmanager
-def timed():
+def timed(device=None):
     """`with timed() as t: ...` then `t.seconds`: the block's wall time (time.perf_counter).
 
-    The time is set even when the block raises. Takes no arguments.
+    On a CUDA `device` (a torch.device or a string such as "cuda:0"), the block's queued GPU work is
+    waited for (torch.cuda.synchronize) before the clock starts and before it stops: CUDA calls
+    return before their kernels finish, so the time would otherwise be that of queueing them. Any
+    other device, or None, times the block as it runs.
+
+    The time is set even when the block raises.
+
+    Refuses: a `device` that is neither None nor a torch.device or device string (TypeError); a
+    string torch cannot read, or a CUDA or MPS device this machine does not have (ValueError).
     """
+    synchronize = _synchronizer(device)
     timing = Timing()
+    synchronize()
     started = time.perf_counter()
     try:
         yield timing
     finally:
+        synchronize()
         timing.seconds = time.perf_counter() - started
+
+
+def _synchronizer(device):
+    """A function that waits for `device`'s queued work: torch.cuda.synchronize on CUDA, else nothing."""
+    if device is None:
+        return lambda: None
+    checked = validate.device("device", device)
+    if checked.type != "cuda":
+        return lambda: None
+    return lambda: torch.cuda.synchronize(checked)

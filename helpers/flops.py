@@ -286,3 +286,31 @@ def build_on_meta(cls: type, config: dict) -> torch.nn.Module:
     with torch.device("meta"), _no_weight_init(cls):
         model = cls(**config)
     return model.eval()
+
+
+# --- the dtype each module of a pipeline holds its weights in ---------------------------------------
+# The dtype each torch module of a pipeline holds its weights in, read from the parameters.
+#
+# `pipe.dtype` reports one dtype for the whole pipeline (that of its first module); after a load
+# with `variant=`, `dtype=`/`torch_dtype=` or a component's own `torch_dtype` in its config, the
+# modules may hold different ones, and a module may even mix dtypes inside itself.
+
+
+def module_dtypes(pipe) -> dict[str, torch.dtype | str | None]:
+    """{component name: the dtype of all its parameters} for every component of `pipe` that is a
+    torch module, in the pipeline's order: "mixed" where its parameters differ, None where it has
+    none. Components that are not modules (tokenizers, schedulers, None) are left out.
+
+    Refuses (TypeError): a `pipe` without a `components` dict (a diffusers pipeline has one).
+    """
+    components = getattr(pipe, "components", None)
+    if not isinstance(components, dict):
+        raise TypeError(
+            f"pipe must be a diffusers pipeline (it has a components dict), got {type(pipe).__name__}"
+        )
+    found: dict[str, torch.dtype | str | None] = {}
+    for name, module in components.items():
+        if isinstance(module, torch.nn.Module):
+            dtypes = {parameter.dtype for parameter in module.parameters()}
+            found[name] = dtypes.pop() if len(dtypes) == 1 else ("mixed" if dtypes else None)
+    return found

@@ -12,7 +12,10 @@ carried it. Leaving the block removes the hook, so the module is exactly as it w
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from collections.abc import Mapping, Sequence
@@ -22,7 +25,7 @@ from torch import nn
 
 from . import validate
 
-__all__ = ["CallCounter", "count_calls"]
+__all__ = ["CallCounter", "FirstCall", "count_calls", "first_call"]
 
 
 class CallCounter:
@@ -146,3 +149,58 @@ def _takes_any_keyword(module: nn.Module) -> bool:
     except (TypeError, ValueError):
         return True
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+# --- what a module received and returned the first time it ran --------------------------------------
+# What one module received and returned the first time it ran inside a block.
+#
+# A chapter often needs a tensor from inside a pipeline call: the UNet's input at the first step, the
+# output of one convolution, the `class_labels` the pipeline passed. `first_call(module)` keeps the
+# first completed forward call's arguments and output, ignores the later ones (so a 20-step call
+# costs no more memory than a 1-step one), and removes its hook when the block ends:
+#
+#     with first_call(pipe.unet.conv_in) as conv_in:
+#         pipe(prompt, num_inference_steps=4)
+#     conv_in.output.abs().max()          # the peak of conv_in at the first step
+#     conv_in.arguments["input"]          # its input, by the name forward gives it
+
+
+@dataclass
+class FirstCall:
+    """The first completed forward call of a module: `called` is False, and the rest empty, until
+    one completes.
+
+    `args` and `kwargs` are what the module was called with (after its pre-hooks); `arguments` the
+    same by the names of the module's `forward` parameters (defaults not filled in); `output`
+    what it returned. The tensors are the call's own, not copies.
+    """
+
+    called: bool = False
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    arguments: dict = field(default_factory=dict)
+    output: Any = None
+
+
+@contextlib.contextmanager
+def first_call(module: nn.Module):
+    """Yields a `FirstCall` that holds `module`'s first completed forward call inside the block;
+    later calls are not kept. The hook is removed when the block ends, even when it raises.
+
+    Refuses (TypeError): a `module` that is not a torch.nn.Module (a pipeline: pass pipe.unet...).
+    """
+    validate.instance("module", module, nn.Module, "a torch.nn.Module (a pipeline's pipe.unet, pipe.vae...)")
+    signature = inspect.signature(module.forward)
+    record = FirstCall()
+
+    def keep_the_first(module, args, kwargs, output):
+        if not record.called:
+            record.called, record.args, record.kwargs, record.output = True, args, dict(kwargs), output
+            record.arguments = dict(signature.bind_partial(*args, **kwargs).arguments)
+        # returning None leaves the output as it is
+
+    handle = module.register_forward_hook(keep_the_first, with_kwargs=True)
+    try:
+        yield record
+    finally:
+        handle.remove()

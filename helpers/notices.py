@@ -23,6 +23,8 @@ import logging
 import re
 import warnings
 
+from . import validate
+
 # (logger name, pattern of the message to drop)
 KNOWN_NOTICES = (
     ("diffusers.pipelines.pipeline_utils", re.compile(r"^The \w+ has been deprecated and will not receive bug fixes")),
@@ -69,3 +71,44 @@ def quiet_diffusers():
     finally:
         if change:
             logger.setLevel(level)
+
+
+# --- the messages a library logs inside a block -----------------------------------------------------
+# The messages a library logs inside a block, caught where its logger sends them.
+#
+# diffusers' and transformers' library loggers do not propagate to the root logger, so pytest's
+# caplog and a plain `logging` configuration miss them; a handler on the library's own logger (or on
+# the logger of one of its modules) sees them all.
+#
+#     with captured_logs("diffusers") as messages:
+#         DDIMScheduler.from_config(config, use_karras_sigmas=True)
+#     assert not messages  # nothing logged at the default verbosity
+
+
+@contextlib.contextmanager
+def captured_logs(name: str = "diffusers", level: int = logging.NOTSET):
+    """Yields a list that fills with the messages (str, formatted with their arguments) logged
+    under logger `name` or its children inside the block, at `level` or above.
+
+    The loggers' own levels still decide what is logged at all: at diffusers' default verbosity,
+    WARNING and above. The handler is removed when the block ends, even when it raises.
+
+    Refuses: a `name` that is not a non-empty str (TypeError); a `level` that is not an int >= 0
+    such as logging.WARNING.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a logger name such as 'diffusers', got {name!r}")
+    level = validate.integer("level", level, minimum=0)
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger(name)
+    handler = Collect(level)
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)

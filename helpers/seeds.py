@@ -440,3 +440,41 @@ def recorded_draws(module):
         yield draws
     finally:
         module.randn_tensor = original
+
+
+# --- where torchsde's Brownian tree draws its numbers -----------------------------------------------
+# Where torchsde's Brownian tree draws its numbers: the device and dtype of every draw.
+#
+# `DPMSolverSDEScheduler` (A1111's "DPM++ SDE") takes its noise from a `BrownianTreeNoiseSampler`,
+# whose torchsde tree draws each number with a generator it creates itself, in
+# `torchsde._brownian.brownian_interval._randn(size, dtype, device, seed)`: the pipeline's generator
+# never reaches it. A1111 replaces that function with its own; `brownian_tree_draws()` wraps it for
+# the duration of a block, so a chapter can show which device and dtype the tree draws on.
+
+
+@contextlib.contextmanager
+def brownian_tree_draws():
+    """Yields a list that fills with `(torch.device, torch.dtype)`, one per number draw torchsde's
+    Brownian tree makes inside the block, in order.
+
+    The draws themselves are unchanged, except on the `meta` device, where no generator exists:
+    there a draw is an empty tensor of its size and dtype, so a scheduler step on meta tensors runs
+    (shapes only). torchsde's function is put back when the block ends, even when it raises. Takes
+    no arguments.
+    """
+    import torchsde._brownian.brownian_interval as brownian_interval  # here: only the SDE samplers need torchsde
+
+    original = brownian_interval._randn
+    draws: list[tuple[torch.device, torch.dtype]] = []
+
+    def recording(size, dtype, device, seed):
+        draws.append((torch.device(device), dtype))
+        if torch.device(device).type == "meta":  # no generator exists there: shapes only
+            return torch.empty(size, dtype=dtype, device=device)
+        return original(size, dtype, device, seed)
+
+    brownian_interval._randn = recording
+    try:
+        yield draws
+    finally:
+        brownian_interval._randn = original

@@ -4,6 +4,7 @@ import math
 import time
 
 import pytest
+import torch
 
 import importlib
 
@@ -43,3 +44,22 @@ def test_timed_measures_the_block_even_when_it_raises():
         raise KeyError("x")
     # the block's time, not a placeholder: at least the sleep, and less than the whole test so far
     assert 0.01 <= failed.seconds < 5 and str(failed).endswith(" s")
+
+
+def test_timed_waits_for_a_cuda_device_before_starting_and_stopping_the_clock(monkeypatch):
+    waited = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: waited.append(device))
+    with chapter.timed("cuda:0") as timing:
+        assert waited == [torch.device("cuda:0")]  # before the clock started
+        time.sleep(0.01)
+    assert waited == [torch.device("cuda:0")] * 2 and timing.seconds >= 0.01
+    with chapter.timed(torch.device("cpu")) as on_cpu:
+        pass
+    assert len(waited) == 2 and on_cpu.seconds >= 0  # a CPU has nothing queued to wait for
+
+
+@pytest.mark.parametrize(("device", "error"), [(0.5, TypeError), ("no-such-device", ValueError)])
+def test_timed_refuses_what_is_no_device(device, error):
+    with pytest.raises(error, match="device"), chapter.timed(device):
+        pass

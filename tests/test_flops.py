@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import flops
+from types import SimpleNamespace
+from helpers.flops import module_dtypes
 
 aten = torch.ops.aten
 
@@ -215,3 +217,26 @@ def test_matmul_shortcuts_match_and_leave_errors_to_the_kernel(op, a, b):
     add_op = {aten.mm.default: aten.addmm.default, aten.bmm.default: aten.baddbmm.default}[op]
     assert_same_layout(flops._SHAPE_ONLY[add_op](bias, x, y), add_op(bias, x, y))
     assert flops._SHAPE_ONLY[add_op](torch.empty(7, device="meta"), x, y) is None  # a bias that cannot broadcast
+
+
+# --- module_dtypes: the dtype each module of a pipeline holds its weights in ----------
+
+
+def test_one_dtype_per_module_mixed_where_they_differ_and_non_modules_left_out():
+    mixed = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2).half())
+    pipe = SimpleNamespace(
+        components={
+            "unet": torch.nn.Linear(2, 2).to(torch.bfloat16),
+            "vae": mixed,
+            "activation": torch.nn.ReLU(),  # a module with no parameters
+            "tokenizer": object(),
+            "safety_checker": None,
+        }
+    )
+    assert module_dtypes(pipe) == {"unet": torch.bfloat16, "vae": "mixed", "activation": None}
+
+
+@pytest.mark.parametrize("pipe", [None, torch.nn.Linear(2, 2), SimpleNamespace(components=[])])
+def test_refuses_what_is_no_pipeline(pipe):
+    with pytest.raises(TypeError, match="pipe must be a diffusers pipeline"):
+        module_dtypes(pipe)

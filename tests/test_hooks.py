@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 from helpers.hooks import CallCounter, count_calls
+from helpers.hooks import first_call
 
 
 class TwoInputs(nn.Module):
@@ -163,3 +164,36 @@ def test_entering_twice_is_an_error():
     with counter:
         with pytest.raises(RuntimeError, match="already counting"):
             counter.__enter__()
+
+
+# --- first_call: a module's first forward call inside a block ----------
+
+
+class Scale(nn.Module):
+    def forward(self, sample, factor=2.0, *, label=None):
+        return sample * factor
+
+
+def test_keeps_only_the_first_call_by_position_and_by_name_and_changes_no_output():
+    module = Scale()
+    with first_call(module) as first:
+        assert not first.called and first.output is None
+        out = module(torch.ones(2), 3.0, label="a")
+        module(torch.zeros(2), factor=5.0)  # a later call: not kept
+    assert first.called and torch.equal(out, torch.full((2,), 3.0))
+    assert torch.equal(first.output, out) and first.kwargs == {"label": "a"}
+    assert torch.equal(first.arguments["sample"], torch.ones(2)) and first.arguments["factor"] == 3.0  # exact: as passed
+    assert not module._forward_hooks  # the hook went with the block
+
+
+def test_the_hook_goes_even_when_the_block_raises():
+    module = Scale()
+    with pytest.raises(KeyError), first_call(module):
+        raise KeyError("x")
+    assert not module._forward_hooks
+
+
+@pytest.mark.parametrize("module", [None, Scale, lambda x: x])
+def test_refuses_what_is_no_module(module):
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"), first_call(module):
+        pass

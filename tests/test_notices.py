@@ -4,6 +4,8 @@ quiet_diffusers silences diffusers and torchsde for its duration only."""
 import logging
 
 from helpers import notices
+import pytest
+from helpers.notices import captured_logs
 
 
 def _emit(logger_name: str, message: str, caplog) -> list[str]:
@@ -56,3 +58,37 @@ def test_quiet_diffusers_silences_diffusers_and_torchsde_for_the_duration_only()
         warnings.warn_explicit("Should have tb<=t1 but got tb=1.0001", UserWarning, "torchsde/_brownian/x.py", 1, module="torchsde")
     assert logger.level == before
     assert [str(w.message) for w in caught] == ["Should have tb<=t1 but got tb=1.0001"]  # only the one outside
+
+
+# --- captured_logs: the messages a library logs inside a block ----------
+
+
+def test_catches_the_messages_of_a_non_propagating_logger_and_its_children():
+    library = logging.getLogger("fieldnotes-test-library")
+    library.propagate, library.level = False, logging.WARNING  # like diffusers' root logger
+    child = logging.getLogger("fieldnotes-test-library.module")
+    with captured_logs("fieldnotes-test-library") as messages:
+        child.warning("cut %d tokens", 3)
+        child.info("below the library's level: never logged")
+    assert messages == ["cut 3 tokens"]
+    child.warning("after the block")
+    assert messages == ["cut 3 tokens"] and not library.handlers  # the handler is gone
+
+
+def test_level_keeps_only_messages_at_or_above_it_and_the_handler_goes_on_error():
+    logger = logging.getLogger("fieldnotes-test-levels")
+    logger.setLevel(logging.DEBUG)
+    with pytest.raises(KeyError), captured_logs("fieldnotes-test-levels", logging.WARNING) as messages:
+        logger.info("info")
+        logger.error("error")
+        raise KeyError("x")
+    assert messages == ["error"] and not logger.handlers
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "error"),
+    [("", 0, TypeError), (None, 0, TypeError), ("diffusers", -1, ValueError), ("diffusers", "WARNING", TypeError)],
+)
+def test_refuses_what_is_no_logger_name_or_level(name, level, error):
+    with pytest.raises(error, match="name|level"), captured_logs(name, level):
+        pass

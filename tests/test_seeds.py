@@ -6,6 +6,9 @@ import torch
 from diffusers.utils.torch_utils import randn_tensor
 
 from helpers import seeds
+import torchsde._brownian.brownian_interval as brownian_interval
+from diffusers.schedulers.scheduling_dpmsolver_sde import BrownianTreeNoiseSampler
+from helpers.seeds import brownian_tree_draws
 
 # Random123's known-answer vectors for Philox4x32-10 (tests/kat_vectors): counter, key, output
 KAT = [
@@ -504,3 +507,25 @@ def test_eta_noise_seed_delta_may_reach_seed_0_and_the_largest_seed():
         assert torch.equal(rng.next()[0], torch.randn((4, 2, 2), generator=torch.Generator().manual_seed(expected)))
     with pytest.raises(ValueError, match=r"seed 3 \+ eta_noise_seed_delta -4 = -1 is outside"):
         seeds.A1111Noise([3], (4, 2, 2), eta_noise_seed_delta=-4)
+
+
+# --- brownian_tree_draws: the device and dtype of torchsde's Brownian tree draws ----------
+
+
+def test_records_each_draw_of_the_tree_in_the_latents_dtype_and_leaves_the_numbers_alone():
+    latents = torch.zeros(1, 2, 3, 3, dtype=torch.float64)
+    expected = BrownianTreeNoiseSampler(latents, 0.1, 10.0, seed=3)(1.0, 0.5)
+    with brownian_tree_draws() as draws:
+        noise = BrownianTreeNoiseSampler(latents, 0.1, 10.0, seed=3)(1.0, 0.5)
+    assert draws and set(draws) == {(torch.device("cpu"), torch.float64)}
+    assert torch.equal(noise, expected)  # the same generator, seed and order: the same numbers
+
+
+def test_a_meta_draw_is_shapes_only_and_torchsde_is_restored_even_on_error():
+    original = brownian_interval._randn
+    with pytest.raises(KeyError), brownian_tree_draws() as draws:
+        drawn = brownian_interval._randn((2, 3), torch.float32, "meta", 0)
+        raise KeyError("x")
+    assert drawn.device.type == "meta" and drawn.shape == (2, 3) and drawn.dtype == torch.float32
+    assert draws == [(torch.device("meta"), torch.float32)]
+    assert brownian_interval._randn is original
