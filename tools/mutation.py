@@ -51,6 +51,7 @@ MUTMUT = Path(sys.executable).with_name("mutmut")
 # what the tests of the core modules read besides the code: the chapters and the claims matrix
 # (helpers.ledger), tools/ (tests/project_tools.py)
 COPIED = ("helpers", "tools", "tests", "notebooks", "book")
+COPIED_FILES = ("_toc.yml",)  # the chapter list (helpers.toc) that tests and the ledger read
 TARGET = 0.85  # the share of non-equivalent mutants each module's tests should kill
 
 
@@ -74,7 +75,13 @@ MODULES = (
     Module("claims", ("helpers/claims.py",), ("tests/test_claims.py",)),
     Module("ledger", ("helpers/ledger.py",), ("tests/test_ledger.py",)),
     Module("schedulers", ("helpers/schedulers.py",), ("tests/test_schedulers.py",)),
-    Module("interpolation", ("helpers/interpolation.py",), ("tests/test_interpolation.py",)),
+    # its bad-input tests live with the other modules' (issue 21's files); mutmut runs only those
+    # that call the mutated function
+    Module(
+        "interpolation",
+        ("helpers/interpolation.py",),
+        ("tests/test_interpolation.py", "tests/test_bad_input_analysis.py", "tests/test_bad_input_heldout_fixes.py"),
+    ),
     Module("seeds", ("helpers/seeds.py",), ("tests/test_seeds.py",)),
     Module("prompts", ("helpers/prompts.py",), ("tests/test_prompts.py",)),
     Module("toy_scorer", ("helpers/toy/scorer.py",), ("tests/test_toy_scorer.py",)),
@@ -132,6 +139,7 @@ def failing_tests(module: Module, where: Path, env: dict) -> list[str]:
 def mutmut_config(module: Module, deselected: list[str] = ()) -> str:
     """mutmut's [tool.mutmut] section for one module (appended to the scratch copy's pyproject.toml)."""
     also_copy = [f"{name}/" for name in COPIED if name != "tests"]  # mutmut copies tests/ itself
+    also_copy += list(COPIED_FILES)
     lines = [
         "",
         "[tool.mutmut]",
@@ -176,6 +184,8 @@ def prepare(module: Module, before: str | None, resume: bool = False) -> tuple[P
     ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints")
     for name in COPIED:
         shutil.copytree(ROOT / name, where / name, ignore=ignore)
+    for name in COPIED_FILES:
+        shutil.copy2(ROOT / name, where / name)
     pyproject = (ROOT / "pyproject.toml").read_text()
     if before:
         for test in module.tests:
