@@ -108,7 +108,7 @@ class Env:
 
     @cached_property
     def sd15_config(self):
-        from helpers import shipped_configs
+        from helpers.models import shipped_configs
 
         return dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 
@@ -123,13 +123,13 @@ class Env:
 
     @cached_property
     def tokenizer(self):
-        from helpers import tiny
+        from helpers.models import tiny
 
         return tiny.clip_tokenizer()
 
     @cached_property
     def encoder(self):
-        from helpers import tiny
+        from helpers.models import tiny
 
         return tiny.CLIPTextModel(tiny.clip_text_config(self.tokenizer))
 
@@ -145,20 +145,9 @@ def _cases() -> list[Case]:
     from diffusers.pipelines.stable_diffusion import StableDiffusionPipelineOutput
 
     import helpers
-    from helpers import (
-        black_images,
-        claims,
-        gpu,
-        hooks,
-        interpolation,
-        mixture,
-        pag,
-        pipelines,
-        plotting,
-        prompts,
-        schedulers,
-        seeds,
-    )
+    from helpers import black_images, gpu, interpolation, pag, pipelines, prompts, schedulers, seeds
+    from helpers.book import claims, plotting
+    from helpers.research import hooks, mixture
     from helpers.toy import evaluate, interpolate, models, scorer, world
     from helpers.toy import wuerstchen as toy_wuerstchen
 
@@ -293,7 +282,8 @@ def _cases() -> list[Case]:
 
 def _controls() -> list[Case]:
     import helpers
-    from helpers import gpu, plotting, schedulers, seeds
+    from helpers import gpu, schedulers, seeds
+    from helpers.book import plotting
     from helpers.toy import world
 
     control = "numpy scalar"

@@ -72,7 +72,7 @@ class Env(batch1.Env):
 
     @cached_property
     def mixture(self):
-        from helpers import mixture
+        from helpers.research import mixture
 
         return mixture.GaussianMixture.random(dim=4, components=3, seed=0)
 
@@ -86,7 +86,7 @@ class Env(batch1.Env):
 
     @cached_property
     def conv_case(self):
-        from helpers import convergence
+        from helpers.research import convergence
 
         return convergence.Case("euler", lambda: self.euler)
 
@@ -129,27 +129,11 @@ def _cases() -> list[Case]:
     )
 
     import helpers
-    from helpers import (
-        a1111_parity,
-        black_images,
-        claims,
-        convergence,
-        flops,
-        full_size,
-        gpu,
-        hooks,
-        interpolation,
-        pag,
-        pag_recipes,
-        pipelines,
-        plotting,
-        prompts,
-        schedulers,
-        seeds,
-        signatures,
-        widgets,
-    )
-    from helpers import mixture as mx
+    from helpers import black_images, gpu, interpolation, pag, pipelines, prompts, schedulers, seeds
+    from helpers.book import claims, plotting, widgets
+    from helpers.models import flops, full_size, pag_recipes
+    from helpers.research import a1111_parity, convergence, hooks, signatures
+    from helpers.research import mixture as mx
     from helpers.toy import evaluate, interpolate, scorer, world
     from helpers.toy import wuerstchen as toy_wuerstchen
 
@@ -172,7 +156,7 @@ def _cases() -> list[Case]:
         Case(types, "record: a whole image array", lambda e: helpers.record(image=np.zeros((4, 4, 3))), "image"),
         Case(rng, "record: a 0-d NaN tensor", lambda e: helpers.record(loss=torch.tensor(NAN)), "loss"),
         Case(types, "record: a dict with int keys", lambda e: helpers.record(counts={1: 2, 2: 4}), "counts"),
-        # --- helpers.claims ------------------------------------------------------------------------
+        # --- helpers.book.claims -------------------------------------------------------------------
         Case(names, "still_true: id in words with capitals", lambda e: enter(claims.still_true("Frozendict accepts writes", "a frozendict takes writes")), "claim"),
         Case(arity, "still_true: changed_if_raises a list", lambda e: enter(claims.still_true("a-claim", "it holds", changed_if_raises=[ValueError])), "changed_if_raises"),
         Case(related, "still_true: an exception instance, not its class", lambda e: enter(claims.still_true("a-claim", "it holds", changed_if_raises=ValueError("x"))), "changed_if_raises"),
@@ -247,7 +231,7 @@ def _cases() -> list[Case]:
         Case(related, "write_tiny_ip_adapter: the text encoder for the image_encoder", lambda e: pag_recipes.write_tiny_ip_adapter(e.sd.unet, e.sd.text_encoder, TMP), "image_encoder"),
         Case(related, "count_calls: the bound forward method", lambda e: hooks.count_calls(e.sd.unet.forward), "module"),
         Case(types, "CallCounter: argument a tuple of names", lambda e: hooks.CallCounter(e.sd.unet, argument=("sample",)), "argument"),
-        # --- helpers.plotting, widgets ---------------------------------------------------------------
+        # --- helpers.book.plotting, widgets ----------------------------------------------------------
         Case(shape, "to_array: a batch tensor (1, 3, H, W)", lambda e: plotting.to_array(torch.rand(1, 3, 8, 8)), "image"),
         Case(arity, "image_grid: more titles than images", lambda e: plotting.image_grid([IMAGE], titles=["a", "b"]), "titles"),
         Case(types, "image_grid: a file name among the images", lambda e: plotting.image_grid([IMAGE, "cat.png"]), "images"),
@@ -255,7 +239,7 @@ def _cases() -> list[Case]:
         Case(empty, "line_plot: a series with no points", lambda e: plotting.line_plot({"a": ([], [])}, "x", "y"), "series"),
         Case(types, "line_plot: marker an int", lambda e: plotting.line_plot({"a": ([1, 2], [1, 2])}, "x", "y", marker=3), "marker"),
         Case(related, "widgets.show: the widget itself, not a function building it", lambda e: widgets.show(__import__("ipywidgets").IntSlider()), "build"),
-        # --- helpers.signatures, flops, full_size ----------------------------------------------------
+        # --- helpers.research.signatures, models.flops, models.full_size -----------------------------
         Case(related, "call_parameters: the __call__ function", lambda e: signatures.call_parameters(StableDiffusionPipeline.__call__), "pipeline"),
         Case(types, "computed_size: width as a string", lambda e: signatures.computed_size(e.sd, "a cat", width="512"), "width"),
         Case(related, "count_params: the UNet class", lambda e: flops.count_params(UNet2DConditionModel), "model"),
@@ -264,7 +248,7 @@ def _cases() -> list[Case]:
         Case(names, "spec: 'SD15-UNet' in capitals", lambda e: full_size.spec("SD15-UNet"), "name"),
         Case(rng, "forward_cost: a negative height", lambda e: full_size.forward_cost("sd15-unet", height=-512, width=512), "height"),
         Case(numpy, "wuerstchen_latent_sizes: np.float64 height", lambda e: full_size.wuerstchen_latent_sizes(np.float64(1024), 1024), "height"),
-        # --- helpers.mixture, convergence, a1111_parity ---------------------------------------------
+        # --- helpers.research.mixture, convergence, a1111_parity ------------------------------------
         Case(numpy, "GaussianMixture.random: dim np.float64(4)", lambda e: mx.GaussianMixture.random(dim=np.float64(4)), "dim"),
         Case(shape, "GaussianMixture: means for 3 components, stds for 2", lambda e: mx.GaussianMixture(torch.zeros(3, 2), torch.ones(2), torch.full((2,), 0.5)), "means"),
         Case(related, "sample: the Generator class", lambda e: e.mixture.sample(2, generator=torch.Generator), "generator"),
@@ -304,17 +288,10 @@ def _cases() -> list[Case]:
 def _controls() -> list[Case]:
 
     import helpers
-    from helpers import (
-        a1111_parity,
-        black_images,
-        interpolation,
-        pipelines,
-        plotting,
-        schedulers,
-        seeds,
-        signatures,
-    )
-    from helpers import mixture as mx
+    from helpers import black_images, interpolation, pipelines, schedulers, seeds
+    from helpers.book import plotting
+    from helpers.research import a1111_parity, signatures
+    from helpers.research import mixture as mx
     from helpers.toy import interpolate, scorer
 
     numpy, other = "numpy/0-d", "legal input"

@@ -87,7 +87,7 @@ class Env(heldout.Env):
 
     @cached_property
     def image_encoder(self):
-        from helpers import tiny
+        from helpers.models import tiny
 
         return tiny.clip_vision_model()
 
@@ -108,34 +108,11 @@ def _cases() -> list[Case]:
     from diffusers.pipelines.stable_diffusion import StableDiffusionPipelineOutput
 
     import helpers
-    from helpers import (
-        a1111_parity,
-        black_images,
-        chapter,
-        claims,
-        convergence,
-        flops,
-        full_size,
-        gpu,
-        hooks,
-        interpolation,
-        ledger,
-        mirror,
-        moved,
-        pag,
-        pag_recipes,
-        pipelines,
-        plotting,
-        prompts,
-        schedulers,
-        seeds,
-        shipped_configs,
-        signatures,
-        stable_unclip,
-        tiny,
-        widgets,
-    )
-    from helpers import mixture as mx
+    from helpers import black_images, gpu, interpolation, pag, pipelines, prompts, schedulers, seeds
+    from helpers.book import chapter, claims, ledger, plotting, widgets
+    from helpers.models import flops, full_size, mirror, moved, pag_recipes, shipped_configs, tiny
+    from helpers.research import a1111_parity, convergence, hooks, signatures, stable_unclip
+    from helpers.research import mixture as mx
     from helpers.runtime import Context
     from helpers.toy import evaluate, interpolate, models, profile, scorer, train, train_wuerstchen, world
     from helpers.toy import wuerstchen as toy_wuerstchen
@@ -295,7 +272,9 @@ def _cases() -> list[Case]:
 
 def _controls() -> list[Case]:
     import helpers
-    from helpers import black_images, chapter, hooks, interpolation, pipelines, prompts, schedulers, seeds
+    from helpers import black_images, interpolation, pipelines, prompts, schedulers, seeds
+    from helpers.book import chapter
+    from helpers.research import hooks
     from helpers.toy import evaluate, scorer, world
 
     numpy, other, empty = "numpy/0-d", "legal input", "empty"

@@ -1,4 +1,4 @@
-"""Time FLOP counting (helpers.flops) of every full-size model in helpers.full_size, built on meta.
+"""Time FLOP counting (helpers.models.flops) of every full-size model in helpers.models.full_size, built on meta.
 
     .venv/bin/python benchmarks/flops.py            # build + count each model at its native size
     .venv/bin/python benchmarks/flops.py --check    # also count with FlopCounterMode and compare
@@ -27,7 +27,7 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import torch
 
-    from helpers import flops, full_size
+    from helpers.models import flops, full_size
 
     torch.set_num_threads(2)
     for name in full_size.MODEL_NAMES:  # import the model classes now: import time is not counting time

@@ -6,10 +6,10 @@ Per model and recipe (vanilla = bf16 + SDPA, the 1.0x; speed; memory; balanced):
 time (compilation included), seconds per image and denoising iterations per second (median of
 `--repeats` timed calls after one warm-up), peak memory (`torch.cuda.max_memory_allocated`), and
 where each component sits after a call. The FLOP floor: SD 1.5's UNet costs 0.803 TFLOP per
-latent at 512², SDXL's 6.76 at 1024² (`helpers.full_size`, chapter 03); with CFG the UNet sees 2
+latent at 512², SDXL's 6.76 at 1024² (`helpers.models.full_size`, chapter 03); with CFG the UNet sees 2
 latents per step, so TFLOP/s = 2 * cost * it/s, shown as a fraction of the device's dense bf16
 peak (`PEAK_BF16`). Timing needs no trained weights: the models are built from the real configs
-(`helpers.mirror.components`) with random weights, in bf16. Refuses to run without CUDA.
+(`helpers.models.mirror.components`) with random weights, in bf16. Refuses to run without CUDA.
 Sized for about 6 minutes on an H100/H200 (SDXL compilation is the longest part).
 """
 
@@ -29,9 +29,10 @@ import diffusers  # noqa: E402
 import torch  # noqa: E402
 
 import helpers  # noqa: E402
-from helpers import gpu, mirror, pipelines  # noqa: E402
+from helpers import gpu, pipelines  # noqa: E402
+from helpers.models import mirror  # noqa: E402
 
-# TFLOP per UNet forward of one latent, from helpers.full_size.forward_cost (asserted by no test)
+# TFLOP per UNet forward of one latent, from helpers.models.full_size.forward_cost (asserted by no test)
 UNET_TFLOP = {"sd15": 0.803, "sdxl": 6.76}
 SIZE = {"sd15": 512, "sdxl": 1024}
 # dense (no sparsity) bf16 tensor-core peaks from the vendors' data sheets, TFLOP/s

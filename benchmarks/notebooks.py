@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import toc  # noqa: E402
+from helpers.book import toc  # noqa: E402
 from tests.regression import execute  # noqa: E402
 
 # Seconds of cells (issue 32): each of the twelve chapters of the first two rounds at most 30 s on

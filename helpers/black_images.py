@@ -29,6 +29,14 @@ from transformers import CLIPConfig, CLIPVisionConfig
 from . import validate
 from .notices import captured_logs  # noqa: F401  (moved to notices; still importable from here)
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "FP16_MAX", "SPECIAL_CARE_ADJUSTMENT", "CHECKER", "NAN", "UNEXPLAINED", "NOT_BLACK", "NAN_LATENTS",
+    "NAN_DECODE", "tiny_safety_checker", "image_embeddings", "unit", "orthogonal_direction", "set_concepts",
+    "Decision", "decide", "cosines", "peak_activations", "overflowing_vae", "scale_residual_stream",
+    "Verdict", "FinalLatents", "why_black",
+]
+
 FP16_MAX = float(torch.finfo(torch.float16).max)  # 65504
 SPECIAL_CARE_ADJUSTMENT = 0.01  # safety_checker.py L77: added to every concept score after a special-care hit
 SCORE_DECIMALS = 3  # safety_checker.py L74/L82: scores are rounded before the "> 0" test

@@ -41,6 +41,9 @@ import torch
 from . import validate
 from .runtime import Context
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["RECIPES", "OptionError", "Report", "denoiser_name", "placement", "optimize"]
+
 GOALS = ("vanilla", "speed", "memory", "balanced")
 
 # What each goal turns on. "vanilla" is the 1.0x baseline of the benchmark: SDPA and nothing else.

@@ -25,6 +25,9 @@ import warnings
 
 from . import validate
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["install", "quiet_diffusers", "captured_logs"]
+
 # (logger name, pattern of the message to drop)
 KNOWN_NOTICES = (
     ("diffusers.pipelines.pipeline_utils", re.compile(r"^The \w+ has been deprecated and will not receive bug fixes")),

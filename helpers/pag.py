@@ -4,7 +4,7 @@ diffusers checks `pag_applied_layers` only when the PAG pipeline is called, afte
 been encoded, and then raises on the first entry that matches nothing; an entry that matches too
 much (`"blocks.1"` also selects `blocks.10` to `blocks.19`, diffusers issue #13594) raises nothing.
 `layer_matches(denoiser, layers)` answers both questions up front, on a real model or on a
-full-size one built on the meta device (`helpers.full_size.build("sdxl-unet")`):
+full-size one built on the meta device (`helpers.models.full_size.build("sdxl-unet")`):
 
     report = layer_matches(pipe.unet, ["mid", "down.block_2"])
     report["mid"]            # ['mid_block.attentions.0.transformer_blocks.0.attn1', ...]

@@ -2,14 +2,14 @@
 
 `load(name, ctx)` calls the pipeline class's `from_pretrained` on a source that depends on the
 profile: in `full`, the real checkpoint's model id (MODEL_IDS); in `tiny`, a folder in the local
-cache that `helpers.tiny` built once and saved in the Hub's layout. So the tiny profile exercises
+cache that `helpers.models.tiny` built once and saved in the Hub's layout. So the tiny profile exercises
 the real loading code, loading workarounds included.
 
 Every model id the full profile reads lives here, the registry: the families' (MODEL_IDS) and the
 other checkpoints a chapter reads (CHECKPOINTS, through `checkpoint`), with the chapters that read
-each (CHAPTERS); the id strings themselves are written once, in `helpers.shipped_configs.HUB_IDS`,
+each (CHAPTERS); the id strings themselves are written once, in `helpers.models.shipped_configs.HUB_IDS`,
 where the shipped configs name their sources with them too. In full, an id found under
-$FIELDNOTES_MODEL_MIRROR is read from there; `python -m helpers.mirror list` prints them all with a
+$FIELDNOTES_MODEL_MIRROR is read from there; `python -m helpers.models.mirror list` prints them all with a
 download line each.
 
 `load(name, ctx, weights=...)` loads the trained toy models (`helpers.toy`) in any profile; the
@@ -36,14 +36,23 @@ import diffusers
 import torch
 import transformers
 
-from . import moved, settings, shipped_configs, tiny, validate
+from . import settings, validate
+from .models import moved, shipped_configs, tiny
 from .runtime import Context, OfflineProfileError
-from .shipped_configs import HUB_IDS  # each model id is written there once
+from .models.shipped_configs import HUB_IDS  # each model id is written there once
 from .toy import location as toy_location
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "CACHE_ENV", "Family", "WUERSTCHEN_PRIOR_HUB", "FAMILIES", "NAMES", "MODEL_IDS", "CHECKPOINTS",
+    "model_id", "registry", "mirror_folder", "checkpoint", "family", "register_legacy_pipeline_modules",
+    "tiny_dir", "write_hub_layout", "source", "hub_kwargs", "from_pretrained", "load", "quiet_loading",
+    "default_call_kwargs", "with_pag",
+]
 
 CACHE_ENV = settings.CACHE  # the variables' meanings: helpers.settings
 MIRROR_ENV = settings.MODEL_MIRROR
-TINY_FORMAT = 4  # bump when helpers.tiny changes what it builds
+TINY_FORMAT = 4  # bump when helpers.models.tiny changes what it builds
 
 
 @dataclass(frozen=True)
@@ -837,7 +846,7 @@ def _load_toy(name: str, ctx: Context, weights, overrides: dict):
 def _toy_stage(name: str, folder: Path, overrides: dict):
     """One toy pipeline folder loaded on the CPU."""
     register_legacy_pipeline_modules()  # the Würstchen folders keep the Hub's index entries
-    # the weights are stored as float16; dtype=float32 loads them back as float32 (helpers.moved
+    # the weights are stored as float16; dtype=float32 loads them back as float32 (helpers.models.moved
     # renames it for releases before 0.40 and brings the tokenizer to transformers 4)
     options = {"dtype": torch.float32, "use_safetensors": True, **moved.component_overrides(folder)}
     options = moved.loading_options({**options, **overrides})

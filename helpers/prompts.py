@@ -27,6 +27,12 @@ import torch
 
 from . import validate
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "Run", "Break", "BREAK", "PromptSyntaxError", "parse", "Chunk", "chunk", "encode", "weights_tensor",
+    "weight", "encode_prompt", "prompt_embeds",
+]
+
 ROUND = 1.1  # A1111: "(abc) - increases attention to abc by a multiplier of 1.1"
 SQUARE = 1 / 1.1
 COMMA_BACKTRACK = 20  # A1111's default for opts.comma_padding_backtrack

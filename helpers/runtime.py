@@ -15,6 +15,9 @@ import torch
 
 from . import settings, validate
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["OfflineProfileError", "Context", "setup"]
+
 PROFILES = ("tiny", "full", "toy")  # toy: trained toy weights where they exist (helpers.toy), else tiny
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PROFILE_ENV = settings.PROFILE  # its meaning: helpers.settings

@@ -9,7 +9,7 @@ each quiet drop into a `ValueError` that says what to do instead.
 - `SAMPLERS`: A1111 sampler name -> `Sampler`, the one table of what A1111 does per sampler: the
   diffusers class and settings, the k-diffusion function A1111 runs and how it runs it (noise,
   discard_next_to_last_sigma), the parity study's `Adjustment`; `note` and `cause` are derived from
-  those facts, and so are `helpers.a1111_parity.KSAMPLERS` and `ADJUSTMENTS`. Names without a
+  those facts, and so are `helpers.research.a1111_parity.KSAMPLERS` and `ADJUSTMENTS`. Names without a
   diffusers equivalent are rows with `scheduler_class=None` and raise when used.
 - `SCHEDULE_TYPES`: A1111 schedule-type name -> settings to add as overrides (seven of the twelve
   types of A1111 1.10's menu; not Polyexponential, KL Optimal, Align Your Steps, Normal, DDIM); `AUTOMATIC` and
@@ -17,7 +17,7 @@ each quiet drop into a `ValueError` that says what to do instead.
 - `DOCS_TABLE`: where the diffusers docs table names another class, and why.
 - `make(name, base_config, **overrides)`, `swap(pipe, name, **overrides)`,
   `explain(scheduler)`, `schedule(scheduler, steps)`.
-- The scheduler configs the real checkpoints ship are in `helpers.shipped_configs`.
+- The scheduler configs the real checkpoints ship are in `helpers.models.shipped_configs`.
 """
 
 from __future__ import annotations
@@ -57,6 +57,13 @@ from diffusers.utils import is_torchsde_available
 from . import validate
 from .notices import quiet_diffusers
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "Adjustment", "Sampler", "SAMPLERS", "DOCS_TABLE", "AUTOMATIC", "a1111_name", "SCHEDULE_TYPES",
+    "Schedule", "lookup", "accepted_keys", "DEFAULT_VALUES", "setting_values", "check_settings",
+    "edited_keys", "make", "swap", "explain", "schedule", "table",
+]
+
 # Keys that describe the trained model rather than the sampler. `make` carries only these from the
 # base config, so a sampler choice (Karras sigmas, an SDE algorithm) never leaks from the previous
 # scheduler into the next one.
@@ -83,7 +90,7 @@ MODEL_KEYS = (
 @dataclass(frozen=True)
 class Adjustment:
     """A known cause of disagreement between diffusers and A1111 for one name, and the adjustment
-    that removes it (the sampler-parity study, `helpers.a1111_parity.ADJUSTMENTS`).
+    that removes it (the sampler-parity study, `helpers.research.a1111_parity.ADJUSTMENTS`).
 
     Diffusers side: `start="k-diffusion"` (latents z * sigma_0 / sqrt(1 + sigma_0^2)),
     `a1111_timesteps` (custom integer timesteps on A1111's grid), `overrides` for the scheduler,
@@ -123,7 +130,7 @@ _SDE_HEUN = {**_SDE, **_HEUN_SOLVER}
 _THIRD = {**_SDE, "solver_order": 3, **_HEUN_SOLVER, "lower_order_final": False}
 _SIGN = (
     "diffusers 0.42.1's third-order sde-dpmsolver++ step has the wrong sign on its D2 term "
-    "(helpers.a1111_parity.fixed_third_order_sde; the sampler-parity chapter measures it)"
+    "(helpers.research.a1111_parity.fixed_third_order_sde; the sampler-parity chapter measures it)"
 )
 _DOCS = "diffusers docs, api/schedulers/overview"
 _NEWER = "not in the docs table (A1111 1.6+)"
@@ -134,7 +141,7 @@ _PORT = (
 )
 _DISCARD = "A1111 takes steps + 1 sigmas and drops the next-to-last one (discard_next_to_last_sigma)"
 _BROWNIAN = "A1111 draws Brownian-tree noise, DPMSolverMultistepScheduler one randn per step"
-# the parity study's causes and adjustments (helpers.a1111_parity)
+# the parity study's causes and adjustments (helpers.research.a1111_parity)
 _START = "DPM-Solver starts from z * sqrt(1 + sigma_max^2) (init_noise_sigma = 1), A1111 from z * sigma_max"
 _GRID = "diffusers' 'linspace' grid stops at t = 999/steps, A1111's at t = 0 (sigma 0.0292)"
 _ROUND = "diffusers rounds Karras timesteps to integers, so the network sees sigma(round(t)); A1111 passes fractional t"
@@ -152,7 +159,7 @@ _KDPM2_KARRAS = Adjustment("", "none: KDPM2 schedulers take no custom sigmas in 
 class Sampler:
     """One Automatic1111 sampler: what A1111 runs, the diffusers class and settings that reproduce
     it, and how the two differ. Every other per-sampler view derives from these rows
-    (`helpers.a1111_parity.KSAMPLERS` and `ADJUSTMENTS`).
+    (`helpers.research.a1111_parity.KSAMPLERS` and `ADJUSTMENTS`).
 
     `name`: A1111's name, its schedule type appended ("DPM++ 2M Karras"; `schedule`).
     `scheduler_class`: the diffusers class; None means diffusers 0.42.1 has no equivalent.

@@ -33,6 +33,12 @@ import torch
 
 from . import validate
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "philox4x32_10", "PhiloxGenerator", "batch_generators", "a1111_seeds", "a1111_latents", "A1111Noise",
+    "recorded_draws", "brownian_tree_draws",
+]
+
 SOURCES = ("cpu", "gpu", "nv")
 SCHEMES = ("diffusers", "a1111")
 LATENT_FACTOR = 8  # A1111's opt_f: pixels per latent cell, for "resize seed from"

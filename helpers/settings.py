@@ -23,6 +23,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "PROFILE", "CACHE", "MODEL_MIRROR", "MODELS", "RECORD", "LEDGER", "STATIC", "HUB_OFFLINE", "profile",
+    "cache_folder", "model_mirror", "models_folder", "record_path", "ledger_path", "static", "in_book",
+]
+
 PROFILE = "PROFILE"
 CACHE = "FIELDNOTES_CACHE"
 MODEL_MIRROR = "FIELDNOTES_MODEL_MIRROR"

@@ -17,6 +17,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "integer", "positive_int", "MAX_SEED", "NUMPY_MAX_SEED", "seed", "dtype", "device", "instance",
+    "boolean", "number", "one_of", "monotonic", "image_array", "tensor", "keywords", "existing_dir",
+    "existing_file", "numeric_array", "init_values",
+]
+
 
 def _is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

@@ -10,8 +10,10 @@ import torch
 from diffusers import EulerDiscreteScheduler
 
 import helpers
-from helpers import black_images, convergence, pipelines, shipped_configs
-from helpers import mixture as mx
+from helpers import black_images, pipelines
+from helpers.models import shipped_configs
+from helpers.research import convergence
+from helpers.research import mixture as mx
 from helpers.toy import profile as toy_profile
 from helpers.toy import world
 from helpers.toy import wuerstchen as toy_wuerstchen

@@ -213,7 +213,7 @@ _READ_PAGE = r"""
   const article = document.querySelector('article') || document.body;
   const loaded = img => img.complete && img.naturalWidth > 0;
   const cellImages = [...article.querySelectorAll('.cell_output img')];
-  // A cell that builds an ipywidgets control (shown only in JupyterLab, through helpers.widgets.show).
+  // A cell that builds an ipywidgets control (shown only in JupyterLab, through helpers.book.widgets.show).
   const widgetCode = /\bipywidgets\b|widgets\.show\(/;
   const widgetCells = [...article.querySelectorAll('div.cell')]
     .map(cell => ({cell, source: (cell.querySelector('.cell_input') || {}).textContent || ''}))

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from helpers import runtime
-from helpers.record import RECORD_ENV
+from helpers.book.record import RECORD_ENV
 
 # Tests never reach the Hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

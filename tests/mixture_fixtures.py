@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.mixture import GaussianMixture
+from helpers.research.mixture import GaussianMixture
 
 
 @pytest.fixture(scope="module")

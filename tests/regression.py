@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.record import EXACT_ATOL, EXACT_RTOL, RECORD_ENV
-from helpers.widgets import STATIC_ENV
+from helpers.book.record import EXACT_ATOL, EXACT_RTOL, RECORD_ENV
+from helpers.book.widgets import STATIC_ENV
 
 
 def ipc_kernel_manager(folder: Path):

@@ -1,4 +1,4 @@
-"""helpers.a1111_parity: A1111's sigmas, and diffusers against k-diffusion on the exact mixture.
+"""helpers.research.a1111_parity: A1111's sigmas, and diffusers against k-diffusion on the exact mixture.
 
 These need the optional `parity` extra (installed by `make test`); the import shim is tested in
 tests/test_kdiffusion.py.
@@ -9,10 +9,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers import a1111_parity, kdiffusion, schedulers, shipped_configs
-from helpers import mixture as mx
+from helpers import schedulers
+from helpers.models import shipped_configs
+from helpers.research import a1111_parity, kdiffusion
+from helpers.research import mixture as mx
 import math
-from helpers.a1111_parity import max_gap
+from helpers.research.a1111_parity import max_gap
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 needs_k_diffusion = pytest.mark.skipif(

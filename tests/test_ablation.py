@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from helpers import ablation
+from helpers.research import ablation
 
 images = st.integers(4, 24).flatmap(
     lambda h: st.integers(4, 24).flatmap(
@@ -16,7 +16,8 @@ images = st.integers(4, 24).flatmap(
 
 
 @settings(max_examples=60, deadline=None)
-@pytest.mark.filterwarnings("ignore::helpers.ablation.CutoffWarning")  # cutoffs past every frequency are part of the property
+# cutoffs past every frequency are part of the property
+@pytest.mark.filterwarnings("ignore::helpers.research.ablation.CutoffWarning")
 @given(pair=images, cutoff=st.floats(0, 20))
 def test_the_split_is_orthogonal_symmetric_and_zero_for_equal_images(pair, cutoff):
     a, b = pair
@@ -28,7 +29,8 @@ def test_the_split_is_orthogonal_symmetric_and_zero_for_equal_images(pair, cutof
 
 
 @settings(max_examples=30, deadline=None)
-@pytest.mark.filterwarnings("ignore::helpers.ablation.CutoffWarning")  # cutoffs past every frequency are part of the property
+# cutoffs past every frequency are part of the property
+@pytest.mark.filterwarnings("ignore::helpers.research.ablation.CutoffWarning")
 @given(pair=images, cutoff=st.floats(0, 20))
 def test_low_plus_high_is_the_signal_and_low_is_real_and_band_limited(pair, cutoff):
     signal = pair[0] - pair[1]

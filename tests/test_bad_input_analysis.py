@@ -1,4 +1,5 @@
-"""Careless-user mistakes against helpers.ablation, flops, full_size, hooks, interpolation, pag and black_images (issue 21).
+"""Careless-user mistakes against helpers.research.ablation, models.flops, models.full_size,
+research.hooks, interpolation, pag and black_images (issue 21).
 
 Each case is a plausible mistake: a wrong type, an out-of-range value, a typo in a name, a pipeline or
 model of the wrong family, a NaN or zero tensor, an image in the wrong range or layout, a keyword the
@@ -19,9 +20,11 @@ from diffusers import UnCLIPScheduler, UNet2DConditionModel
 from diffusers.pipelines.stable_diffusion import StableDiffusionPipelineOutput
 
 import helpers
-from helpers import ablation, flops, full_size, interpolation, pag, pipelines, tiny
+from helpers import interpolation, pag, pipelines
 from helpers import black_images as bi
-from helpers.hooks import count_calls
+from helpers.models import flops, full_size, tiny
+from helpers.research import ablation
+from helpers.research.hooks import count_calls
 from tests.bad_input_support import assert_names_argument
 
 NAN = float("nan")
@@ -94,7 +97,7 @@ def images(e, pipe=None, a=PICTURE, b=OTHER_PICTURE, **kwargs):
 
 
 CASES = [
-    # --- helpers.ablation ------------------------------------------------------------------------
+    # --- helpers.research.ablation ---------------------------------------------------------------
     ("layout_detail: float 0..255", lambda e: ablation.layout_detail(IMAGE * 255, IMAGE, 4), ValueError, "a"),
     ("layout_detail: channel-first", lambda e: ablation.layout_detail(np.zeros((3, 32, 32)), np.zeros((3, 32, 32)), 4), ValueError, "channel-first"),
     ("layout_detail: NaN pixel", lambda e: ablation.layout_detail(IMAGE, np.full((8, 8, 3), NAN), 4), ValueError, "b"),
@@ -119,7 +122,7 @@ CASES = [
     ("distance_table: one variant other size", lambda e: ablation.distance_table(IMAGE, {"x": IMAGE[:4]}, 2), ValueError, "variants['x']"),
     ("distance_table: reference channel-first", lambda e: ablation.distance_table(np.zeros((3, 8, 8)), {"x": IMAGE}, 2), ValueError, "reference"),
     ("distance_table: cutoff a str", lambda e: ablation.distance_table(IMAGE, {"x": IMAGE}, "2"), TypeError, "cutoff"),
-    # --- helpers.flops and helpers.full_size ---------------------------------------------------
+    # --- helpers.models.flops and helpers.models.full_size -------------------------------------
     ("count_params: a pipeline", lambda e: flops.count_params(e.sd), TypeError, "model"),
     ("count_flops: not callable", lambda e: flops.count_flops(5), TypeError, "fn"),
     ("count_flops: args a tensor", lambda e: flops.count_flops(torch.relu, torch.ones(2)), TypeError, "args"),
@@ -141,7 +144,7 @@ CASES = [
     ("forward_cost: model of another class", lambda e: full_size.forward_cost("sd15-unet", model=torch.nn.Linear(2, 2)), TypeError, "model"),
     ("forward_cost: model of another config", lambda e: full_size.forward_cost("sdxl-unet", model=full_size.build("sd15-unet")), ValueError, "model"),
     ("forward_cost: reference a str", lambda e: full_size.forward_cost("sd15-vae-decoder", reference="no"), TypeError, "reference"),
-    # --- helpers.hooks ---------------------------------------------------------------------------
+    # --- helpers.research.hooks ------------------------------------------------------------------
     ("count_calls: a pipeline", lambda e: count_calls(e.sd), TypeError, "pipe.unet"),
     ("count_calls: argument a float", lambda e: count_calls(e.unet, argument=1.5), TypeError, "argument"),
     ("count_calls: argument a bool", lambda e: count_calls(e.unet, argument=True), TypeError, "argument"),

@@ -24,17 +24,9 @@ from diffusers import (
 from diffusers.pipelines.stable_diffusion import StableDiffusionPipelineOutput
 
 import helpers
-from helpers import (
-    black_images,
-    gpu,
-    pag,
-    pipelines,
-    plotting,
-    schedulers,
-    seeds,
-    shipped_configs,
-    validate,
-)
+from helpers import black_images, gpu, pag, pipelines, schedulers, seeds, validate
+from helpers.book import plotting
+from helpers.models import shipped_configs
 from helpers.toy import evaluate, interpolate, models, scorer, world
 from helpers.toy import profile as toy_profile
 from helpers.toy import wuerstchen as toy_wuerstchen

@@ -17,24 +17,10 @@ from diffusers import DDIMScheduler, EulerDiscreteScheduler, StableDiffusionPipe
 from diffusers.pipelines.stable_diffusion import StableDiffusionPipelineOutput
 
 import helpers
-from helpers import (
-    a1111_parity,
-    black_images,
-    claims,
-    convergence,
-    gpu,
-    interpolation,
-    ledger,
-    mirror,
-    moved,
-    pag,
-    pipelines,
-    plotting,
-    prompts,
-    schedulers,
-    shipped_configs,
-    signatures,
-)
+from helpers import black_images, gpu, interpolation, pag, pipelines, prompts, schedulers
+from helpers.book import claims, ledger, plotting
+from helpers.models import mirror, moved, shipped_configs
+from helpers.research import a1111_parity, convergence, signatures
 from helpers.toy import models, profile, scorer, world
 from helpers.toy import wuerstchen as toy_wuerstchen
 from tests.bad_input_support import Env, names_argument

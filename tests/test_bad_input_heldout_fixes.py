@@ -16,7 +16,10 @@ import torch
 from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
 
 import helpers
-from helpers import black_images, convergence, flops, interpolation, pag, pipelines, plotting, schedulers, validate
+from helpers import black_images, interpolation, pag, pipelines, schedulers, validate
+from helpers.book import plotting
+from helpers.models import flops
+from helpers.research import convergence
 from helpers.toy import evaluate, scorer
 from helpers.toy import interpolate as toy_interpolate
 from helpers.toy import wuerstchen as toy_wuerstchen

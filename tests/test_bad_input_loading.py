@@ -17,8 +17,11 @@ from diffusers import DDIMScheduler, StableDiffusionPipeline, StableDiffusionXLP
 from PIL import Image
 
 import helpers
-from helpers import pipelines, plotting, prompts, seeds, signatures, tiny, widgets
+from helpers import pipelines, prompts, seeds
+from helpers.book import plotting, widgets
+from helpers.models import tiny
 from helpers.prompts import BREAK, Chunk, Run
+from helpers.research import signatures
 from tests.bad_input_support import assert_names_argument
 
 CTX = helpers.setup(profile="tiny", device="cpu")
@@ -93,7 +96,7 @@ CASES = [
     ("with_pag: bad regex", lambda: pipelines.with_pag(object(), layers="mid("), ValueError, "layers"),
     ("with_pag: layers a tuple", lambda: pipelines.with_pag(object(), layers=("mid",)), TypeError, "layers"),
     ("with_pag: not a PAG family", lambda: pipelines.with_pag(DDIMScheduler()), ValueError, "pipe"),
-    # helpers.signatures
+    # helpers.research.signatures
     ("call_parameters: a scheduler", lambda: signatures.call_parameters(DDIMScheduler), TypeError, "pipeline"),
     ("call_parameters: a string", lambda: signatures.call_parameters("StableDiffusionPipeline"), TypeError, "pipeline"),
     ("call_parameters: the base class", lambda: signatures.call_parameters(diffusers.DiffusionPipeline), TypeError, "pipeline"),
@@ -107,7 +110,7 @@ CASES = [
     ("computed_size: a class", lambda: signatures.computed_size(StableDiffusionPipeline, "p"), TypeError, "pipe"),
     ("full_size_on_meta: typo", lambda: signatures.full_size_on_meta("sd1.5"), ValueError, "name"),
     ("full_size_on_meta: not a string", lambda: signatures.full_size_on_meta(15), TypeError, "name"),
-    # helpers.tiny
+    # helpers.models.tiny
     ("clip_tokenizer: max_length too small", lambda: tiny.clip_tokenizer(2), ValueError, "max_length"),
     ("clip_tokenizer: max_length a float", lambda: tiny.clip_tokenizer(77.0), TypeError, "max_length"),
     ("t5_tokenizer: max_length a string", lambda: tiny.t5_tokenizer("512"), TypeError, "max_length"),
@@ -186,7 +189,7 @@ CASES = [
     ("prompt_embeds: a list of prompts", lambda: prompts.prompt_embeds(Dummy(), ["a", "b"]), TypeError, "prompt"),
     ("prompt_embeds: not a pipeline", lambda: prompts.prompt_embeds(Dummy(), "a"), TypeError, "pipe"),
     ("prompt_embeds: negative prompt malformed", lambda: prompts.prompt_embeds(Dummy(), "a", "(b"), ValueError, "never closed"),
-    # helpers.plotting
+    # helpers.book.plotting
     ("to_array: a file name", lambda: plotting.to_array("image.png"), TypeError, "image"),
     ("to_array: channel-first numpy", lambda: plotting.to_array(np.zeros((3, 32, 32))), ValueError, "channel-first"),
     ("to_array: float 0..255", lambda: plotting.to_array(np.full((4, 4, 3), 200.0)), ValueError, "image"),
@@ -213,7 +216,7 @@ CASES = [
     ("line_plot: xlabel None", lambda: plotting.line_plot({"a": ([1], [1])}, None, "y"), TypeError, "xlabel"),
     ("line_plot: label not a string", lambda: plotting.line_plot({1: ([1], [1])}, "x", "y"), TypeError, "label"),
     ("detach: an Axes", lambda: plotting.detach(np.zeros(2)), TypeError, "fig"),
-    # helpers.widgets
+    # helpers.book.widgets
     ("show: a widget instead of a function", lambda: widgets.show(object()), TypeError, "build"),
 ]
 

@@ -10,8 +10,10 @@ import pytest
 import torch
 from diffusers import DDIMScheduler, EulerDiscreteScheduler
 
-from helpers import a1111_parity, convergence, kdiffusion, schedulers, shipped_configs
-from helpers import mixture as mx
+from helpers import schedulers
+from helpers.models import shipped_configs
+from helpers.research import a1111_parity, convergence, kdiffusion
+from helpers.research import mixture as mx
 from tests.bad_input_support import assert_names_argument
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
@@ -49,7 +51,7 @@ CASES = [
     ("a1111_name: schedule_type not a string", lambda: schedulers.a1111_name("Euler", None), TypeError, "schedule_type"),
     ("a1111_name: unknown sampler", lambda: schedulers.a1111_name("DDIM"), ValueError, "sampler"),
     ("setting_values: fine, check_settings refuses", lambda: schedulers.check_settings(DDIMScheduler, {"timestep_spacing": "lead"}), ValueError, "timestep_spacing"),
-    # helpers.mixture and helpers.convergence
+    # helpers.research.mixture and helpers.research.convergence
     ("run: ascending custom timesteps", lambda: mx.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, [1, 500, 999]), ValueError, "steps"),
     ("run: timestep past the schedule", lambda: mx.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, [1000, 500]), ValueError, "steps"),
     ("run: NaN timesteps", lambda: mx.run(EulerDiscreteScheduler.from_config(SD15), MIX, Z, [float("nan"), 1]), ValueError, "steps"),
@@ -112,7 +114,7 @@ CASES = [
     ("fit_orders: a dict", lambda: convergence.fit_orders(RESULTS.to_dict()), TypeError, "results"),
     ("fit_orders: missing column", lambda: convergence.fit_orders(RESULTS.drop(columns="median_error")), ValueError, "results"),
     ("plot_convergence: missing nfe", lambda: convergence.plot_convergence(RESULTS.drop(columns="nfe")), ValueError, "results"),
-    # helpers.a1111_parity (the k-diffusion-free checks run before k-diffusion is imported)
+    # helpers.research.a1111_parity (the k-diffusion-free checks run before k-diffusion is imported)
     ("k_sample: flipped sigmas", lambda: a1111_parity.k_sample("Euler", MIX, Z, SIGMAS.flip(0), ALPHAS), ValueError, "sigmas"),
     ("k_sample: negative sigma", lambda: a1111_parity.k_sample("Euler", MIX, Z, torch.tensor([14.6, 1.0, -0.5]), ALPHAS), ValueError, "sigmas"),
     ("k_sample: NaN sigma", lambda: a1111_parity.k_sample("Euler", MIX, Z, torch.tensor([14.6, float("nan"), 0.0]), ALPHAS), ValueError, "sigmas"),

@@ -15,7 +15,8 @@ from diffusers.pipelines.stable_diffusion_xl.pipeline_output import StableDiffus
 
 import helpers
 from helpers import black_images as bi
-from helpers import pipelines, tiny
+from helpers import pipelines
+from helpers.models import tiny
 
 
 @pytest.fixture(scope="module")

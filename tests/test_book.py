@@ -6,7 +6,7 @@ The tests that read the built book are `slow` (tests/conftest.py marks every tes
 import re
 from pathlib import Path
 
-from helpers import toc
+from helpers.book import toc
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,7 @@ def test_every_chapter_has_a_page(built_book):
 
 
 def test_every_chapter_file_is_in_the_toc():
-    """_toc.yml is the one chapter list (helpers.toc): a chapter file it left out would be on no page
+    """_toc.yml is the one chapter list (helpers.book.toc): a chapter file it left out would be on no page
     and in no test. An entry whose file does not exist fails toc.chapters() itself."""
     # the one glob of notebooks/ in the project: what the list is checked against
     on_disk = sorted(path.name for path in (ROOT / "notebooks").glob("*.md"))
@@ -48,7 +48,7 @@ def test_every_chapter_links_the_helpers_reference_page():
 
 
 def test_every_claim_is_anchored_in_its_chapter_page_and_linked_from_the_claims_page(built_book):
-    from helpers import ledger
+    from helpers.book import ledger
 
     claims_page = (built_book.html / "book" / "claims.html").read_text()
     missing = []

@@ -150,7 +150,7 @@ def _describe(offences: dict[str, list[str]]) -> str:
     return "\n".join(f"{page}:\n  " + "\n  ".join(found) for page, found in offences.items())
 
 
-# A record cell shows a folded table (helpers.record.Recorded), never a dict dump.
+# A record cell shows a folded table (helpers.book.record.Recorded), never a dict dump.
 def test_browser_no_page_shows_a_raw_dict_dump(read_page):
     dumps = _offences(read_page, dict_dumps)
     assert not dumps, "text outputs that are a dict dump:\n" + _describe(dumps)

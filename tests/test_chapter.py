@@ -1,4 +1,4 @@
-"""helpers.chapter: the chapter conventions in one import."""
+"""helpers.book.chapter: the chapter conventions in one import."""
 
 import math
 import time
@@ -8,9 +8,9 @@ import torch
 
 import importlib
 
-from helpers import chapter, claims
+from helpers.book import chapter, claims
 
-record = importlib.import_module("helpers.record")
+record = importlib.import_module("helpers.book.record")
 
 
 def test_one_import_holds_the_conventions_from_their_homes():

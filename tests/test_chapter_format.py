@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import toc
+from helpers.book import toc
 from tests import project_tools
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 import pytest
 
-from helpers.claims import still_true
+from helpers.book.claims import still_true
 
 
 def test_a_holding_claim_runs_its_checks_and_passes():
@@ -68,7 +68,7 @@ def _ledger(path):
 
 
 def test_ledger_mode_records_every_outcome_and_lets_the_chapter_go_on(tmp_path, monkeypatch):
-    from helpers.claims import LEDGER_ENV
+    from helpers.book.claims import LEDGER_ENV
 
     ledger = tmp_path / "ledger.jsonl"
     monkeypatch.setenv(LEDGER_ENV, str(ledger))
@@ -92,7 +92,7 @@ def test_ledger_mode_records_every_outcome_and_lets_the_chapter_go_on(tmp_path, 
 
 
 def test_ledger_mode_still_propagates_the_chapters_own_bugs(tmp_path, monkeypatch):
-    from helpers.claims import LEDGER_ENV
+    from helpers.book.claims import LEDGER_ENV
 
     monkeypatch.setenv(LEDGER_ENV, str(tmp_path / "ledger.jsonl"))
     with pytest.raises(NameError):
@@ -102,7 +102,7 @@ def test_ledger_mode_still_propagates_the_chapters_own_bugs(tmp_path, monkeypatc
 
 
 def test_outside_ledger_mode_an_import_error_is_not_hidden(monkeypatch):
-    from helpers.claims import LEDGER_ENV
+    from helpers.book.claims import LEDGER_ENV
 
     monkeypatch.delenv(LEDGER_ENV, raising=False)
     with pytest.raises(ImportError):
@@ -111,7 +111,7 @@ def test_outside_ledger_mode_an_import_error_is_not_hidden(monkeypatch):
 
 
 def test_the_mark_under_a_cell_anchors_the_claim():
-    from helpers.claims import ClaimMark
+    from helpers.book.claims import ClaimMark
 
     mark = ClaimMark("frozendict-accepts-assignments", "holds", "0.42.1")
     assert repr(mark) == "claim frozendict-accepts-assignments: holds on diffusers 0.42.1"
@@ -123,7 +123,7 @@ def _refuse(value):
 
 
 def test_error_message_returns_the_expected_errors_message():
-    from helpers.claims import error_message
+    from helpers.book.claims import error_message
 
     assert error_message(_refuse, 3) == "bad value 3"
     assert error_message(int, "x", expect=(TypeError, ValueError)).startswith("invalid literal")
@@ -131,14 +131,14 @@ def test_error_message_returns_the_expected_errors_message():
 
 
 def test_error_message_names_the_call_when_nothing_is_raised():
-    from helpers.claims import error_message
+    from helpers.book.claims import error_message
 
     with pytest.raises(AssertionError, match=r"^abs raised nothing, expected ValueError$"):
         error_message(abs, -1)
 
 
 def test_error_message_names_the_call_and_the_wrong_type():
-    from helpers.claims import error_message
+    from helpers.book.claims import error_message
 
     wrong = r"^_refuse raised ValueError \(bad value 1\), expected TypeError$"
     with pytest.raises(AssertionError, match=wrong) as info:
@@ -151,7 +151,7 @@ def test_error_message_names_the_call_and_the_wrong_type():
     [("not callable", ValueError), (abs, "ValueError"), (abs, ()), (abs, (ValueError, 3))],
 )
 def test_error_message_refuses_bad_arguments_before_calling(call, expect):
-    from helpers.claims import error_message
+    from helpers.book.claims import error_message
 
     with pytest.raises(TypeError, match=r"error_message\((call|expect)=\.\.\.\)"):
         error_message(call, expect=expect)
@@ -160,7 +160,7 @@ def test_error_message_refuses_bad_arguments_before_calling(call, expect):
 def test_needs_turns_a_missing_api_into_not_applicable(tmp_path, monkeypatch):
     import json
 
-    from helpers.claims import LEDGER_ENV, MissingAPI, needs
+    from helpers.book.claims import LEDGER_ENV, MissingAPI, needs
 
     needs(dict, "keys", "items")  # present: nothing happens
     with pytest.raises(MissingAPI, match=r"dict has no enable_group_offload in this release"):
@@ -176,7 +176,7 @@ def test_needs_turns_a_missing_api_into_not_applicable(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("names", [(), ("",), (3,)])
 def test_needs_refuses_what_is_not_an_attribute_name(names):
-    from helpers.claims import needs
+    from helpers.book.claims import needs
 
     with pytest.raises(ValueError, match="takes attribute names"):
         needs(dict, *names)
@@ -185,7 +185,7 @@ def test_needs_refuses_what_is_not_an_attribute_name(names):
 def test_the_ledger_names_the_failed_line_of_a_bare_assert(tmp_path, monkeypatch):
     import json
 
-    from helpers.claims import LEDGER_ENV
+    from helpers.book.claims import LEDGER_ENV
 
     ledger = tmp_path / "ledger.jsonl"
     monkeypatch.setenv(LEDGER_ENV, str(ledger))
@@ -208,7 +208,7 @@ def test_the_ledger_names_the_failed_line_of_a_bare_assert(tmp_path, monkeypatch
 
 
 def test_needs_weights_fails_with_what_the_weights_do_not_show(monkeypatch):
-    from helpers.claims import LEDGER_ENV, needs_weights
+    from helpers.book.claims import LEDGER_ENV, needs_weights
 
     monkeypatch.delenv(LEDGER_ENV, raising=False)
     with needs_weights("shown", "trained weights show it"):
@@ -222,7 +222,7 @@ def test_needs_weights_fails_with_what_the_weights_do_not_show(monkeypatch):
 
 
 def test_needs_weights_in_ledger_mode_records_and_goes_on(tmp_path, monkeypatch):
-    from helpers.claims import LEDGER_ENV, needs_weights
+    from helpers.book.claims import LEDGER_ENV, needs_weights
 
     ledger = tmp_path / "ledger.jsonl"
     monkeypatch.setenv(LEDGER_ENV, str(ledger))
@@ -242,7 +242,7 @@ def test_needs_weights_in_ledger_mode_records_and_goes_on(tmp_path, monkeypatch)
 
 @pytest.mark.parametrize(("finding", "statement"), [("Bad Id", "x"), ("ok-id", " "), ("ok-id", None)])
 def test_needs_weights_refuses_a_bad_id_or_an_empty_statement(finding, statement):
-    from helpers.claims import needs_weights
+    from helpers.book.claims import needs_weights
 
     ran = []
     with pytest.raises(ValueError):
@@ -252,7 +252,7 @@ def test_needs_weights_refuses_a_bad_id_or_an_empty_statement(finding, statement
 
 
 def test_a_claim_id_may_have_64_characters_and_no_more():
-    from helpers.claims import check_claim_id
+    from helpers.book.claims import check_claim_id
 
     longest = "a" * 30 + "-" + "b" * 33
     assert len(longest) == 64 and check_claim_id(longest) == longest
@@ -261,7 +261,7 @@ def test_a_claim_id_may_have_64_characters_and_no_more():
 
 
 def test_a_refused_claim_id_names_the_argument_and_suggests_the_hyphenated_form():
-    from helpers.claims import check_claim_id
+    from helpers.book.claims import check_claim_id
 
     with pytest.raises(ValueError, match=r"^finding must be a claim id: a claim id is") as info:
         check_claim_id("Frozen_Dict Writes", name="finding")
@@ -272,14 +272,14 @@ def test_a_refused_claim_id_names_the_argument_and_suggests_the_hyphenated_form(
 
 
 def test_a_bare_assert_without_a_traceback_is_described(tmp_path):
-    from helpers.claims import _failed_line
+    from helpers.book.claims import _failed_line
 
     described = _failed_line(AssertionError())
     assert "without a message" in described and not described.startswith("failed")
 
 
 def test_the_ledger_line_keeps_the_statement_in_its_own_letters_and_cuts_a_long_detail(tmp_path, monkeypatch):
-    from helpers.claims import LEDGER_ENV
+    from helpers.book.claims import LEDGER_ENV
 
     ledger = tmp_path / "ledger.jsonl"
     monkeypatch.setenv(LEDGER_ENV, str(ledger))
@@ -298,7 +298,7 @@ def test_a_notebook_shows_the_mark_of_the_claim_under_its_cell(monkeypatch):
     import IPython
     import IPython.display
 
-    from helpers.claims import ClaimMark
+    from helpers.book.claims import ClaimMark
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", shown.append)
@@ -315,7 +315,7 @@ def test_a_notebook_shows_the_mark_of_the_claim_under_its_cell(monkeypatch):
 
 
 def test_the_mark_links_to_the_claims_page_only_in_the_built_book(monkeypatch):
-    from helpers.claims import ClaimMark
+    from helpers.book.claims import ClaimMark
 
     mark = ClaimMark("frozendict-accepts-assignments", "holds", "0.42.1")
     monkeypatch.setenv("FIELDNOTES_STATIC", "1")
@@ -332,7 +332,7 @@ def test_error_message_and_needs_name_what_has_no_qualified_name():
     import functools
     import json
 
-    from helpers.claims import MissingAPI, error_message, needs
+    from helpers.book.claims import MissingAPI, error_message, needs
 
     call = functools.partial(abs)  # no __qualname__: its repr names it
     with pytest.raises(AssertionError, match=r"^functools\.partial\(<built-in function abs>\) raised nothing"):

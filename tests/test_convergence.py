@@ -1,4 +1,4 @@
-"""helpers.convergence: the sweep over samplers and step counts, the fitted orders, the plot and the CLI."""
+"""helpers.research.convergence: the sweep over samplers and step counts, the fitted orders, the plot and the CLI."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import convergence, schedulers, shipped_configs
+from helpers import schedulers
+from helpers.models import shipped_configs
+from helpers.research import convergence
 from tests.mixture_fixtures import mixture, noise  # noqa: F401 - `mixture` is a fixture
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)

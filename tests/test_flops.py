@@ -1,4 +1,4 @@
-"""FLOP and parameter counting on the meta device (helpers.flops)."""
+"""FLOP and parameter counting on the meta device (helpers.models.flops)."""
 
 import inspect
 
@@ -8,9 +8,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import flops
+from helpers.models import flops
 from types import SimpleNamespace
-from helpers.flops import module_dtypes
+from helpers.models.flops import module_dtypes
 
 aten = torch.ops.aten
 

@@ -1,6 +1,6 @@
 """Every chapter's `full` branches, run on the CPU against a mirror of tiny weights (`make full-mirror`).
 
-`helpers.mirror.tiny_mirror` lays out every model id of the registry with the tiny components;
+`helpers.models.mirror.tiny_mirror` lays out every model id of the registry with the tiny components;
 with `FIELDNOTES_MODEL_MIRROR` pointing at it and the Hub offline, each chapter runs in
 `profile="full"`, `device="cpu"`, so the code that only `full` runs is executed without a GPU or a
 download. The weights are random, so what only trained weights show fails by design: the chapters
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import toc
-from helpers.claims import CHANGED_STATUS, LEDGER_ENV, NOT_SHOWN, WEIGHTS
+from helpers.book import toc
+from helpers.book.claims import CHANGED_STATUS, LEDGER_ENV, NOT_SHOWN, WEIGHTS
 from helpers.pipelines import CACHE_ENV, MIRROR_ENV
 from tests.regression import execute
 
@@ -67,7 +67,7 @@ def run_chapter(notebook: Path, mirror: Path, out: Path) -> Outcome:
 
 @pytest.fixture(scope="module")
 def mirror(tmp_path_factory) -> Path:
-    from helpers.mirror import tiny_mirror
+    from helpers.models.mirror import tiny_mirror
 
     return tiny_mirror(tmp_path_factory.mktemp("tiny-mirror"))
 

@@ -1,11 +1,11 @@
-"""The full-size models built on meta (helpers.full_size) and the shipped configs they come from."""
+"""The full-size models built on meta (helpers.models.full_size) and the shipped configs they come from."""
 
 import inspect
 
 import pytest
 import torch
 
-from helpers import flops, full_size, shipped_configs
+from helpers.models import flops, full_size, shipped_configs
 
 
 @pytest.mark.parametrize("name", ["sd15-unet", "sdxl-unet"])
@@ -93,7 +93,7 @@ def test_every_model_id_is_written_once_and_read_by_the_registry():
 
 
 def test_full_size_pipelines_are_built_here_and_refuse_other_families():
-    from helpers import mirror
+    from helpers.models import mirror
 
     assert mirror.components is full_size.pipeline_components
     with pytest.raises(ValueError, match="name must be one of sd15, sdxl"):

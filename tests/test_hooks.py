@@ -1,4 +1,4 @@
-"""Tests for helpers.hooks: forward-call counting that leaves the module as it found it."""
+"""Tests for helpers.research.hooks: forward-call counting that leaves the module as it found it."""
 
 import pytest
 import torch
@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from helpers.hooks import CallCounter, count_calls
-from helpers.hooks import first_call
+from helpers.research.hooks import CallCounter, count_calls
+from helpers.research.hooks import first_call
 
 
 class TwoInputs(nn.Module):
@@ -113,7 +113,7 @@ def test_reset_forgets_counts_but_keeps_counting():
 
 
 def test_a_diffusers_unet_is_counted_per_call():
-    from helpers import tiny
+    from helpers.models import tiny
 
     # The book's own tiny SD 1.5 UNet (seeded): the model the chapters count calls on.
     unet = tiny.build(tiny.build_sd15)["unet"]

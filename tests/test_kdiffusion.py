@@ -1,4 +1,4 @@
-"""helpers.kdiffusion: `import k_diffusion` with stand-ins for the packages its samplers never use.
+"""helpers.research.kdiffusion: `import k_diffusion` with stand-ins for the packages its samplers never use.
 
 The stand-in tests run everywhere; the import itself needs the optional `parity` extra (installed
 by `make test`).
@@ -12,8 +12,10 @@ import sys
 import pytest
 import torch
 
-from helpers import a1111_parity, kdiffusion, schedulers, shipped_configs
-from helpers import mixture as mx
+from helpers import schedulers
+from helpers.models import shipped_configs
+from helpers.research import a1111_parity, kdiffusion
+from helpers.research import mixture as mx
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)
 needs_k_diffusion = pytest.mark.skipif(

@@ -30,8 +30,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from helpers import toc
-from helpers.widgets import STATIC_ENV
+from helpers.book import toc
+from helpers.book.widgets import STATIC_ENV
 from tests import project_tools
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ import textwrap
 import diffusers
 import pytest
 
-from helpers import ledger, toc
+from helpers.book import ledger, toc
 from tests.project_tools import load
 
 

@@ -1,4 +1,4 @@
-"""helpers.mirror: full-size shapes on meta, and the writer (with tiny parts) loadable by the full profile."""
+"""helpers.models.mirror: full-size shapes on meta, and the writer (with tiny parts) loadable by the full profile."""
 
 import json
 
@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import helpers
-from helpers import flops, mirror, pipelines, shipped_configs, tiny
+from helpers import pipelines
+from helpers.models import flops, mirror, shipped_configs, tiny
 
 
 def test_full_size_parameter_counts_on_meta():

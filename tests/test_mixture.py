@@ -1,4 +1,4 @@
-"""helpers.mixture: the closed-form mixture denoiser, the reference ODE solver, and the sampling loop."""
+"""helpers.research.mixture: the closed-form mixture denoiser, the reference ODE solver, and the sampling loop."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 import torch
 from diffusers import DPMSolverMultistepScheduler, EulerDiscreteScheduler, PNDMScheduler
 
-from helpers import mixture as mx
-from helpers import shipped_configs
-from helpers.mixture import GaussianMixture, MixtureModel
+from helpers.models import shipped_configs
+from helpers.research import mixture as mx
+from helpers.research.mixture import GaussianMixture, MixtureModel
 from tests.mixture_fixtures import mixture, noise  # noqa: F401 - `mixture` is a fixture
 
 SD15 = dict(shipped_configs.SD15_SCHEDULER_CONFIG)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers import toc
+from helpers.book import toc
 from helpers.pipelines import CACHE_ENV
 from tests.regression import JOINT_SHARE_DRIFT, approx_entries, compare, execute, share_drift, tolerance_problems, under
 

@@ -1,4 +1,4 @@
-"""Tests for helpers.pag_recipes: the AutoPipeline PAG task table, and a tiny IP-Adapter that
+"""Tests for helpers.models.pag_recipes: the AutoPipeline PAG task table, and a tiny IP-Adapter that
 diffusers' own loader reads from a local folder."""
 
 import pytest
@@ -7,8 +7,8 @@ from diffusers import StableDiffusionPipeline, UNet2DConditionModel
 from diffusers.pipelines import auto_pipeline
 from diffusers.utils import is_sentencepiece_available
 
-from helpers import pag_recipes, tiny
-from helpers.pag_recipes import TASKS, pag_task_table, write_tiny_ip_adapter
+from helpers.models import pag_recipes, tiny
+from helpers.models.pag_recipes import TASKS, pag_task_table, write_tiny_ip_adapter
 
 
 def tiny_unet(cross_attention: bool = True) -> UNet2DConditionModel:

@@ -6,7 +6,9 @@ import pytest
 import torch
 
 import helpers
-from helpers import pipelines, shipped_configs, tiny, toc
+from helpers import pipelines
+from helpers.book import toc
+from helpers.models import shipped_configs, tiny
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from helpers import plotting, widgets
+from helpers.book import plotting, widgets
 
 
 def test_to_array_accepts_pil_numpy_and_tensors():

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from helpers import prompts, tiny
+from helpers import prompts
+from helpers.models import tiny
 from helpers.prompts import BREAK, PromptSyntaxError, Run, chunk, encode, parse, weight
 
 # plain text: no bracket, colon or backslash, and no BREAK keyword (upper-case letters left out)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers.prose import say
+from helpers.book.prose import say
 from tools import prose_numbers
 
 
@@ -10,7 +10,7 @@ def test_no_measured_number_is_typed_by_hand_in_the_book_and_no_constant_is_stal
     hits, stale = prose_numbers.scan()
     report = "\n".join(str(h) for h in hits) + "".join(f"\nstale: {c['file']}: {c['text']!r}" for c in stale)
     assert not hits and not stale, (
-        "render measured figures with helpers.prose.say, or list a true constant in "
+        "render measured figures with helpers.book.prose.say, or list a true constant in "
         "tools/prose_constants/<page>.toml with why:\n" + report
     )
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import helpers
-from helpers.record import RECORD_ENV, normalise
+from helpers.book.record import RECORD_ENV, normalise
 
 
 def test_normalise_turns_shapes_and_scalars_into_json():

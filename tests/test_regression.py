@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.record import approx, normalise
+from helpers.book.record import approx, normalise
 from tests.regression import compare, execute
 
 

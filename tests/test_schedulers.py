@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import helpers
-from helpers import pipelines, schedulers, shipped_configs, tiny
+from helpers import pipelines, schedulers
+from helpers.models import shipped_configs, tiny
 from helpers.schedulers import SAMPLERS, SCHEDULE_TYPES, explain, make, schedule, swap
 
 WITH_CLASS = [name for name, s in SAMPLERS.items() if s.scheduler_class is not None]

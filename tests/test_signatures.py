@@ -1,4 +1,4 @@
-"""helpers.signatures: parameter tables read from the installed diffusers (no pipeline is built)."""
+"""helpers.research.signatures: parameter tables read from the installed diffusers (no pipeline is built)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from diffusers import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers import signatures
-from helpers.signatures import ABSENT, GROUPS, REQUIRED, VAR_KEYWORD, call_parameters, compare, diff
+from helpers.research import signatures
+from helpers.research.signatures import ABSENT, GROUPS, REQUIRED, VAR_KEYWORD, call_parameters, compare, diff
 
 CLASSES = (StableDiffusionPipeline, StableDiffusionXLPipeline, PixArtSigmaPipeline, StableDiffusionPAGPipeline)
 
@@ -278,8 +278,8 @@ def full_size():
 
 
 def test_full_size_pipelines_are_on_meta_with_the_published_sizes(full_size):
-    from helpers import flops, shipped_configs
-    from helpers.full_size import SD_VAE_FACTOR
+    from helpers.models import flops, shipped_configs
+    from helpers.models.full_size import SD_VAE_FACTOR
 
     for name, pipe in full_size.items():
         denoiser = pipe.unet if hasattr(pipe, "unet") else pipe.transformer

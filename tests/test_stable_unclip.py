@@ -1,4 +1,4 @@
-"""helpers.stable_unclip: the docs' Karlo-prior + Stable unCLIP text-to-image recipe on the tiny pipelines."""
+"""helpers.research.stable_unclip: the docs' Karlo-prior + Stable unCLIP text-to-image recipe on the tiny pipelines."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from diffusers.pipelines.stable_diffusion.stable_unclip_image_normalizer import 
 )
 
 import helpers
-from helpers import pipelines, stable_unclip
-from helpers.stable_unclip import embedding_widths, karlo_text_to_image
+from helpers import pipelines
+from helpers.research import stable_unclip
+from helpers.research.stable_unclip import embedding_widths, karlo_text_to_image
 
 FAST = {"num_inference_steps": 1, "prior_num_inference_steps": 2, "output_type": "np"}
 

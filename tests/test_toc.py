@@ -1,11 +1,11 @@
-"""helpers.toc: the book's one chapter list, read from _toc.yml (the checkout's own is checked
+"""helpers.book.toc: the book's one chapter list, read from _toc.yml (the checkout's own is checked
 against notebooks/ in tests/test_book.py)."""
 
 import textwrap
 
 import pytest
 
-from helpers import ledger, toc
+from helpers.book import ledger, toc
 
 
 def _book(folder, toc_text: str, chapters=("00-a", "01-b", "02-c")):

@@ -211,13 +211,13 @@ def test_pipelines_load_takes_the_toy_weights_in_any_profile():
 
 def test_text_encoder_saved_in_the_other_key_layout_loads_its_trained_weights(tmp_path):
     # transformers releases disagree on the `text_model.` prefix of CLIPTextModel's saved keys;
-    # helpers.moved renames them (the claims matrix loads the toy models under older releases)
+    # helpers.models.moved renames them (the claims matrix loads the toy models under older releases)
     import shutil
 
     from safetensors.torch import load_file, save_file
     from transformers import CLIPTextModel
 
-    from helpers import moved
+    from helpers.models import moved
 
     folder = tmp_path / "pipe"
     shutil.copytree(toy_profile.TOY_DIR / "text_encoder", folder / "text_encoder")

@@ -13,7 +13,7 @@ in tools/matrix_releases.toml, installed by pip) and which then falls through to
 site-packages after its own. A release whose pins are what .venv has runs in .venv itself.
 Every chapter is executed once in the tiny profile with papermill, two at a time (chapters use
 one thread each), with FIELDNOTES_LEDGER set: each `still_true` claim appends its outcome, and a
-changed claim does not stop the chapter (helpers.claims). A claim the chapter never reached is
+changed claim does not stop the chapter (helpers.book.claims). A claim the chapter never reached is
 "not run", with the chapter's error. The result is book/claims-matrix.json (the Claims page).
 `--newest` makes one more overlay, .matrix/newest/, with whatever diffusers, transformers,
 huggingface-hub and tokenizers the index offers today (pip install --upgrade), and writes to
@@ -40,8 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import ledger, toc  # noqa: E402
-from helpers.claims import CHANGED_STATUS, HOLDS, LEDGER_ENV, NOT_APPLICABLE  # noqa: E402
+from helpers.book import ledger, toc  # noqa: E402
+from helpers.book.claims import CHANGED_STATUS, HOLDS, LEDGER_ENV, NOT_APPLICABLE  # noqa: E402
 
 RELEASES = ROOT / "tools" / "matrix_releases.toml"
 HELD_BACK = ROOT / "tools" / "matrix_held_back.json"

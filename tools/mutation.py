@@ -49,9 +49,9 @@ REPORT = ROOT / "benchmarks" / "results" / "mutation.md"
 EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.toml"
 MUTMUT = Path(sys.executable).with_name("mutmut")
 # what the tests of the core modules read besides the code: the chapters and the claims matrix
-# (helpers.ledger), tools/ (tests/project_tools.py)
+# (helpers.book.ledger), tools/ (tests/project_tools.py)
 COPIED = ("helpers", "tools", "tests", "notebooks", "book")
-COPIED_FILES = ("_toc.yml",)  # the chapter list (helpers.toc) that tests and the ledger read
+COPIED_FILES = ("_toc.yml",)  # the chapter list (helpers.book.toc) that tests and the ledger read
 TARGET = 0.85  # the share of non-equivalent mutants each module's tests should kill
 
 
@@ -67,13 +67,13 @@ MODULES = (
     # of tests/regression.py only compare(): execute() runs a kernel (seconds a mutant), and its own tests are that
     Module(
         "record",
-        ("helpers/record.py", "tests/regression.py"),
+        ("helpers/book/record.py", "tests/regression.py"),
         ("tests/test_record.py", "tests/test_regression.py"),
-        only=("helpers.record.*", "tests.regression.x_compare__mutmut_*"),
+        only=("helpers.book.record.*", "tests.regression.x_compare__mutmut_*"),
     ),
     Module("validate", ("helpers/validate.py",), ("tests/test_validate.py",)),
-    Module("claims", ("helpers/claims.py",), ("tests/test_claims.py",)),
-    Module("ledger", ("helpers/ledger.py",), ("tests/test_ledger.py",)),
+    Module("claims", ("helpers/book/claims.py",), ("tests/test_claims.py",)),
+    Module("ledger", ("helpers/book/ledger.py",), ("tests/test_ledger.py",)),
     Module("schedulers", ("helpers/schedulers.py",), ("tests/test_schedulers.py",)),
     # its bad-input tests live with the other modules' (issue 21's files); mutmut runs only those
     # that call the mutated function
@@ -239,7 +239,7 @@ def diffs(where: Path, names: list[str]) -> dict[str, str]:
 
 
 def function_of(mutant: str) -> str:
-    """'helpers.record.xǁapproxǁ__post_init____mutmut_3' -> 'helpers/record.py approx.__post_init__'."""
+    """'helpers.book.record.xǁapproxǁ__post_init____mutmut_3' -> 'helpers/book/record.py approx.__post_init__'."""
     dotted, _, _ = mutant.rpartition("__mutmut_")
     module, _, function = dotted.rpartition(".")
     function = function.removeprefix("x_") if not function.startswith("xǁ") else ".".join(function[2:].split("ǁ"))

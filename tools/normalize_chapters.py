@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))  # helpers, for the book's chapter list
 
-from helpers import toc  # noqa: E402
+from helpers.book import toc  # noqa: E402
 
 
 def lab_config(folder: Path) -> JupytextConfiguration:
@@ -127,7 +127,7 @@ def normalized(text: str, path: str | Path = "chapter.md", config: JupytextConfi
 
 def chapters(paths: list[Path]) -> list[Path]:
     """The .md files named, or inside the folders named, or with no path the book's chapters (the
-    list of _toc.yml, helpers.toc); refuses a path that does not exist."""
+    list of _toc.yml, helpers.book.toc); refuses a path that does not exist."""
     if not paths:
         return toc.chapters()
     found = []

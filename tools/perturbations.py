@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import toc  # noqa: E402
+from helpers.book import toc  # noqa: E402
 from tests.regression import compare, execute  # noqa: E402
 
 # The names numpy 2.4 reports in np.show_runtime() as "found" on an AVX-512 machine; disabling a

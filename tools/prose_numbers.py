@@ -1,6 +1,6 @@
 """Find measured numbers typed by hand in the book's prose.
 
-A figure the code computes belongs in the sentence through `helpers.prose.say` (rendered from the
+A figure the code computes belongs in the sentence through `helpers.book.prose.say` (rendered from the
 value), never typed into a Markdown cell, where it drifts when the code changes. This scans the
 Markdown cells of every chapter and the book's own pages and reports each number that looks measured.
 

@@ -13,6 +13,9 @@ import torch
 from .. import validate
 from . import scorer, world
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["eval_captions", "generate", "sample_accuracy"]
+
 
 def eval_captions(n: int = 32) -> list[str]:
     """The first n captions of the fixed walk. Refuses an n that is not an int >= 1 (NumPy ints are taken)."""

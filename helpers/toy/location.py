@@ -19,6 +19,9 @@ from pathlib import Path
 
 from .. import settings
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["FOLDERS", "folder", "toy_dir", "sd_folder"]
+
 MODELS_ENV = settings.MODELS
 PACKAGED = Path(__file__).resolve().parent / "weights"
 CHECKOUT = Path(__file__).resolve().parents[2] / "models"

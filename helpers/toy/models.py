@@ -2,11 +2,11 @@
 
 - `AutoencoderKL`: 32×32×3 ↔ 8×8×4 (three levels, a down factor of 4), trained first.
 - `CLIPTextModel`: 2 layers, width 64, trained jointly with the UNet; the character-level CLIP
-  tokenizer of `helpers.tiny` (made in memory, 77 positions as in SD 1.5).
+  tokenizer of `helpers.models.tiny` (made in memory, 77 positions as in SD 1.5).
 - `UNet2DConditionModel`: blocks (48, 96, 96) at 8×8, 4×4 and 2×2; cross-attention (and so
   self-attention, which PAG perturbs) in the two lower down blocks, the mid block and the two
   upper up blocks.
-- The scheduler: PNDM with SD 1.5's shipped config (`helpers.shipped_configs.SD15_SCHEDULER`), the one
+- The scheduler: PNDM with SD 1.5's shipped config (`helpers.models.shipped_configs.SD15_SCHEDULER`), the one
   StableDiffusionPipeline checkpoints carry; training adds noise with DDPM on the same betas.
 """
 
@@ -16,7 +16,11 @@ import torch
 from diffusers import AutoencoderKL, DDPMScheduler, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from .. import shipped_configs, tiny, validate
+from .. import validate
+from ..models import shipped_configs, tiny
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["noise_scheduler", "build", "pipeline"]
 
 TEXT_WIDTH = 64
 LATENT_SIZE = 8

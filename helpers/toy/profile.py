@@ -18,6 +18,9 @@ import torch
 
 from .location import FOLDERS, folder, sd_folder, toy_dir  # noqa: F401 - re-exported
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["load"]
+
 # fixed at import, as before the folders moved to helpers.toy.location
 TOY_DIR = folder("sd15")
 WUERSTCHEN_DIR = folder("wuerstchen")

@@ -17,6 +17,9 @@ from scipy import ndimage
 
 from . import world
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["Reading", "Verdict", "as_images", "read_one", "read", "score", "accuracy"]
+
 FOREGROUND = 0.4  # largest channel distance from the background: half a pixel's coverage or more
 SOLID = 0.6  # pixels at least this far from the background are the object's colour, not an edge
 MAX_AREA = 0.35  # the world's largest shape covers 22 % of the image

@@ -22,6 +22,9 @@ from tqdm.auto import tqdm
 
 from . import models, world
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["Recipe", "RECIPES", "train"]
+
 CAPTION_DROPOUT = 0.1  # the share of captions replaced by "" so that classifier-free guidance works
 
 

@@ -24,6 +24,9 @@ from . import world
 from . import wuerstchen as toy
 from .train import _lr, _optimizer_step
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["train"]
+
 TEXT_DROPOUT = 0.1  # captions replaced by "" (classifier-free guidance needs an unconditional branch)
 STAGE_C_LR = 5e-4
 STAGE_C_MAX_WEIGHT = 20.0  # cap of the 1/SNR loss weight of Stage C

@@ -15,6 +15,12 @@ import numpy as np
 
 from .. import validate
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "SIZE", "BACKGROUND", "SHAPES", "COLOURS", "POSITIONS", "Scene", "caption", "all_captions",
+    "parse_caption", "coverage", "render", "random_scene", "make_dataset",
+]
+
 SIZE = 32
 BACKGROUND = (0.0, 0.0, 0.0)
 SHAPES = ("circle", "square", "triangle")

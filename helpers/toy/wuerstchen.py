@@ -30,9 +30,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import moved, validate
+from .. import validate
+from ..models import moved
 from . import world
 from . import location
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "EMBED_CHANNELS", "CELL", "RESOLUTION_MULTIPLE", "LATENT_DIM_SCALE", "EMBED_MEAN", "EMBED_STD",
+    "PRIOR_STEPS", "DECODER_STEPS", "image_embedding", "build", "pipelines_of", "combine", "load", "stage_c",
+    "stages_ba", "stages_ba_runs", "generate", "sample_accuracy",
+]
 
 MODEL_DIR = location.folder("wuerstchen")
 TOY_SD_DIR = location.folder("sd15")

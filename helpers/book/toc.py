@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import validate
+from .. import validate
 
-ROOT = Path(__file__).resolve().parent.parent
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["TOC", "chapters"]
+
+ROOT = Path(__file__).resolve().parents[2]  # helpers/book/<module>.py -> the checkout
 TOC = ROOT / "_toc.yml"
 CHAPTERS_FOLDER = "notebooks"
 _NESTING = ("parts", "chapters", "sections")

@@ -1,8 +1,8 @@
 """The conventions a chapter follows to state a finding, in one import.
 
-    from helpers.chapter import approx, error_message, needs, needs_weights, significant, still_true, timed
+    from helpers.book.chapter import approx, error_message, needs, needs_weights, significant, still_true, timed
 
-- a quirk of diffusers is checked inside `still_true("claim-id", "statement")` (helpers.claims), so
+- a quirk of diffusers is checked inside `still_true("claim-id", "statement")` (helpers.book.claims), so
   a change reads "diffusers changed this behaviour: ..." and the claims ledger can find it;
 - a claim about an API older releases lack starts with `needs(owner, "name")`, so the claims
   ledger reads it as "not applicable" there;
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from . import validate
+from .. import validate
 from .claims import error_message, needs, needs_weights, still_true
 from .record import approx, record
 

@@ -1,13 +1,13 @@
 """The convergence study: every sampler against the exact ODE solution, over step counts.
 
-Built on `helpers.mixture` (the exact Gaussian-mixture denoiser, the sampling loop, the reference):
+Built on `helpers.research.mixture` (the exact Gaussian-mixture denoiser, the sampling loop, the reference):
 
 - `Case`: one line of the plot (a scheduler factory, its start, optional custom timesteps);
   `CONVERGENCE` and `default_cases()`: the samplers of the study on the SD 1.5 noise schedule.
 - `sweep(cases, mixture, z, steps)`: one row per case and step count; `fit_orders`: the empirical
   order of each deterministic sampler; `plot_convergence`: error against steps and evaluations.
 
-`python -m helpers.convergence --out _build/convergence` runs the full sweep and writes a CSV and a PNG.
+`python -m helpers.research.convergence --out _build/convergence` runs the full sweep and writes a CSV and a PNG.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import shipped_configs, validate
+from .. import validate
+from ..models import shipped_configs
 from .mixture import (
     STARTS,
     GaussianMixture,
@@ -35,7 +36,10 @@ from .mixture import (
     sigma_max_of,
     sigma_min_of,
 )
-from .notices import quiet_diffusers
+from ..notices import quiet_diffusers
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["Case", "A1111_GRID", "default_cases", "sweep", "fit_orders", "plot_convergence"]
 
 
 def _check_results(results, needed=("label", "steps", "median_error", "stochastic")) -> None:
@@ -98,7 +102,7 @@ def default_cases(base_config=None) -> list[Case]:
     """
     from collections.abc import Mapping
 
-    from . import schedulers
+    from .. import schedulers
 
     if base_config is not None and not isinstance(base_config, Mapping):
         raise TypeError(f"base_config must be a scheduler config (a dict) or None, got {type(base_config).__name__}")
@@ -243,7 +247,7 @@ def _parse(argv):
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.convergence",
+        prog="python -m helpers.research.convergence",
         description="Convergence of diffusers' samplers on an exact Gaussian-mixture denoiser (SD 1.5 noise schedule).",
     )
     parser.add_argument("--out", default="_build/convergence", help="folder for convergence.csv and convergence.png (default: %(default)s)")

@@ -2,7 +2,7 @@
 
 Automatic1111 samples with k-diffusion. This module drives k-diffusion's own sampler functions and
 the diffusers scheduler that `helpers.schedulers.SAMPLERS` names for the same A1111 sampler with
-one perfect network (`helpers.mixture.MixtureModel`), from the same start noise, and reports how far
+one perfect network (`helpers.research.mixture.MixtureModel`), from the same start noise, and reports how far
 the final samples are apart, with and without the known adjustments (`ADJUSTMENTS`).
 
 - `KSAMPLERS`: what A1111 runs for each name, and `ADJUSTMENTS`: views of `helpers.schedulers.SAMPLERS`,
@@ -12,7 +12,7 @@ the final samples are apart, with and without the known adjustments (`ADJUSTMENT
 - `fixed_third_order_sde`: diffusers' third-order SDE step with the sign of the 0.5 in its D2
   coefficient corrected.
 
-k-diffusion is imported through `helpers.kdiffusion` (the optional `parity` extra).
+k-diffusion is imported through `helpers.research.kdiffusion` (the optional `parity` extra).
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import kdiffusion, schedulers, shipped_configs, validate
+from .. import schedulers, validate
+from ..models import shipped_configs
+from . import kdiffusion
 from .mixture import (
     GaussianMixture,
     MixtureModel,
@@ -39,7 +41,13 @@ from .mixture import (
     one_thread,
     run,
 )
-from .notices import quiet_diffusers
+from ..notices import quiet_diffusers
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "KSAMPLERS", "a1111_sigmas", "diffusers_sigmas", "k_sample", "fixed_third_order_sde", "ADJUSTMENTS",
+    "parity_row", "same_rule_gap", "parity_table", "max_gap",
+]
 
 # What Automatic1111 runs for each name ---------------------------------------------------------
 

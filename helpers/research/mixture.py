@@ -13,8 +13,8 @@ no GPU, seconds on a CPU.
 - `reference(mixture, z, sigma_max)`: the ODE solution from the same noise (scipy DOP853).
 - `compare`, `spread`: how far a sample is from the reference, and how plausible it is as data.
 
-The convergence study built on these is `helpers.convergence`; the side-by-side with k-diffusion
-(Automatic1111's sampler library) is `helpers.a1111_parity`.
+The convergence study built on these is `helpers.research.convergence`; the side-by-side with k-diffusion
+(Automatic1111's sampler library) is `helpers.research.a1111_parity`.
 
 Conventions (those of k-diffusion and Karras et al. 2022): the "VE" state is x = x0 + sigma * n;
 a diffusers scheduler whose `init_noise_sigma` is 1 (DDIM, PNDM, DPM-Solver, UniPC, DEIS) keeps
@@ -34,8 +34,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from . import validate
-from .notices import quiet_diffusers
+from .. import validate
+from ..notices import quiet_diffusers
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "STARTS", "GaussianMixture", "training_sigmas", "MixtureModel", "one_thread", "Run", "check_mixture",
+    "check_steps", "run", "keeps_ve_state", "reference", "sigma_max_of", "sigma_min_of", "compare", "spread",
+    "a1111_timesteps",
+]
 
 PREDICTION_TYPES = ("epsilon", "v_prediction", "sample")
 STARTS = ("scheduler", "k-diffusion")

@@ -3,7 +3,7 @@
 A chapter documents quirks of one diffusers release. Wrapping the checks of a quirk in
 `still_true("claim-id", "what the quirk is")` turns a failed assertion into an AssertionError that
 starts with "diffusers changed this behaviour", so the regression run names the claim to revisit.
-The id is the claim's stable name in the claims ledger (`helpers.ledger`, the book's Claims page):
+The id is the claim's stable name in the claims ledger (`helpers.book.ledger`, the book's Claims page):
 it stays when the wording of the statement is polished.
 
 Only a failed assertion reads so, plus the exception types the claim names in
@@ -25,7 +25,13 @@ import json
 import re
 import traceback
 
-from . import settings
+from .. import settings
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "LEDGER_ENV", "HOLDS", "CHANGED_STATUS", "NOT_APPLICABLE", "check_claim_id", "still_true",
+    "needs_weights", "needs", "error_message",
+]
 
 CHANGED = "diffusers changed this behaviour"
 LEDGER_ENV = settings.LEDGER  # its meaning: helpers.settings

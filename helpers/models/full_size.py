@@ -1,11 +1,11 @@
 """The full-size models the chapters compare, built on the meta device, and the cost of one call;
 and the full-size SD 1.5 and SDXL pipelines' components (`pipeline_components`), the one place
-full-size models are built (`helpers.mirror` writes them into a random-weight mirror).
+full-size models are built (`helpers.models.mirror` writes them into a random-weight mirror).
 
 `FULL_SIZE` holds Würstchen v2 Stages C, B and A and the Stable Diffusion 1.5 and SDXL UNets and
-VAE decoders, each built from its published configuration (`helpers.shipped_configs`) with the
+VAE decoders, each built from its published configuration (`helpers.models.shipped_configs`) with the
 inputs its pipeline feeds it for a given image size, so that `forward_cost("sdxl-unet", 1024, 1024)`
-is the cost of one UNet call at 1024², counted by `helpers.flops`.
+is the cost of one UNet call at 1024², counted by `helpers.models.flops`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import diffusers
 import torch
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
-from . import flops, moved, tiny, validate
-from .pipelines import MODEL_IDS  # the checkpoint each config ships in
+from .. import validate
+from . import flops, moved, tiny
+from ..pipelines import MODEL_IDS  # the checkpoint each config ships in
 from .shipped_configs import (
     SD15_SCHEDULER,
     SD15_UNET_CONFIG,
@@ -34,6 +35,13 @@ from .shipped_configs import (
     WUERSTCHEN_RESOLUTION_MULTIPLE,
     WUERSTCHEN_VQGAN_CONFIG,
 )
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "ModelSpec", "wuerstchen_latent_sizes", "MODEL_NAMES", "spec", "build", "forward_cost",
+    "PIPELINE_FAMILIES", "CLIP_VOCAB", "CLIP_L_TEXT", "CLIP_BIGG_TEXT", "CLIP_PUBLISHED_PARAMS", "VAE",
+    "pipeline_components",
+]
 
 TEXT_TOKENS = 77  # every text encoder here is a CLIP text model padded to its 77-token maximum
 SD_VAE_FACTOR = 8  # VAE downsampling of SD 1.5 and SDXL (2 ** (len(block_out_channels) - 1))
@@ -58,7 +66,7 @@ class ModelSpec:
 
     def model_class(self) -> type:
         module, _, cls = self.class_name.rpartition(".")
-        if module == "diffusers.pipelines.deprecated.wuerstchen":  # 0.42's place; helpers.moved
+        if module == "diffusers.pipelines.deprecated.wuerstchen":  # 0.42's place; helpers.models.moved
             return getattr(moved.package("wuerstchen"), cls)
         return getattr(importlib.import_module(module), cls)
 
@@ -265,7 +273,7 @@ def pipeline_components(name: str, device: str | torch.device = "meta", dtype: t
 
     On `meta` they have shapes only (for counting); on a real device, torch's default random
     initialisation. The keys are the arguments of the pipeline class. The tokenizers are
-    `helpers.tiny.clip_tokenizer` at CLIP's vocabulary size (the real ones cannot be made offline).
+    `helpers.models.tiny.clip_tokenizer` at CLIP's vocabulary size (the real ones cannot be made offline).
 
     Refuses: a `name` that is not one of PIPELINE_FAMILIES (TypeError for a non-str, ValueError
     naming the accepted ones).

@@ -76,7 +76,7 @@ def karlo_text_to_image(karlo, stable):
     case of stabilityai/stable-diffusion-2-1-unclip, ViT-H, 1024, with Karlo's ViT-L/14 prior,
     768), which diffusers would only report mid-call as a tensor-size RuntimeError.
     """
-    from .pipelines import CHECKPOINTS, MODEL_IDS
+    from ..pipelines import CHECKPOINTS, MODEL_IDS
 
     widths = embedding_widths(karlo, stable)
     made, expected = widths["prior makes"], widths["normaliser expects"]

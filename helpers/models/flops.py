@@ -7,7 +7,7 @@ which count matrix multiplications, convolutions and attention at 2 FLOPs per mu
 elementwise work, norms and softmax count zero. The same call works on real tensors on any device.
 
 The full-size models the chapters compare, and the cost of one call of each at an image size,
-are in `helpers.full_size`.
+are in `helpers.models.full_size`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
-from . import validate
+from .. import validate
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["Cost", "count_params", "count_flops", "build_on_meta", "module_dtypes"]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The claims ledger: every claim the chapters assert, and its status in each tested release.
 
-A claim is a `with still_true("claim-id", "statement"):` block in a chapter (helpers.claims). This
+A claim is a `with still_true("claim-id", "statement"):` block in a chapter (helpers.book.claims). This
 module finds them without running anything (`scan`: the chapters' code cells, parsed), and reads
 the release matrix that `make matrix` (tools/matrix.py) writes: for each diffusers release, each
 claim's status, "holds", "changed" (with the failing assertion's message), "not applicable" (the
@@ -15,10 +15,17 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import toc, validate
+from .. import validate
+from . import toc
 from .claims import check_claim_id
 
-ROOT = Path(__file__).resolve().parent.parent
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "MATRIX", "NOT_RUN", "STATUSES", "Claim", "scan", "load_matrix", "statuses", "changes", "table",
+    "html_table",
+]
+
+ROOT = Path(__file__).resolve().parents[2]  # helpers/book/<module>.py -> the checkout
 NOTEBOOKS = ROOT / "notebooks"
 MATRIX = ROOT / "book" / "claims-matrix.json"
 NOT_RUN = "not run"
@@ -173,7 +180,7 @@ _MARK = {"holds": "✓", "changed": "✗", "not applicable": "–", NOT_RUN: "·
 
 def html_table(matrix: dict, chapters_url: str = "../notebooks") -> str:
     """The Claims page's table as HTML: one row per claim, linked to the cell that checks it
-    (`<chapters_url>/<chapter>.html#claim-<id>`, the anchor helpers.claims puts under that cell), its
+    (`<chapters_url>/<chapter>.html#claim-<id>`, the anchor helpers.book.claims puts under that cell), its
     statement and chapter under it; one narrow column per release, a one-character mark whose title
     names the status; a changed or not-run cell carries its message as a tooltip and in a numbered
     footnote below the table, so nothing is hidden from a reader without a mouse."""

@@ -1,6 +1,6 @@
 """Numbers in prose come from the code: a sentence that quotes a measured figure is rendered from it.
 
-    from helpers.prose import say
+    from helpers.book.prose import say
     ratio = karras_error / ays_error
     assert 0.6 < ratio < 0.8  # the word the sentence uses ("about two thirds") rests on this
     say("Karras sigmas bring the error to {ratio:.0%} of AYS's.", ratio=ratio)

@@ -12,6 +12,12 @@ import importlib
 import importlib.metadata
 from types import ModuleType
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "MOVED", "TRANSFORMERS_4", "package", "module", "clip_image_processor_class", "loading_options",
+    "saved_clip_tokenizer", "clip_text_model", "component_overrides",
+]
+
 MOVED = ("wuerstchen", "unclip")
 # transformers 4 (which diffusers <= 0.36 ran with) builds tokenizers from files only
 TRANSFORMERS_4 = int(importlib.metadata.version("transformers").split(".")[0]) < 5
@@ -101,7 +107,7 @@ def saved_clip_tokenizer(folder):
 
 
 # its former name, which a reader's code may still import (the one that makes CLIP tokenizers
-# is helpers.tiny.clip_tokenizer)
+# is helpers.models.tiny.clip_tokenizer)
 clip_tokenizer = saved_clip_tokenizer
 
 

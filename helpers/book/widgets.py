@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import settings
+from .. import settings
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["show"]
 
 STATIC_ENV = settings.STATIC  # its meaning: helpers.settings
 

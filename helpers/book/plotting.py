@@ -15,7 +15,10 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from . import validate
+from .. import validate
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["to_array", "image_grid", "line_plot"]
 
 
 class LayoutWarning(UserWarning):

@@ -5,7 +5,7 @@ A pipeline's cost is mostly the number of times it evaluates its denoiser, and o
 records one entry per completed forward call: its batch size and the shape of the input that
 carried it. Leaving the block removes the hook, so the module is exactly as it was.
 
-    with helpers.hooks.count_calls(pipe.unet) as unet:
+    with helpers.research.hooks.count_calls(pipe.unet) as unet:
         pipe(prompt, num_inference_steps=4)
     unet.calls, unet.batch_sizes, unet.samples   # 4, [2, 2, 2, 2], 8
 """
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import nn
 
-from . import validate
+from .. import validate
 
 __all__ = ["CallCounter", "FirstCall", "count_calls", "first_call"]
 

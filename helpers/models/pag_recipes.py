@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from . import validate
+from .. import validate
 
 __all__ = ["TASKS", "pag_task_table", "write_tiny_ip_adapter"]
 

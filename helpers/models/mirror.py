@@ -1,15 +1,15 @@
 """A Hub-layout mirror of full-size checkpoints with random weights, for GPU machines without network.
 
-`python -m helpers.mirror random-mirror DIR [--families sd15 sdxl] [--dtype float16]` writes
+`python -m helpers.models.mirror random-mirror DIR [--families sd15 sdxl] [--dtype float16]` writes
 `DIR/<org>/<model>/` (model_index.json, one subfolder per component, safetensors) for the model
 ids of `helpers.pipelines.MODEL_IDS`, built from the real configs with random weights by
-`helpers.full_size.pipeline_components` (the UNets and VAEs of `helpers.shipped_configs`, the CLIP
+`helpers.models.full_size.pipeline_components` (the UNets and VAEs of `helpers.models.shipped_configs`, the CLIP
 text encoders' configs beside it). Then
 `FIELDNOTES_MODEL_MIRROR=DIR` makes the `full` profile load from there: every chapter's `full`
 branch runs at real sizes, and only the assertions that need trained weights are expected to fail.
 
 What it cannot copy: the real tokenizers (49,408-entry BPE vocabularies, not reachable offline).
-`helpers.tiny.clip_tokenizer(vocab_size=CLIP_VOCAB)` builds a compatible one in memory: the real vocabulary
+`helpers.models.tiny.clip_tokenizer(vocab_size=CLIP_VOCAB)` builds a compatible one in memory: the real vocabulary
 size and special-token ids (<|startoftext|> 49406, <|endoftext|> 49407), character-level pieces
 and no merges, so a prompt tokenises to other ids and more tokens than with the real vocabulary.
 SD 1.5's safety checker (a 1.2 GB CLIP vision model) is left out (`safety_checker=None`).
@@ -17,9 +17,9 @@ SD 1.5's safety checker (a 1.2 GB CLIP vision model) is left out (`safety_checke
 Families: sd15 and sdxl. The others of MODEL_IDS (PixArt-Σ with T5-XXL, Würstchen, Karlo, Stable
 unCLIP) need text- and image-encoder configs the book does not hold yet; they are refused by name.
 
-`python -m helpers.mirror tiny-mirror DIR` (`tiny_mirror`) lays out every model id of the registry
+`python -m helpers.models.mirror tiny-mirror DIR` (`tiny_mirror`) lays out every model id of the registry
 (`helpers.pipelines.registry()`) with the tiny components instead: no GPU and no download, and the
-chapters' `full` branches run on it (`make full-mirror`). `python -m helpers.mirror list` prints
+chapters' `full` branches run on it (`make full-mirror`). `python -m helpers.models.mirror list` prints
 every model id the chapters read, who reads it, and an `hf download` line for a real mirror.
 """
 
@@ -34,9 +34,13 @@ import diffusers
 import torch
 from transformers import CLIPTokenizer
 
-from . import full_size, pipelines, settings, tiny
+from .. import pipelines, settings
+from . import full_size, tiny
 
-# the full-size pipelines are built in helpers.full_size; these names stay importable from here
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["VAE", "write", "tiny_mirror", "list_ids"]
+
+# the full-size pipelines are built in helpers.models.full_size; these names stay importable from here
 FAMILIES = full_size.PIPELINE_FAMILIES
 CLIP_VOCAB = full_size.CLIP_VOCAB
 CLIP_L_TEXT, CLIP_BIGG_TEXT = full_size.CLIP_L_TEXT, full_size.CLIP_BIGG_TEXT
@@ -48,7 +52,7 @@ DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch
 
 
 def clip_tokenizer(pad_token: str | None = None) -> CLIPTokenizer:
-    """`helpers.tiny.clip_tokenizer` with the real vocabulary size and special ids (kept for the
+    """`helpers.models.tiny.clip_tokenizer` with the real vocabulary size and special ids (kept for the
     name; the one maker of the book's CLIP tokenizers is there).
 
     Refuses: a `pad_token` that is not a str or None (TypeError)."""
@@ -127,7 +131,8 @@ def tiny_mirror(root: str | Path) -> Path:
     """
     import shutil
 
-    from . import black_images, pag_recipes
+    from .. import black_images
+    from . import pag_recipes
 
     if not isinstance(root, (str, Path)):
         raise TypeError(f"root must be a folder path, got {type(root).__name__}")
@@ -206,7 +211,7 @@ def list_ids(mirror: str = "$" + settings.MODEL_MIRROR) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.mirror", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m helpers.models.mirror", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     mirror = commands.add_parser("random-mirror", help="write full-size random-weight checkpoints")
     mirror.add_argument("folder", type=Path)

@@ -6,7 +6,7 @@ clean-fid, scikit-image, dctorch and jsonmerge. Its samplers (`k_diffusion.sampl
 `k_diffusion.external`) need none of them, and torchvision from PyPI does not import beside the CPU
 build of torch this project pins. `import_k_diffusion()` therefore imports it with stand-ins for
 exactly those modules, only for the duration of the import; a stand-in raises a clear error if
-anything ever uses it. The A1111 parity study that uses it is `helpers.a1111_parity`.
+anything ever uses it. The A1111 parity study that uses it is `helpers.research.a1111_parity`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import importlib.util
 import sys
 import types
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["import_k_diffusion"]
+
 # Imported by k_diffusion's training, evaluation and config modules only (augmentation.py, config.py,
 # evaluation.py, utils.py image helpers, layers.py DCT loss); never by sampling.py or external.py.
 STAND_IN_MODULES = ("torchvision", "clip", "cleanfid", "skimage", "dctorch", "jsonmerge")
@@ -28,7 +31,7 @@ INSTALL_HINT = (
 
 
 class StandInUsed(RuntimeError):
-    """A module that helpers.kdiffusion stood in for was used: k-diffusion's samplers never do."""
+    """A module that helpers.research.kdiffusion stood in for was used: k-diffusion's samplers never do."""
 
 
 class _Absent:
@@ -39,7 +42,7 @@ class _Absent:
 
     def _fail(self, *args, **kwargs):
         raise StandInUsed(
-            f"{self._name} is a stand-in that helpers.kdiffusion installed so that `import k_diffusion` works "
+            f"{self._name} is a stand-in that helpers.research.kdiffusion installed so that `import k_diffusion` works "
             "without torchvision/CLIP/clean-fid/scikit-image/dctorch/jsonmerge; only k_diffusion.sampling and "
             "k_diffusion.external are supported here. Install the real package to use this part of k-diffusion."
         )

@@ -3,7 +3,7 @@
 Each `build_*` function returns the keyword arguments of one pipeline class: real model classes
 with tiny configs and random weights (seeded), and tokenizers made in memory. They mirror the
 shapes of diffusers' own `get_dummy_components` tests, with two differences that matter to the
-book: every family keeps its real scheduler config (from `helpers.shipped_configs`), and the
+book: every family keeps its real scheduler config (from `helpers.models.shipped_configs`), and the
 Würstchen models are made to depend on their inputs (see `refill_zero_parameters`).
 """
 
@@ -44,10 +44,18 @@ from transformers import (
 )
 from transformers.convert_slow_tokenizer import bytes_to_unicode
 
-from . import moved, validate
+from .. import validate
+from . import moved
 from .shipped_configs import PIXART_SIGMA_SCHEDULER, SD15_SCHEDULER, SDXL_SCHEDULER
 
-# moved under pipelines.deprecated in newer releases (helpers.moved)
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "clip_tokenizer", "clip_text_config", "clip_vision_model", "clip_image_processor", "vae", "build_sd15",
+    "build_sdxl", "build_pixart_sigma", "build_wuerstchen_prior", "build_wuerstchen_decoder", "build_unclip",
+    "build_unclip_image_variation", "build_stable_unclip", "build",
+]
+
+# moved under pipelines.deprecated in newer releases (helpers.models.moved)
 UnCLIPTextProjModel = moved.module("unclip", "text_proj").UnCLIPTextProjModel
 PaellaVQModel = moved.package("wuerstchen").PaellaVQModel
 WuerstchenDiffNeXt = moved.package("wuerstchen").WuerstchenDiffNeXt
@@ -68,9 +76,9 @@ def clip_tokenizer(max_length: int = 77, vocab_size: int = CLIP_CHARACTER_VOCAB,
 
     - max_length: the context (77 in every CLIP text encoder of the book).
     - vocab_size: 514 (the characters only) for the tiny and toy encoders; a full-size encoder's
-      embedding table (49408 for CLIP, `helpers.full_size.pipeline_components`) needs the real size, so the ids between
-      the characters and the special tokens are filled with unused tokens and the special tokens
-      keep CLIP's ids (49406, 49407).
+      embedding table (49408 for CLIP, `helpers.models.full_size.pipeline_components`) needs the
+      real size, so the ids between the characters and the special tokens are filled with unused
+      tokens and the special tokens keep CLIP's ids (49406, 49407).
     - pad_token: None keeps CLIPTokenizer's (the end-of-text token, as SD 1.5's tokenizer); SDXL's
       second tokenizer pads with "!".
 

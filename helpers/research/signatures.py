@@ -24,6 +24,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "ABSENT", "group_of", "CallParameter", "call_parameters", "compare", "diff", "parameter_docs",
+    "doc_disagreements", "computed_size", "full_size_on_meta",
+]
+
 ABSENT = "absent"
 REQUIRED = "required"
 VAR_KEYWORD = "**kwargs"
@@ -341,7 +347,7 @@ def computed_size(pipe, *args, **kwargs) -> tuple[int, int]:
     """
     from diffusers import DiffusionPipeline
 
-    from . import validate
+    from .. import validate
 
     if not isinstance(pipe, DiffusionPipeline):
         raise TypeError(f"pipe: computed_size() needs a pipeline instance, got {type(pipe).__name__}")
@@ -390,7 +396,7 @@ def full_size_on_meta(name: str):
     """The pipeline `name` with its real checkpoint's denoiser and VAE, built on the meta device.
 
     `name` is one of META_FAMILIES (ValueError otherwise). The UNets and the VAE come from
-    `helpers.full_size`, PixArt-Σ's transformer from
+    `helpers.models.full_size`, PixArt-Σ's transformer from
     `shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG`; the scheduler is the checkpoint's, and the text encoders,
     tokenizers and safety checker are left out (None). Enough for everything a call computes before
     it encodes the prompt, such as `computed_size`; it cannot generate. About a second, no memory.
@@ -407,7 +413,7 @@ def full_size_on_meta(name: str):
         StableDiffusionXLPipeline,
     )
 
-    from . import flops, full_size, shipped_configs
+    from ..models import flops, full_size, shipped_configs
 
     if not isinstance(name, str):
         raise TypeError(f"name must be one of {', '.join(META_FAMILIES)} (a str), got {type(name).__name__} {name!r}")

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import settings, validate
+from .. import settings, validate
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["approx", "Recorded", "record"]
 
 RECORD_ENV = settings.RECORD  # its meaning: helpers.settings
 # A bare float is "exact by construction": the same arithmetic on any CPU, up to rounding in the

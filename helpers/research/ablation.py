@@ -16,8 +16,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from . import validate
-from .plotting import to_array
+from .. import validate
+from ..book.plotting import to_array
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = ["low_pass_mask", "distance_table"]
 
 
 class CutoffWarning(UserWarning):

@@ -2,13 +2,22 @@
 
 Each dict is one `config.json` (or `scheduler_config.json`) of a real checkpoint, minus the
 bookkeeping keys (`_class_name`, `_diffusers_version`) unless a dict's comment says otherwise;
-`CHECKPOINTS` names the file each one comes from. The tiny pipelines (`helpers.tiny`), the
-full-size models on the meta device (`helpers.full_size`), the random-weight mirror
-(`helpers.mirror`) and the scheduler chapters all read them from here. Treat every dict as
+`CHECKPOINTS` names the file each one comes from. The tiny pipelines (`helpers.models.tiny`), the
+full-size models on the meta device (`helpers.models.full_size`), the random-weight mirror
+(`helpers.models.mirror`) and the scheduler chapters all read them from here. Treat every dict as
 read-only: copy it (`dict(...)`) before editing.
 """
 
 from __future__ import annotations
+
+# what a reader is meant to use (the reference page lists these)
+__all__ = [
+    "SD15_SCHEDULER", "SDXL_SCHEDULER", "PIXART_SIGMA_SCHEDULER", "SD15_SCHEDULER_CONFIG",
+    "SDXL_SCHEDULER_CONFIG", "WUERSTCHEN_PRIOR_CONFIG", "WUERSTCHEN_DECODER_CONFIG",
+    "WUERSTCHEN_VQGAN_CONFIG", "SD15_UNET_CONFIG", "SDXL_UNET_CONFIG", "SD_VAE_CONFIG",
+    "PIXART_SIGMA_TRANSFORMER_CONFIG", "WUERSTCHEN_RESOLUTION_MULTIPLE", "WUERSTCHEN_LATENT_DIM_SCALE",
+    "HUB_IDS", "checkpoint",
+]
 
 # --- schedulers ---------------------------------------------------------------------------------
 # Exactly the keys the real files hold: keys a file leaves out are what `from_config` records in
