@@ -54,7 +54,13 @@ def _warn_if_identical(first, second, what: str) -> None:
     elif isinstance(first, torch.Tensor) and isinstance(second, torch.Tensor):
         same = same or (first.shape == second.shape and bool(torch.equal(first, second)))
     if same:
-        warnings.warn(f"{what}_a and {what}_b are the same: every frame will show the same thing", IdenticalEndsWarning, stacklevel=3)
+        # attributed to the user's call, however deep in this module it comes from (prompt_path called
+        # alone, or inside interpolate_prompts): a fixed stacklevel pointed the frame makers' warning
+        # at this file, where Python's default filter shows it once per session, not once per call
+        frame, level = inspect.currentframe(), 1
+        while frame is not None and frame.f_code.co_filename == __file__:
+            frame, level = frame.f_back, level + 1
+        warnings.warn(f"{what}_a and {what}_b are the same: every frame will show the same thing", IdenticalEndsWarning, stacklevel=level)
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,7 +197,8 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     norm_b = b_w.norm(dim=-1, keepdim=True)
     for label, norms in (("a", norm_a), ("b", norm_b)):
         if not torch.isfinite(norms).all():
-            raise ValueError(f"slerp(): {label} holds inf or nan")
+            # its values are finite (checked above), so the length overflowed: "inf or nan" would mislead
+            raise ValueError(f"slerp(): a vector of {label} is too long to measure in {work} (its norm overflows); scale {label} down")
         if (norms == 0).any():
             raise ValueError(
                 f"slerp() is undefined for zero vectors: {int((norms == 0).sum())} vector(s) of {label} have norm 0; "
