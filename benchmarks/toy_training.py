@@ -89,16 +89,16 @@ def full(recipe_name: str, out: Path, threads: int) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default="cpu", help="a name in helpers.toy.train.RECIPES (default cpu)")
+    parser.add_argument("--recipe", default="cpu", help="a name in helpers.toy.train.TRAINING_RECIPES (default cpu)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--full", type=Path, metavar="DIR", help="train the whole recipe into DIR and score it")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from helpers.toy.train import RECIPES
+    from helpers.toy.train import TRAINING_RECIPES
 
-    if options.recipe not in RECIPES:
-        parser.error(f"unknown recipe {options.recipe!r}; known: {', '.join(RECIPES)}")
-    recipe = RECIPES[options.recipe]
+    if options.recipe not in TRAINING_RECIPES:
+        parser.error(f"unknown recipe {options.recipe!r}; known: {', '.join(TRAINING_RECIPES)}")
+    recipe = TRAINING_RECIPES[options.recipe]
     print(f"recipe {options.recipe}: {recipe}")
     if options.full is None:
         figures = project(recipe, options.threads)

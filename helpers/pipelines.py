@@ -894,6 +894,7 @@ def _join_wuerstchen(prior, decoder):
     WuerstchenCombinedPipeline.__init__ builds its prior_pipe and decoder_pipe with the default
     latent_mean, latent_std, resolution_multiple and latent_dim_scale (the real checkpoints'
     values, so copying them changes nothing there): the toy Würstchen's sizes would be lost.
+    The one implementation: `helpers.toy.wuerstchen.combine` is its public name.
     Refuses (TypeError) a `prior` or `decoder` of another class.
     """
     validate.instance("prior", prior, diffusers.WuerstchenPriorPipeline,

@@ -71,6 +71,21 @@ def test_forward_cost_rejects_bad_names_and_sizes():
         full_size.forward_cost("wuerstchen-decoder", 544, 544)
 
 
+def test_pixart_sigma_transformer_is_built_from_its_shipped_config_and_called_as_the_pipeline_calls_it():
+    from diffusers import PixArtTransformer2DModel
+
+    spec = full_size.PIXART_SIGMA_TRANSFORMER
+    model = spec.build()
+    assert isinstance(model, PixArtTransformer2DModel) and all(p.is_meta for p in model.parameters())
+    assert {k: model.config[k] for k in shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG} == shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG
+    assert spec.source == "PixArt-alpha/PixArt-Sigma-XL-2-1024-MS" and spec.size_multiple == 16
+    assert spec.name not in full_size.MODEL_NAMES  # FULL_SIZE is what the Würstchen chapter records whole
+    method, args, kwargs = spec.inputs(1024, 768, 1)
+    cost = flops.count_flops(getattr(model, method), args, kwargs)
+    # learned sigma: 4 latent channels in, 8 out (noise and variance), at the latent's size
+    assert cost.output_shape == torch.Size([1, 8, 128, 96]) and cost.flops > 0
+
+
 # --- the shipped configs ------------------------------------------------------------------------
 
 

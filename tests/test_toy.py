@@ -12,7 +12,7 @@ import torch
 from helpers.toy import evaluate, world
 from helpers.toy import profile as toy_profile
 from helpers.toy.__main__ import main as toy_main
-from helpers.toy.train import RECIPES
+from helpers.toy.train import TRAINING_RECIPES
 
 ROOT = Path(__file__).resolve().parent.parent
 CARD = ROOT / "models" / "toy-sd" / "README.md"
@@ -63,7 +63,7 @@ def test_training_smoke(tmp_path, capsys):
     summary = json.loads((out / "training.json").read_text())
     assert summary["unet_steps"] == 2 and summary["vae_steps"] == 2
     assert summary["batch"] == 2 and summary["vae_batch"] == 3
-    assert summary["lr"] == RECIPES["cpu"].lr  # what no flag replaced comes from the default recipe
+    assert summary["lr"] == TRAINING_RECIPES["cpu"].lr  # what no flag replaced comes from the default recipe
     assert np.isfinite(summary["unet_final_loss"]) and np.isfinite(summary["vae_final_loss"])
     index = json.loads((out / "model_index.json").read_text())
     assert index["unet"] == ["diffusers", "UNet2DConditionModel"] and index["vae"] == ["diffusers", "AutoencoderKL"]
@@ -85,11 +85,20 @@ def test_training_refuses_bad_settings(tmp_path):
         train(tmp_path, lr=0)
     with pytest.raises(ValueError, match="unknown recipe 'gpu'; known: cpu, device"):
         train(tmp_path, recipe="gpu")
-    with pytest.raises(TypeError, match="recipe must be a name in RECIPES or a Recipe; got dict"):
+    with pytest.raises(TypeError, match="recipe must be a name in TRAINING_RECIPES or a Recipe; got dict"):
         train(tmp_path, recipe={"steps": 2})
     with pytest.raises(TypeError, match="unknown recipe settings \\['epochs'\\]"):
         train(tmp_path, epochs=3)
     assert not any(tmp_path.iterdir())  # refused before anything was trained or written
+
+
+def test_training_recipes_keep_their_old_name_as_an_alias_only():
+    from helpers import gpu
+    from helpers.toy import train as train_module
+
+    # scripts written before the rename still run; the reference page lists the new name only
+    assert train_module.RECIPES is TRAINING_RECIPES and "RECIPES" not in train_module.__all__
+    assert set(TRAINING_RECIPES) == {"cpu", "device"} and set(TRAINING_RECIPES).isdisjoint(gpu.RECIPES)
 
 
 # --- the committed weights and the toy profile -------------------------------------------------
@@ -113,7 +122,7 @@ def test_cards_cpu_recipe_figures_are_the_recorded_run():
     # the card quotes benchmarks/results/toy_training.json (a full run of the cpu recipe); a rerun
     # that changes the figures must change the card too
     run = json.loads((ROOT / "benchmarks" / "results" / "toy_training.json").read_text())
-    recipe = RECIPES["cpu"]
+    recipe = TRAINING_RECIPES["cpu"]
     assert (run["vae_steps"], run["vae_batch"], run["steps"], run["batch"]) == (
         recipe.vae_steps, recipe.vae_batch, recipe.steps, recipe.batch)
     assert run["total_seconds"] <= 30 * 60  # the toy world's budget on the 2-core CPU

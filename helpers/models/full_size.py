@@ -5,7 +5,9 @@ full-size models are built (`helpers.models.mirror` writes them into a random-we
 `FULL_SIZE` holds Würstchen v2 Stages C, B and A and the Stable Diffusion 1.5 and SDXL UNets and
 VAE decoders, each built from its published configuration (`helpers.models.shipped_configs`) with the
 inputs its pipeline feeds it for a given image size, so that `forward_cost("sdxl-unet", 1024, 1024)`
-is the cost of one UNet call at 1024², counted by `helpers.models.flops`.
+is the cost of one UNet call at 1024², counted by `helpers.models.flops`. PixArt-Σ's transformer
+(`PIXART_SIGMA_TRANSFORMER`, a `ModelSpec` of its own) is built here too, for
+`helpers.research.signatures.full_size_on_meta`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .. import validate
 from . import flops, moved, tiny
 from ..pipelines import MODEL_IDS  # the checkpoint each config ships in
 from .shipped_configs import (
+    PIXART_SIGMA_TRANSFORMER_CONFIG,
     SD15_SCHEDULER,
     SD15_UNET_CONFIG,
     SD_VAE_CONFIG,
@@ -40,7 +43,7 @@ from .shipped_configs import (
 __all__ = [
     "ModelSpec", "wuerstchen_latent_sizes", "MODEL_NAMES", "spec", "build", "forward_cost",
     "PIPELINE_FAMILIES", "CLIP_VOCAB", "CLIP_L_TEXT", "CLIP_BIGG_TEXT", "CLIP_PUBLISHED_PARAMS", "VAE",
-    "pipeline_components",
+    "pipeline_components", "PIXART_SIGMA_TRANSFORMER",
 ]
 
 TEXT_TOKENS = 77  # every text encoder here is a CLIP text model padded to its 77-token maximum
@@ -163,6 +166,26 @@ FULL_SIZE: dict[str, ModelSpec] = {
     ]
 }  # fmt: skip
 MODEL_NAMES = tuple(FULL_SIZE)
+
+PIXART_T5_TOKENS = 300  # PixArtSigmaPipeline's max_sequence_length: T5 prompts padded to 300 tokens
+
+
+def _pixart_inputs(height, width, batch):
+    cfg = PIXART_SIGMA_TRANSFORMER_CONFIG
+    sample = _meta(batch, cfg["in_channels"], height // SD_VAE_FACTOR, width // SD_VAE_FACTOR)
+    text = _meta(batch, PIXART_T5_TOKENS, cfg["caption_channels"])
+    # what the pipeline passes: no micro-conditioning (use_additional_conditions=False)
+    kwargs = {"added_cond_kwargs": {"resolution": None, "aspect_ratio": None}}
+    return "forward", (sample,), {"encoder_hidden_states": text, "timestep": _meta(batch), **kwargs}
+
+
+# Not in FULL_SIZE: that table is the set the Würstchen chapter builds and records whole, and PixArt-Σ
+# is no part of its comparison.
+PIXART_SIGMA_TRANSFORMER = ModelSpec(
+    "pixart-sigma-transformer", "PixArt-Σ PixArtTransformer2DModel, one denoising call",
+    MODEL_IDS["pixart-sigma"], "diffusers.PixArtTransformer2DModel", PIXART_SIGMA_TRANSFORMER_CONFIG,
+    _pixart_inputs, 1024, SD_VAE_FACTOR * PIXART_SIGMA_TRANSFORMER_CONFIG["patch_size"],
+)  # fmt: skip
 
 
 def _check_size(what: str, height, width, multiple: int) -> None:

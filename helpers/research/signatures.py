@@ -395,9 +395,8 @@ def computed_size(pipe, *args, **kwargs) -> tuple[int, int]:
 def full_size_on_meta(name: str):
     """The pipeline `name` with its real checkpoint's denoiser and VAE, built on the meta device.
 
-    `name` is one of META_FAMILIES (ValueError otherwise). The UNets and the VAE come from
-    `helpers.models.full_size`, PixArt-Σ's transformer from
-    `shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG`; the scheduler is the checkpoint's, and the text encoders,
+    `name` is one of META_FAMILIES (ValueError otherwise). The UNets, PixArt-Σ's transformer and the
+    VAE come from `helpers.models.full_size`; the scheduler is the checkpoint's, and the text encoders,
     tokenizers and safety checker are left out (None). Enough for everything a call computes before
     it encodes the prompt, such as `computed_size`; it cannot generate. About a second, no memory.
 
@@ -407,13 +406,12 @@ def full_size_on_meta(name: str):
         DPMSolverMultistepScheduler,
         EulerDiscreteScheduler,
         PixArtSigmaPipeline,
-        PixArtTransformer2DModel,
         PNDMScheduler,
         StableDiffusionPipeline,
         StableDiffusionXLPipeline,
     )
 
-    from ..models import flops, full_size, shipped_configs
+    from ..models import full_size, shipped_configs
 
     if not isinstance(name, str):
         raise TypeError(f"name must be one of {', '.join(META_FAMILIES)} (a str), got {type(name).__name__} {name!r}")
@@ -434,8 +432,7 @@ def full_size_on_meta(name: str):
             tokenizer=None, tokenizer_2=None,
             scheduler=EulerDiscreteScheduler.from_config(shipped_configs.SDXL_SCHEDULER),
         )
-    transformer = flops.build_on_meta(PixArtTransformer2DModel, shipped_configs.PIXART_SIGMA_TRANSFORMER_CONFIG)
     return PixArtSigmaPipeline(
-        vae=vae, transformer=transformer, text_encoder=None, tokenizer=None,
+        vae=vae, transformer=full_size.PIXART_SIGMA_TRANSFORMER.build(), text_encoder=None, tokenizer=None,
         scheduler=DPMSolverMultistepScheduler.from_config(shipped_configs.PIXART_SIGMA_SCHEDULER),
     )

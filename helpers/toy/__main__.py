@@ -7,7 +7,7 @@ import argparse
 import json
 from dataclasses import fields
 
-from .train import RECIPES, Recipe
+from .train import TRAINING_RECIPES, Recipe
 
 OVERRIDABLE = tuple(field.name for field in fields(Recipe))  # each has a flag of the same dest
 
@@ -17,9 +17,9 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser(
         "train", help="train VAE, then UNet + text encoder; save a pipeline folder",
-        description="A recipe's settings (see helpers.toy.train.RECIPES), each replaceable by its flag.")
+        description="A recipe's settings (see helpers.toy.train.TRAINING_RECIPES), each replaceable by its flag.")
     train.add_argument("--out", required=True, help="folder to write (Hub layout)")
-    train.add_argument("--recipe", choices=RECIPES, default="cpu",
+    train.add_argument("--recipe", choices=TRAINING_RECIPES, default="cpu",
                        help="cpu (default): fits 30 min on a 2-core CPU; "
                             "device: the committed weights' settings (about 6 min on an H200)")
     train.add_argument("--steps", type=int, help="UNet + text encoder steps")

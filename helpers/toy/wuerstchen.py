@@ -137,22 +137,15 @@ def pipelines_of(components: dict):
 
 def combine(prior, decoder):
     """A WuerstchenCombinedPipeline made of a prior and a decoder pipeline (shared modules), that
-    keeps their configs (see below)."""
-    from diffusers import WuerstchenCombinedPipeline, WuerstchenDecoderPipeline, WuerstchenPriorPipeline
+    keeps their configs: diffusers would rebuild the inner pipelines with the real model's
+    latent_mean, latent_std, resolution_multiple and latent_dim_scale, losing the toy's sizes.
 
-    validate.instance("prior", prior, WuerstchenPriorPipeline, "a WuerstchenPriorPipeline (stage C; pass pipe.prior_pipe of a combined one)")
-    validate.instance("decoder", decoder, WuerstchenDecoderPipeline, "a WuerstchenDecoderPipeline (stages B and A; pass pipe.decoder_pipe of a combined one)")
-    pipe = WuerstchenCombinedPipeline(
-        tokenizer=decoder.tokenizer, text_encoder=decoder.text_encoder, decoder=decoder.decoder,
-        scheduler=decoder.scheduler, vqgan=decoder.vqgan, prior_tokenizer=prior.tokenizer,
-        prior_text_encoder=prior.text_encoder, prior_prior=prior.prior, prior_scheduler=prior.scheduler)
-    # WuerstchenCombinedPipeline.__init__ builds its prior_pipe and decoder_pipe with the default
-    # latent_mean, latent_std, resolution_multiple and latent_dim_scale (the real model's): the toy's
-    # sizes would be lost, so they are copied over
-    for inner, outer, keys in ((pipe.prior_pipe, prior, ("latent_mean", "latent_std", "resolution_multiple")),
-                               (pipe.decoder_pipe, decoder, ("latent_dim_scale",))):
-        inner.register_to_config(**{key: outer.config[key] for key in keys})
-    return pipe
+    The joining itself lives in `helpers.pipelines` (it joins the Hub checkpoints the same way);
+    this is its public name for the toy. Refuses (TypeError) a `prior` or `decoder` of another class.
+    """
+    from ..pipelines import _join_wuerstchen
+
+    return _join_wuerstchen(prior, decoder)
 
 
 def load(ctx=None, folder: str | Path | None = None):
