@@ -40,9 +40,9 @@ def test_python_versions_agree():
 
 
 def test_conda_installs_the_package_with_the_same_extras_and_constraints_as_make():
-    assert "-e .[book,test,parity,prompts]" in pip_section() and "-c constraints.txt" in pip_section()
+    assert "-e .[book,test,parity,prompts,training]" in pip_section() and "-c constraints.txt" in pip_section()
     makefile = (ROOT / "Makefile").read_text()
-    assert "-c constraints.txt -e '.[book,test,parity,prompts]'" in makefile
+    assert "-c constraints.txt -e '.[book,test,parity,prompts,training]'" in makefile
 
 
 def test_torch_pin_agrees_everywhere():
