@@ -15,7 +15,7 @@ venv: $(INSTALLED)
 $(INSTALLED): pyproject.toml constraints.txt Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt torch==2.13.0
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[book,test,parity,prompts]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[book,test,parity,prompts,training]'
 	$(BIN)/pip install --quiet -c constraints.txt --no-deps k-diffusion==0.1.1.post1
 	touch $@
 
@@ -44,7 +44,7 @@ test: venv browser check
 # The unit tests of helpers and tools, without the `slow` tests (chapter runs, the book build, the
 # browser and JupyterLab tests): what to run after each change; `make test` runs them too.
 fast: venv
-	$(BIN)/python -m pytest -q -m "not slow and not own_target"
+	$(BIN)/python -m pytest -q -n $(LANES) -m "not slow and not own_target"
 
 # Seconds, no chapter run: no float compared with == unless marked exact (tools/check_float_equality.py),
 # the chapters' code cells formatted as the book shows them, and the CI workflows valid (GitHub's

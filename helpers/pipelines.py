@@ -265,7 +265,7 @@ def checkpoint(key: str, ctx: Context) -> str:
         raise ValueError(f"unknown checkpoint {key!r}.{hint} Valid: {', '.join(CHECKPOINTS)} (families load with load())")
     check_context(ctx)
     entry = CHECKPOINTS[key]
-    if ctx.tiny:
+    if ctx.small:
         raise OfflineProfileError(f"checkpoint({key!r}) is the real {entry.model_id!r}")
     folder = mirror_folder(entry.model_id, entry.marker)
     return entry.model_id if folder is None else str(folder)
@@ -674,13 +674,13 @@ def source(name: str, ctx: Context, model_id: str | None = None) -> str:
     check_context(ctx)
     model_id = check_model_id(name, model_id)
     if model_id is None:
-        if ctx.tiny:
+        if ctx.small:
             return str(tiny_dir(name))
         model_id = family(name).model_id
-    if ctx.tiny and not Path(model_id).is_dir():
+    if ctx.small and not Path(model_id).is_dir():
         raise OfflineProfileError(f"load({name!r}, model_id={model_id!r}) would download {model_id!r}")
     is_hub_id = not Path(model_id).is_dir() and HUB_ID.fullmatch(model_id)
-    folder = mirror_folder(model_id) if is_hub_id and not ctx.tiny else None
+    folder = mirror_folder(model_id) if is_hub_id and not ctx.small else None
     if folder is not None:
         check_folder_family(name, folder)
         return str(folder)
@@ -701,7 +701,7 @@ def hub_kwargs(name: str, ctx: Context, root: str | os.PathLike) -> dict:
     where = source(name, ctx)
     if where == family(name).model_id:
         return {}
-    folder = None if ctx.tiny else where  # tiny: hub_cache copies the tiny folder itself
+    folder = None if ctx.small else where  # tiny: hub_cache copies the tiny folder itself
     return {"cache_dir": hub_cache(name, root, folder=folder), "local_files_only": True}
 
 
@@ -768,8 +768,9 @@ def load(name: str, ctx: Context, model_id: str | None = None, weights=PROFILE_W
     - model_id: a Hub id or local folder to use instead of the profile's default; in the tiny
       profile only a local folder is accepted (OfflineProfileError otherwise).
     - weights: the trained toy model instead of the profile's weights, in any profile, in float32:
-      None for the committed one (`models/toy-sd`, `models/toy-wuerstchen`), or for "sd15" a folder
-      written by `python -m helpers.toy train --out DIR` (`helpers.toy.location.sd_folder`). A
+      None for the committed one (`models/toy-sd`, `models/toy-wuerstchen`), or a folder: for
+      "sd15" one written by `python -m helpers.toy train --out DIR` (`helpers.toy.location.sd_folder`),
+      for "wuerstchen" one by `train-wuerstchen --out DIR` (`wuerstchen_folder`). A
       family without a toy model loads its tiny pipeline instead, with a UserWarning. Left out, the
       profile decides: in "toy" that is `weights=None`, elsewhere the profile's own weights.
     - overrides: passed to `from_pretrained` (e.g. `scheduler=...`, `variant="fp16"`); `dtype=`
@@ -782,7 +783,7 @@ def load(name: str, ctx: Context, model_id: str | None = None, weights=PROFILE_W
     the Context from helpers.setup() (TypeError), a `model_id` folder that does not exist or holds
     another family's pipeline (its model_index.json `_class_name`), a Hub id in the tiny profile
     (OfflineProfileError), `model_id` together with `weights`, a `weights` folder for another family
-    than "sd15" or one that holds no toy SD, keywords from_pretrained would ignore, ill-typed
+    than "sd15" or "wuerstchen" or one that holds no toy model of that family, keywords from_pretrained would ignore, ill-typed
     dtype/variant or component overrides (see `check_overrides`), and a dtype ctx.device cannot run
     for this pipeline (float16 UnCLIP on the CPU; `validate.dtype`).
     """
@@ -801,22 +802,22 @@ def load(name: str, ctx: Context, model_id: str | None = None, weights=PROFILE_W
     check_model_id(name if name != "wuerstchen" else "wuerstchen-decoder", model_id)
     if name == "wuerstchen":
         check_model_id("wuerstchen-prior", prior_id)
-    if ctx.tiny:
+    if ctx.small:
         quiet_loading()
     if name == "wuerstchen":
         pipe = combine_wuerstchen(ctx, model_id, overrides.pop("prior_model_id", None), overrides)
     else:
         pipe = from_pretrained(name, ctx, model_id, **overrides)
     pipe = pipe.to(ctx.device)
-    pipe.set_progress_bar_config(disable=ctx.tiny)
+    pipe.set_progress_bar_config(disable=ctx.small)
     return pipe
 
 
 def _load_toy(name: str, ctx: Context, weights, overrides: dict):
     """`load(name, ctx, weights=weights)`: the toy model of `name` in float32 on ctx.device, or
     the tiny pipeline with a warning for a family that has none (in any profile)."""
-    if weights is not None and name != "sd15":
-        raise ValueError(f"weights= picks another toy SD folder; {name!r} is not 'sd15'")
+    if weights is not None and name not in ("sd15", "wuerstchen"):
+        raise ValueError(f"weights= picks another toy model's folder, for 'sd15' or 'wuerstchen'; got {name!r}")
     family(name)
     check_context(ctx)
     overrides = check_overrides(name, overrides)
@@ -832,7 +833,7 @@ def _load_toy(name: str, ctx: Context, weights, overrides: dict):
     if name == "wuerstchen":
         if overrides:
             raise ValueError(f"the toy Würstchen takes no loading overrides; got {', '.join(overrides)}")
-        folder = toy_location.toy_dir(name)
+        folder = toy_location.wuerstchen_folder(weights)
         pipe = _join_wuerstchen(_toy_stage("wuerstchen-prior", folder / "prior", {}),
                                _toy_stage("wuerstchen-decoder", folder / "decoder", {}))
     else:
@@ -925,7 +926,7 @@ def default_call_kwargs(name: str, ctx: Context) -> dict:
     """
     fam = family(name)
     check_context(ctx)
-    return dict(fam.tiny_call if ctx.tiny else fam.full_call)
+    return dict(fam.tiny_call if ctx.small else fam.full_call)
 
 
 def with_pag(pipe, layers: str | list[str] | None = None):

@@ -56,9 +56,16 @@ class Context:
         validate.dtype("dtype", self.dtype, self.device)
 
     @property
-    def tiny(self) -> bool:
-        # toy runs offline at tiny sizes; only families with toy weights load something else
+    def small(self) -> bool:
+        """True in the profiles of small local models, 'tiny' and 'toy': offline, tiny sizes (the toy
+        profile loads trained toy weights only for the families that have them). False in 'full'."""
         return self.profile in ("tiny", "toy")
+
+    @property
+    def tiny(self) -> bool:
+        """The old name of `small`, kept for code written against it: it was True in 'toy' as well,
+        which the name did not say."""
+        return self.small
 
     def generator(self, seed: int | None = None) -> torch.Generator:
         """A fresh generator seeded with `seed` (default: the context's seed).

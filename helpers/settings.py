@@ -25,8 +25,9 @@ from pathlib import Path
 
 # what a reader is meant to use (the reference page lists these)
 __all__ = [
-    "PROFILE", "CACHE", "MODEL_MIRROR", "MODELS", "RECORD", "LEDGER", "STATIC", "HUB_OFFLINE", "profile",
-    "cache_folder", "model_mirror", "models_folder", "record_path", "ledger_path", "static", "in_book",
+    "PROFILE", "CACHE", "MODEL_MIRROR", "MODELS", "RECORD", "LEDGER", "STATIC", "BOOK", "HUB_OFFLINE", "NAMES",
+    "text", "flag", "profile", "cache_folder", "model_mirror", "models_folder", "record_path", "ledger_path",
+    "static", "in_book",
 ]
 
 PROFILE = "PROFILE"

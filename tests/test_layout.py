@@ -11,11 +11,14 @@ The flat paths of before (helpers.claims, ...) still name the same module object
 
 import ast
 import importlib
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import jupytext
+import pytest
 
 import helpers
 from helpers import _moved_modules
@@ -114,6 +117,7 @@ def test_an_old_path_does_not_hide_what_helpers_binds():
     assert callable(helpers.record) and helpers.record.__module__ == "helpers.book.record"
 
 
+@pytest.mark.slow  # ten seconds: a fresh interpreter imports diffusers (left out of `make fast`)
 def test_an_old_command_line_path_runs_the_moved_module():
     shown = subprocess.run([sys.executable, "-m", "helpers.mirror", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert shown.returncode == 0 and shown.stdout.startswith("usage: python -m helpers.models.mirror"), shown.stderr
@@ -125,17 +129,25 @@ def test_a_monkeypatch_through_the_old_path_is_seen_through_the_new(monkeypatch)
     assert importlib.import_module("helpers.book.claims").CHANGED == "patched"
 
 
-def code_of_the_repository():
-    """(where, code) of every Python file and every chapter/page code cell that could use an old path."""
+def code_of_the_repository(only: Path | None = None):
+    """(where, code) of every Python file and every chapter/page code cell that could use an old path
+    (or of one chapter's code cells, `only`)."""
+    if only is not None:
+        yield from _code_cells(only)
+        return
     for folder in ("helpers", "tests", "tools", "benchmarks"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             if path != Path(__file__).resolve():
                 yield str(path.relative_to(ROOT)), path.read_text()
     for path in sorted([*(ROOT / "notebooks").glob("*.md"), *(ROOT / "book").glob("*.md")]):
-        for i, cell in enumerate(jupytext.read(path).cells):
-            if cell.cell_type == "code":
-                code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
-                yield f"{path.relative_to(ROOT)} cell {i}", code
+        yield from _code_cells(path)
+
+
+def _code_cells(path: Path):
+    for i, cell in enumerate(jupytext.read(path).cells):
+        if cell.cell_type == "code":
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            yield f"{path.relative_to(ROOT)} cell {i}", code
 
 
 def old_paths_in(code: str) -> list[str]:
@@ -163,6 +175,15 @@ def test_nothing_in_the_repository_uses_an_old_path():
     assert used == {}
 
 
+def test_nothing_reads_context_tiny_the_old_name_of_small():
+    # `Context.tiny` was True in the toy profile too; `small` says what it means. The old name stays
+    # for readers' code, never in the book's own.
+    used = [where for where, code in code_of_the_repository() if "ctx.tiny" in code]
+    assert used == []
+    toy = helpers.setup(profile="toy", device="cpu")
+    assert toy.small is True and toy.tiny is True  # the alias answers as before
+
+
 def test_the_old_path_check_finds_each_form():
     code = "import helpers.tiny\nfrom helpers import claims, record\nfrom helpers.mixture import run\nhelpers.hooks.x\nf('helpers.toc.ROOT')"
     assert sorted(old_paths_in(code)) == sorted(["helpers.tiny", "claims", "helpers.mixture", "helpers.hooks", "helpers.toc.ROOT"])
@@ -181,3 +202,41 @@ def test_every_public_module_says_what_it_offers():
             # a layer's __init__ lists its modules, which are attributes only once imported
             unknown += [f"{name}.{n}" for n in module.__all__ if not (hasattr(module, n) or is_module(f"{name}.{n}"))]
     assert missing == [] and unknown == []
+
+
+def helpers_modules_imported(chapter: Path) -> list[str]:
+    """The helpers modules a chapter's code cells import by name (`from helpers.x import f` gives
+    helpers.x; `from helpers import x` gives helpers.x when x is a module)."""
+    found = set()
+    for _, code in code_of_the_repository(only=chapter):
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("helpers."))
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "helpers":
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    if _is_package(node.module) and importlib.util.find_spec(submodule) is not None:
+                        found.add(submodule)
+                    elif node.module != "helpers":
+                        found.add(node.module)
+    return sorted(found)
+
+
+def _is_package(name: str) -> bool:
+    return hasattr(importlib.import_module(name), "__path__")
+
+
+CALLS = re.compile(r"The helpers this chapter calls \((?P<names>[^)]*)\) are listed", re.S)
+
+
+def test_each_chapter_names_the_helpers_it_imports():
+    # the closing paragraph's list is typed by hand; this keeps it the chapter's imports, new paths
+    wrong = {}
+    for chapter in sorted((ROOT / "notebooks").glob("*.md")):
+        match = CALLS.search(chapter.read_text())
+        if match is None:
+            continue
+        named = sorted(re.findall(r"`([\w.]+)`", match["names"]))
+        if named != helpers_modules_imported(chapter):
+            wrong[chapter.name] = (named, helpers_modules_imported(chapter))
+    assert wrong == {}

@@ -13,7 +13,7 @@ def test_setup_defaults_to_tiny_on_cpu(monkeypatch):
     monkeypatch.delenv("PROFILE", raising=False)
     ctx = helpers.setup(device="cpu")
     assert (ctx.profile, ctx.device.type, ctx.dtype) == ("tiny", "cpu", torch.float32)
-    assert ctx.tiny
+    assert ctx.small
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert torch.get_num_threads() == runtime.CPU_THREADS
     assert torch.are_deterministic_algorithms_enabled()

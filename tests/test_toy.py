@@ -176,7 +176,7 @@ def test_setup_toy_and_pipelines_load_route_to_the_toy_weights():
     from helpers import pipelines
 
     ctx = helpers.setup(profile="toy", device="cpu")
-    assert ctx.profile == "toy" and ctx.tiny  # offline, tiny sizes for the other families
+    assert ctx.profile == "toy" and ctx.small  # offline, tiny sizes for the other families
     pipe = pipelines.load("sd15", ctx)
     assert pipe.unet.config.block_out_channels == [48, 96, 96]  # the toy UNet, not tiny's
     with pytest.warns(UserWarning, match="'pixart-sigma' has no toy model yet"):
@@ -214,7 +214,7 @@ def test_pipelines_load_takes_the_toy_weights_in_any_profile():
     assert pipelines.load("sd15", ctx).unet.config.block_out_channels != [48, 96, 96]  # left out: tiny's
     with pytest.raises(ValueError, match="both pick what to load"):
         pipelines.load("sd15", ctx, model_id=str(toy_profile.TOY_DIR), weights=None)
-    with pytest.raises(ValueError, match="'sdxl' is not 'sd15'"):
+    with pytest.raises(ValueError, match="for 'sd15' or 'wuerstchen'; got 'sdxl'"):
         pipelines.load("sdxl", ctx, weights=toy_profile.TOY_DIR)
 
 

@@ -163,6 +163,15 @@ def test_cli_trains_and_saves(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert json.loads(printed[printed.index("{"):])["stage_c_steps"] == 1
     assert (out / "prior" / "model_index.json").exists() and (out / "training.json").exists()
+    # the folder loads through the one toy loader, by either name
+    from helpers import pipelines
+    from helpers.runtime import Context
+
+    ctx = Context(profile="tiny", seed=0, device=torch.device("cpu"), dtype=torch.float32)
+    mine, same = toy.load(folder=out), pipelines.load("wuerstchen", ctx, weights=out)
+    assert torch.equal(mine.prior_prior.state_dict()["projection.weight"], same.prior_prior.state_dict()["projection.weight"])
+    committed = pipelines.load("wuerstchen", ctx, weights=None)
+    assert not torch.equal(mine.prior_prior.state_dict()["projection.weight"], committed.prior_prior.state_dict()["projection.weight"])
 
 
 def test_load_refuses_a_folder_without_both_halves(tmp_path):

@@ -84,3 +84,18 @@ def sd_folder(weights=None) -> Path:
         raise ValueError(f"toy weights {str(given)!r} hold a {index.get('_class_name')}, not the toy "
                          f"StableDiffusionPipeline that `python -m helpers.toy train` writes")
     return given
+
+
+def wuerstchen_folder(weights=None) -> Path:
+    """The toy Würstchen's folder (prior/ and decoder/, each in the Hub's layout): the committed
+    `models/toy-wuerstchen`, or `weights`, a folder written by `python -m helpers.toy train-wuerstchen
+    --out DIR` (FileNotFoundError naming the missing model_index.json if it is not one)."""
+    if weights is None:
+        return toy_dir("wuerstchen")
+    given = Path(weights).expanduser()
+    for part in ("prior", "decoder"):
+        if not (given / part / "model_index.json").is_file():
+            raise FileNotFoundError(f"toy Würstchen weights {str(given)!r}: no {part}/model_index.json there; pass a "
+                                    "folder written by `python -m helpers.toy train-wuerstchen --out DIR`, or None for "
+                                    "models/toy-wuerstchen")
+    return given

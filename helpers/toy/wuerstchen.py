@@ -149,36 +149,21 @@ def combine(prior, decoder):
 
 
 def load(ctx=None, folder: str | Path | None = None):
-    """The toy Würstchen as a WuerstchenCombinedPipeline in float32, on ctx.device (CPU without ctx).
+    """The toy Würstchen as a WuerstchenCombinedPipeline in float32, on ctx.device (CPU without ctx):
+    `helpers.pipelines.load("wuerstchen", ctx, weights=folder)`, the one loader of the toy models.
 
     `folder` (default `models/toy-wuerstchen`) holds `prior/` and `decoder/` in the Hub's layout
     (model_index.json entries `["wuerstchen", ...]`, as `warp-ai/wuerstchen-prior` and
     `warp-ai/wuerstchen` have them; `helpers.pipelines.register_legacy_pipeline_modules` lets them
     resolve, diffusers issue #14008). Refuses a folder without both model_index.json files
-    (FileNotFoundError, naming the missing file).
+    (FileNotFoundError, naming the missing file) and a `ctx` that is not helpers.setup()'s Context.
     """
-    from diffusers import WuerstchenDecoderPipeline, WuerstchenPriorPipeline
-
     from .. import pipelines
+    from ..runtime import Context
 
-    folder = Path(MODEL_DIR if folder is None else folder)
-    for part in ("prior", "decoder"):
-        if not (folder / part / "model_index.json").exists():
-            raise FileNotFoundError(f"the toy Würstchen is missing: no {folder / part / 'model_index.json'} "
-                                    "(make it with `python -m helpers.toy train-wuerstchen --out DIR`)")
-    pipelines.quiet_loading()
-    pipelines.register_legacy_pipeline_modules()
-    # the weights are stored as float16; dtype=float32 loads them back as float32
-    options = moved.loading_options({"dtype": torch.float32, "use_safetensors": True})
-    prior = WuerstchenPriorPipeline.from_pretrained(
-        folder / "prior", **options, **moved.component_overrides(folder / "prior")
-    )
-    decoder = WuerstchenDecoderPipeline.from_pretrained(
-        folder / "decoder", **options, **moved.component_overrides(folder / "decoder")
-    )
-    pipe = combine(prior, decoder).to("cpu" if ctx is None else ctx.device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
+    if ctx is None:  # a CPU context without helpers.setup(), which would change the process's settings
+        ctx = Context(profile="toy", seed=0, device=torch.device("cpu"), dtype=torch.float32)
+    return pipelines.load("wuerstchen", ctx, weights=folder)
 
 
 def _check_call(pipe, captions, seeds, steps) -> tuple[list[str], list[int]]:
