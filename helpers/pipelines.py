@@ -173,18 +173,30 @@ CHECKPOINTS: dict[str, Checkpoint] = {
         "config.json",
         ("config.json",),
     ),
+    "stable-cascade-prior": Checkpoint(
+        HUB_IDS["stable-cascade-prior"],
+        "Stable Cascade's Stage C (StableCascadePriorPipeline), read in bfloat16 and cast to float16",
+        "model_index.json",
+    ),
+    "stable-cascade": Checkpoint(
+        HUB_IDS["stable-cascade"],
+        "Stable Cascade's Stages B and A (StableCascadeDecoderPipeline), read in bfloat16",
+        "model_index.json",
+    ),
 }
 # Which chapters read each registry key (a family or a CHECKPOINTS key) in `full`; the tests check
 # it against the chapters' code
 CHAPTERS: dict[str, tuple[str, ...]] = {
     "sd15": ("00-pipeline-zoo", "01-scheduler-config", "03-seeds", "04-pipeline-signatures", "05-long-prompts",
-             "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
+             "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory", "12-lora-finetuning"),
     "sdxl": ("00-pipeline-zoo", "04-pipeline-signatures", "05-long-prompts", "06-black-images",
              "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
     "pixart-sigma": ("00-pipeline-zoo", "04-pipeline-signatures", "08-pag"),
     "wuerstchen-prior": ("00-pipeline-zoo", "07-wuerstchen-stages"),
     "wuerstchen-decoder": ("00-pipeline-zoo", "07-wuerstchen-stages"),
     "wuerstchen": ("00-pipeline-zoo", "07-wuerstchen-stages"),
+    "stable-cascade-prior": ("07-wuerstchen-stages",),
+    "stable-cascade": ("07-wuerstchen-stages",),
     "unclip": ("00-pipeline-zoo", "09-unclip-interpolation"),
     "unclip-image-variation": ("00-pipeline-zoo", "09-unclip-interpolation"),
     "stable-unclip": ("00-pipeline-zoo", "09-unclip-interpolation"),

@@ -124,7 +124,8 @@ def tiny_mirror(root: str | Path) -> Path:
     Each CHECKPOINTS entry gets a tiny stand-in of the same kind: Stable unCLIP rebuilt for a wider
     image embedding (48 instead of 32, as ViT-H's 1024 is wider than ViT-L's 768), an IP-Adapter
     for the tiny SD 1.5 UNet (`pag_recipes.write_tiny_ip_adapter`, with the Hub's file names), and
-    the mirror's SDXL VAE with the fp16-fix's `force_upcast: false`. Returns `root`.
+    the mirror's SDXL VAE with the fp16-fix's `force_upcast: false`, and Stable Cascade's prior and
+    decoder pipelines (`tiny_cascade`). Returns `root`.
 
     Refuses: a `root` that is not a path (TypeError), and one that already holds any of these
     model ids (FileExistsError; remove it or pick another folder).
@@ -132,7 +133,7 @@ def tiny_mirror(root: str | Path) -> Path:
     import shutil
 
     from .. import black_images
-    from . import pag_recipes
+    from . import pag_recipes, tiny_cascade
 
     if not isinstance(root, (str, Path)):
         raise TypeError(f"root must be a folder path, got {type(root).__name__}")
@@ -172,6 +173,10 @@ def tiny_mirror(root: str | Path) -> Path:
         fp16_fix = diffusers.AutoencoderKL.from_pretrained(root / pipelines.MODEL_IDS["sdxl"], subfolder="vae")
         fp16_fix.register_to_config(force_upcast=False)  # what madebyollin/sdxl-vae-fp16-fix's config says
         fp16_fix.save_pretrained(root / pipelines.model_id("sdxl-vae-fp16-fix"), safe_serialization=True)
+        tiny_cascade.prior_pipeline().save_pretrained(root / pipelines.model_id("stable-cascade-prior"),
+                                                      safe_serialization=True)  # fmt: skip
+        tiny_cascade.decoder_pipeline().save_pretrained(root / pipelines.model_id("stable-cascade"),
+                                                        safe_serialization=True)  # fmt: skip
     return root
 
 

@@ -167,6 +167,8 @@ HUB_IDS = {
     "stable-unclip-vit-h": "stabilityai/stable-diffusion-2-1-unclip",
     "ip-adapter-sd15": "h94/IP-Adapter",
     "sdxl-vae-fp16-fix": "madebyollin/sdxl-vae-fp16-fix",
+    "stable-cascade-prior": "stabilityai/stable-cascade-prior",
+    "stable-cascade": "stabilityai/stable-cascade",
 }
 _SD15, _SDXL, _PIXART = HUB_IDS["sd15"], HUB_IDS["sdxl"], HUB_IDS["pixart-sigma"]
 _PRIOR, _DECODER = HUB_IDS["wuerstchen-prior"], HUB_IDS["wuerstchen-decoder"]
