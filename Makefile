@@ -39,7 +39,7 @@ browser:
 # book, browser and Lab tests share _build/html and stay on one lane (tests/conftest.py, BOOK_LANE).
 LANES ?= 2
 test: venv browser check
-	$(BIN)/python -m pytest -n $(LANES) --dist loadgroup
+	$(BIN)/python -m pytest -n $(LANES) --dist loadgroup --durations=15
 
 # The unit tests of helpers and tools, without the `slow` tests (chapter runs, the book build, the
 # browser and JupyterLab tests): what to run after each change; `make test` runs them too.
