@@ -200,8 +200,8 @@ def test_toy_sd_loads_another_training_runs_folder(tmp_path):
         toy_profile.sd_folder(tmp_path / "missing")
     with pytest.raises(ValueError, match="hold a WuerstchenDecoderPipeline"):
         toy_profile.sd_folder(toy_profile.WUERSTCHEN_DIR / "decoder")
-    with pytest.raises(ValueError, match="'wuerstchen' is not 'sd15'"):
-        toy_profile.load("wuerstchen", ctx, weights=out)
+    with pytest.raises(FileNotFoundError, match="no prior/model_index.json there.*train-wuerstchen"):
+        toy_profile.load("wuerstchen", ctx, weights=out)  # an SD folder is not a Wuerstchen one
 
 
 def test_pipelines_load_takes_the_toy_weights_in_any_profile():

@@ -1,5 +1,7 @@
 """`python -m helpers.toy train --out DIR [--steps N]`: train the toy Stable Diffusion pipeline.
-`python -m helpers.toy train-wuerstchen --out DIR`: train the toy Würstchen (prior + decoder)."""
+`python -m helpers.toy train-wuerstchen --out DIR`: train the toy Würstchen (prior + decoder).
+`python -m helpers.toy finetune --method lora --rank 4 --seed 0 --out DIR`: teach the committed toy SD
+a new concept (full fine-tune or LoRA) and measure it along the way."""
 
 from __future__ import annotations
 
@@ -47,7 +49,29 @@ def main(argv=None) -> int:
     wuerstchen.add_argument("--threads", type=int, default=1,
                             help="torch CPU threads (default 1: the machine is shared)")
     wuerstchen.add_argument("--no-eval", action="store_true", help="skip the scorer's accuracy at the end")
+    finetune = commands.add_parser(
+        "finetune", help="teach the toy SD the new concept (top-left corner): full fine-tune or LoRA; measure it",
+        description="Defaults: helpers.toy.finetune.DEFAULTS. Writes finetune.json (and the LoRA) to --out.")
+    finetune.add_argument("--method", required=True, choices=("full", "lora"))
+    finetune.add_argument("--rank", type=int, default=None, help="LoRA rank (required with --method lora)")
+    finetune.add_argument("--out", required=True, help="folder to write")
+    finetune.add_argument("--seed", type=int, default=0, help="training seed: batches, noise, the LoRA's init")
+    finetune.add_argument("--steps", type=int, default=None)
+    finetune.add_argument("--batch", type=int, default=None)
+    finetune.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the method's)")
+    finetune.add_argument("--checkpoints", default=None,
+                          help="comma-separated steps to measure after (0 = the base model), e.g. 0,50,100")
+    finetune.add_argument("--scales", default="", help="comma-separated LoRA scales to measure the final adapter at")
+    finetune.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    check = commands.add_parser("concept-check", help="the scorer on the new concepts, rendered and through the "
+                                                     "toy VAE, and the base model's accuracy; write JSON")
+    check.add_argument("--out", required=True, help="JSON file to write")
+    check.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.command == "concept-check":
+        return _concept_check(args)
+    if args.command == "finetune":
+        return _finetune(parser, args)
     if args.command == "train-wuerstchen":
         from .train_wuerstchen import train as run_wuerstchen
 
@@ -63,6 +87,46 @@ def main(argv=None) -> int:
     summary = run(args.out, recipe=args.recipe, seed=args.seed, device=args.device, threads=args.threads,
                   time_budget=args.time_budget, **overrides)
     print(json.dumps({k: v for k, v in summary.items() if not k.endswith("curve")}, indent=1))
+    return 0
+
+
+def _steps_list(parser, flag: str, text: str, kind):
+    try:
+        return tuple(kind(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        parser.error(f"{flag} must be comma-separated numbers, e.g. 0,50,100; got {text!r}")
+
+
+def _concept_check(args) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from .finetune import concept_validation, evaluate_concept, load_base
+
+    torch.set_num_threads(args.threads)
+    pipe = load_base()
+    summary = {"validation": concept_validation(pipe.vae), "base_model": evaluate_concept(pipe)}
+    Path(args.out).write_text(json.dumps(summary, indent=1) + "\n")
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def _finetune(parser, args) -> int:
+    from .finetune import DEFAULTS, finetune
+
+    if args.method == "lora" and args.rank is None:
+        parser.error("--method lora needs --rank (e.g. --rank 4)")
+    if args.method == "full" and args.rank is not None:
+        parser.error("--rank is a LoRA setting; leave it out with --method full")
+    keywords = {name: getattr(args, name) for name in ("steps", "batch", "lr") if getattr(args, name) is not None}
+    if args.checkpoints is not None:
+        keywords["checkpoints"] = _steps_list(parser, "--checkpoints", args.checkpoints, int)
+    elif "steps" in keywords:  # the default checkpoints that fit the steps asked for
+        keywords["checkpoints"] = tuple(c for c in DEFAULTS["checkpoints"] if c <= keywords["steps"])
+    summary = finetune(args.method, args.out, rank=args.rank, seed=args.seed, threads=args.threads,
+                       scales=_steps_list(parser, "--scales", args.scales, float), **keywords)
+    print(json.dumps({k: v for k, v in summary.items() if k not in ("losses", "loss_curve")}, indent=1))
     return 0
 
 

@@ -105,11 +105,17 @@ def as_images(images) -> np.ndarray:
     return images.clip(0, 1)
 
 
-def read_one(image: np.ndarray) -> Reading:
+def read_one(image: np.ndarray, extended: bool = False) -> Reading:
     """The Reading of one (32, 32, 3) float image in [0, 1] (see the module docstring).
+
+    `extended=True` also reads the fine-tuning chapter's new concepts (`world.NEW_COLOURS`,
+    `world.NEW_SHAPES`, `world.NEW_POSITIONS`: a shape in the top-left corner is read as "top left"
+    rather than as the nearer of "left" and "top"); the default reads the world's own attributes
+    only, as the committed models were scored. TypeError for an `extended` that is not a bool.
 
     Refuses (before reading) anything else: a uint8 or 0..255 image would be read as all foreground.
     `read` takes the other forms (uint8, PIL, tensors) and batches."""
+    colours, shapes, positions = world.palettes(extended)
     if not isinstance(image, np.ndarray) or not np.issubdtype(image.dtype, np.floating):
         kind = f"dtype {image.dtype}" if isinstance(image, np.ndarray) else type(image).__name__
         raise TypeError(f"image must be a float array (32, 32, 3) in [0, 1]; got {kind}: use read([image]) for "
@@ -137,36 +143,39 @@ def read_one(image: np.ndarray) -> Reading:
     solid = mask & (distance > SOLID)
     pixels = image[solid if solid.sum() >= 4 else mask]
     mean = pixels.mean(axis=0)
-    names = list(world.COLOURS)
-    gaps = [np.linalg.norm(mean - np.asarray(world.COLOURS[n])) for n in names]
+    names = list(colours)
+    gaps = [np.linalg.norm(mean - np.asarray(colours[n])) for n in names]
     colour = names[int(np.argmin(gaps))] if min(gaps) <= COLOUR_RADIUS else None
     ys, xs = np.nonzero(mask)
     cx, cy = (xs.min() + xs.max() + 1) / 2, (ys.min() + ys.max() + 1) / 2
-    anchors = list(world.POSITIONS)
-    position = anchors[int(np.argmin([np.hypot(cx - world.POSITIONS[a][0], cy - world.POSITIONS[a][1])
+    anchors = list(positions)
+    position = anchors[int(np.argmin([np.hypot(cx - positions[a][0], cy - positions[a][1])
                                       for a in anchors]))]
     half = ((xs.max() - xs.min() + 1) + (ys.max() - ys.min() + 1)) / 4
     ious = []
-    for shape in world.SHAPES:
+    for shape in shapes:
         template = world.coverage(shape, (cx, cy), half) > 0.5
         ious.append((template & mask).sum() / max(1, (template | mask).sum()))
-    shape = world.SHAPES[int(np.argmax(ious))] if max(ious) >= MIN_IOU else None
+    shape = shapes[int(np.argmax(ious))] if max(ious) >= MIN_IOU else None
     return Reading(True, colour, shape, position)
 
 
-def read(images) -> list[Reading]:
-    """One Reading per image (input rules: `as_images`)."""
-    return [read_one(image) for image in as_images(images)]
+def read(images, extended: bool = False) -> list[Reading]:
+    """One Reading per image (input rules: `as_images`; `extended` as in `read_one`)."""
+    world.palettes(extended)
+    return [read_one(image, extended) for image in as_images(images)]
 
 
-def score(images, captions) -> list[Verdict]:
+def score(images, captions, extended: bool = False) -> list[Verdict]:
     """Per image, whether its colour, shape and position match its caption.
 
     - images: see `as_images`.
     - captions: one caption of the world per image (a list of str) or one str for all;
       ValueError for a count mismatch or a caption the world does not have.
+    - extended: as in `read_one`; True admits the new concepts' captions and reads them.
     An image read as not found matches nothing.
     """
+    world.palettes(extended)
     batch = as_images(images)
     if isinstance(captions, str):
         captions = [captions] * len(batch)
@@ -177,12 +186,12 @@ def score(images, captions) -> list[Verdict]:
     truths = []  # every caption is validated before any work
     for i, text in enumerate(captions):
         try:
-            truths.append(world.parse_caption(text))
+            truths.append(world.parse_caption(text, extended))
         except (TypeError, ValueError) as error:
             raise type(error)(f"captions[{i}]: {error}") from None
     verdicts = []
     for image, text, (colour, shape, position) in zip(batch, captions, truths):
-        r = read_one(image)
+        r = read_one(image, extended)
         verdicts.append(Verdict(text, r, r.found and r.colour == colour, r.found and r.shape == shape,
                                 r.found and r.position == position))
     return verdicts

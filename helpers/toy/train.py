@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from . import models, world
 
 # what a reader is meant to use (the reference page lists these)
-__all__ = ["Recipe", "TRAINING_RECIPES", "train"]
+__all__ = ["Recipe", "TRAINING_RECIPES", "train", "noised_batch"]
 
 CAPTION_DROPOUT = 0.1  # the share of captions replaced by "" so that classifier-free guidance works
 
@@ -65,6 +65,21 @@ def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, devi
     return losses
 
 
+def noised_batch(latents: torch.Tensor, alphas_cumprod: torch.Tensor, batch: int, g: torch.Generator, empty: int):
+    """One training batch, drawn with `g` in a fixed order: (caption rows, with CAPTION_DROPOUT of them
+    replaced by `empty`, the row of ""; the noised latents z_t; t; the noise to predict). `latents`
+    holds each image's posterior (mean, std) on axis 1; z_0 is drawn from it."""
+    index = torch.randint(len(latents), (batch,), generator=g)
+    drop = torch.rand(batch, generator=g) < CAPTION_DROPOUT
+    rows = torch.where(drop, torch.full_like(index, empty), index)
+    mean, std = latents[index, 0], latents[index, 1]
+    z0 = mean + std * torch.randn(mean.shape, generator=g)
+    noise = torch.randn(z0.shape, generator=g)
+    t = torch.randint(0, len(alphas_cumprod), (batch,), generator=g)
+    a = alphas_cumprod[t].view(-1, 1, 1, 1)
+    return rows, a.sqrt() * z0 + (1 - a).sqrt() * noise, t, noise
+
+
 def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, seed, device,
                time_budget: float | None = None, lr: float = 5e-4) -> list[float]:
     """Epsilon prediction on SD 1.5's noise schedule; the text encoder trains with the UNet.
@@ -94,15 +109,7 @@ def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, s
             bar.total = steps
         for group in opt.param_groups:
             group["lr"] = _lr(step, steps, lr)
-        index = torch.randint(len(latents), (batch,), generator=g)
-        drop = torch.rand(batch, generator=g) < CAPTION_DROPOUT
-        token_rows = torch.where(drop, torch.full_like(index, empty), index)
-        mean, std = latents[index, 0], latents[index, 1]
-        z0 = mean + std * torch.randn(mean.shape, generator=g)
-        noise = torch.randn(z0.shape, generator=g)
-        t = torch.randint(0, scheduler.config.num_train_timesteps, (batch,), generator=g)
-        a = alphas[t].view(-1, 1, 1, 1)
-        zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
+        token_rows, zt, t, noise = noised_batch(latents, alphas, batch, g, empty)
         hidden = text_encoder(ids[token_rows].to(device))[0]
         pred = unet(zt.to(device), t.to(device), encoder_hidden_states=hidden).sample
         loss = F.mse_loss(pred, noise.to(device))
