@@ -27,11 +27,12 @@ from dataclasses import dataclass
 import torch
 
 from .. import validate
-from .claims import error_message, needs, needs_weights, still_true
+from .claims import MissingAPI, error_message, needs, needs_weights, still_true
 from .record import approx, record
 
 __all__ = [
-    "Timing", "approx", "error_message", "needs", "needs_weights", "record", "significant", "still_true", "timed",
+    "MissingAPI", "Timing", "approx", "error_message", "needs", "needs_weights", "record", "significant", "still_true",
+    "timed",
 ]
 
 

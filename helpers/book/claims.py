@@ -30,7 +30,7 @@ from .. import settings
 # what a reader is meant to use (the reference page lists these)
 __all__ = [
     "LEDGER_ENV", "HOLDS", "CHANGED_STATUS", "NOT_APPLICABLE", "check_claim_id", "still_true",
-    "needs_weights", "needs", "error_message",
+    "needs_weights", "needs", "MissingAPI", "error_message",
 ]
 
 CHANGED = "diffusers changed this behaviour"
