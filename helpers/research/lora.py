@@ -10,7 +10,7 @@ layers, on a copy of the model, and returns peft's state dict (what a training s
     StableDiffusionPipeline.save_lora_weights(folder, unet_lora_layers=unet_lora)
     pipe.load_lora_weights(folder)
 
-`kohya_keys` renames such a UNet state dict the way Kohya's scripts and A1111 write theirs
+`kohya_keys` renames such a UNet state dict the way Kohya's scripts write theirs (A1111 reads them)
 (`lora_unet_down_blocks_1_..._to_q.lora_down.weight`, with an `.alpha` per module), and
 `scales_by_block` reads back the scale each LoRA layer got, grouped by block.
 """
@@ -102,7 +102,7 @@ _SUFFIXES = {".lora_A.weight": "lora_down.weight", ".lora_B.weight": "lora_up.we
 
 def kohya_keys(state_dict: dict[str, torch.Tensor], alpha: float | None = None) -> dict[str, torch.Tensor]:
     """`state_dict`, a UNet LoRA in peft's keys (optionally prefixed "unet."), renamed as Kohya's
-    scripts and A1111 write SD 1.5 LoRAs: `down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight`
+    scripts write SD 1.5 LoRAs (A1111 reads them): `down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.lora_A.weight`
     becomes `lora_unet_down_blocks_1_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight`
     (B: `lora_up.weight`), and each module gets `<name>.alpha`, a 0-d float32 tensor: `alpha`, or
     the module's rank (A's first dimension) when None, which keeps the scale alpha / rank at 1.
