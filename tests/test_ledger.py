@@ -344,6 +344,8 @@ def test_scan_takes_claims_in_reading_order_with_their_cell_and_section(tmp_path
 
         ## Second section
 
+        #7231 asked for it: an issue number opening a line of prose is not a heading.
+
         ```{code-cell} ipython3
         with still_true("third-claim", "three"):
             pass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ __all__ = [
     "MATRIX", "NOT_RUN", "STATUSES", "Claim", "scan", "load_matrix", "statuses", "changes", "table",
     "html_table",
 ]
+
+HEADING = re.compile(r"#{1,6}(\s|$)")
 
 ROOT = Path(__file__).resolve().parents[2]  # helpers/book/<module>.py -> the checkout
 NOTEBOOKS = ROOT / "notebooks"
@@ -83,7 +86,9 @@ def scan(notebooks: str | Path | None = None) -> list[Claim]:
         section = chapter.stem
         for index, cell in enumerate(jupytext.read(chapter).cells):
             if cell.cell_type == "markdown":
-                headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("#")]
+                # an ATX heading is 1-6 '#' and a space (CommonMark); a line such as "#7231 asked for ..."
+                # (an issue number opening a line of prose) is not one
+                headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if HEADING.match(line)]
                 section = headings[-1] if headings else section
                 continue
             if cell.cell_type != "code" or "still_true" not in cell.source:
