@@ -467,7 +467,9 @@ except (OSError, TypeError):  # an install without sources: the options of diffu
         "custom_revision provider sess_options provider_options device_map max_memory offload_folder "
         "offload_state_dict low_cpu_mem_usage variant use_safetensors use_onnx load_connected_pipeline "
         "quantization_config use_flashpack disable_mmap trust_remote_code").split())
-LOADING_OPTIONS = frozenset(re.findall(r'kwargs\.pop\("(\w+)"', _FROM_PRETRAINED_SOURCE))
+# both dtype spellings on every release: from_pretrained here passes them through
+# moved.loading_options, which renames dtype to torch_dtype before 0.40 (whose source pops only that)
+LOADING_OPTIONS = frozenset(re.findall(r'kwargs\.pop\("(\w+)"', _FROM_PRETRAINED_SOURCE)) | {"dtype", "torch_dtype"}
 
 
 def check_context(ctx) -> Context:
