@@ -6,4 +6,4 @@ transformers keep what they moved between releases.
 """
 
 # the layer's modules
-__all__ = ["flops", "full_size", "mirror", "moved", "pag_recipes", "shipped_configs", "tiny"]
+__all__ = ["flops", "full_size", "mirror", "moved", "pag_recipes", "shipped_configs", "tiny", "tiny_cascade"]

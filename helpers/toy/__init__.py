@@ -1,9 +1,10 @@
 """A toy world with trained weights: images whose truth the pixels tell (`world`), a scorer that
 reads it back (`scorer`), a toy Stable Diffusion pipeline trained on it (`models`, `train`,
-`python -m helpers.toy train`), and the `toy` profile's loader (`profile`)."""
+`python -m helpers.toy train`), the `toy` profile's loader (`profile`), and fine-tuning it on a new
+concept, full or LoRA (`finetune`, `python -m helpers.toy finetune`)."""
 
 # the layer's modules
 __all__ = [
-    "evaluate", "interpolate", "location", "models", "profile", "scorer", "train", "train_wuerstchen",
-    "world", "wuerstchen",
+    "evaluate", "finetune", "interpolate", "location", "models", "profile", "scorer", "train",
+    "train_wuerstchen", "world", "wuerstchen",
 ]
