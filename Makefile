@@ -21,11 +21,10 @@ $(INSTALLED): pyproject.toml constraints.txt Makefile
 
 # Executes every chapter in $(PROFILE) and builds _build/html; any cell error or warning fails it.
 # Outputs are cached per profile: switching profile drops the execution cache and Sphinx's own
-# state (which would otherwise skip unchanged chapters), so every chapter re-executes.
+# state (which would otherwise skip unchanged chapters), so every chapter re-executes; the book's
+# own pages (the Claims page, the helpers reference) re-execute every time (tools/book_cache.py).
 book: venv
-	@if [ "$$(cat _build/.profile 2>/dev/null)" != "$(PROFILE)" ]; then \
-	  rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute; fi
-	@mkdir -p _build && echo "$(PROFILE)" > _build/.profile
+	$(BIN)/python tools/book_cache.py --prepare $(PROFILE)
 	FIELDNOTES_STATIC=1 FIELDNOTES_BOOK=1 PROFILE=$(PROFILE) $(BIN)/jupyter-book build . -W -n --keep-going
 
 # Debian's Chromium for tests/test_browser.py, driven by Playwright (which cannot download a browser here).
@@ -37,9 +36,11 @@ browser:
 
 # Two lanes (pytest-xdist): each chapter run uses one thread, so two run at once on two cores; the
 # book, browser and Lab tests share _build/html and stay on one lane (tests/conftest.py, BOOK_LANE).
+# The book build renders the chapters' native regression runs instead of executing them a third time;
+# --no-loadscope-reorder keeps the queue's order, which puts the book's lane after those runs.
 LANES ?= 2
 test: venv browser check
-	$(BIN)/python -m pytest -n $(LANES) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -n $(LANES) --dist loadgroup --no-loadscope-reorder --durations=15
 
 # The unit tests of helpers and tools, without the `slow` tests (chapter runs, the book build, the
 # browser and JupyterLab tests): what to run after each change; `make test` runs them too.

@@ -11,6 +11,7 @@ import torch
 
 from helpers import runtime
 from helpers.book.record import RECORD_ENV
+from tests import book_handoff
 
 # Tests never reach the Hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,10 +64,34 @@ def pytest_itemcollected(item):
         item.add_marker(pytest.mark.own_target)
 
 
+def native_pass(item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return getattr(item, "originalname", "") == "test_notebook" and params.get("which") == "native"
+
+
+def default_pass(item) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return getattr(item, "originalname", "") == "test_notebook" and params.get("which") == "default"
+
+
+def order_for_the_book(item) -> int:
+    """The queue's order (stable, so shuffling and --reverse-order still act within each part): the
+    other tests, the chapters' native passes, the book's lane, the portable-kernel passes. The book
+    build renders what the native passes executed (tests/book_handoff.py), so its lane starts after
+    them and the portable passes fill the other lane meanwhile; `make test` passes
+    --no-loadscope-reorder, without which xdist would queue the book's group (the most tests) first."""
+    if native_pass(item):
+        return 1
+    if any(mark.args == (BOOK_LANE,) for mark in item.iter_markers("xdist_group")):
+        return 2
+    return 3 if default_pass(item) else 0
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     if config.getoption("--reverse-order"):
         items.reverse()
+    items.sort(key=order_for_the_book)
 
 
 @pytest.fixture
@@ -108,9 +133,14 @@ def claim_the_book_build() -> None:
 
 
 @pytest.fixture(scope="session")
-def built_book() -> BookBuild:
-    """The HTML book, built once per test session exactly as `make book` builds it (tiny profile)."""
+def built_book(request) -> BookBuild:
+    """The HTML book, built once per test session as `make book` builds it (tiny profile), from the
+    runs of this session's native chapter passes where it had them (tests/book_handoff.py)."""
     claim_the_book_build()
+    # render this run's chapters, not execute them again: wait for the native passes it selected
+    natives = [item.callspec.params["notebook"].stem for item in request.session.items if native_pass(item)]
+    book_handoff.wait_for(natives)
+    book_handoff.book_cache.prepare("tiny")
     env = {**os.environ, "PROFILE": "tiny", "FIELDNOTES_STATIC": "1", "FIELDNOTES_BOOK": "1"}
     env.pop(RECORD_ENV, None)
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
