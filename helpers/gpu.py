@@ -5,9 +5,10 @@ override it, checks the whole combination first, then applies it and returns a `
 it applied. Nothing is applied when one of its checks fails (an error diffusers raises itself later,
 e.g. compile_repeated_blocks without a matching block class, can leave settings applied). An option
 this module knows cannot take effect here (no CUDA, an incompatible pair, a setting the pipeline has
-no code path for), or treats as a mistake (compile with sequential offload: it runs, breaking the
-graph at every offloaded module), or one that would replace attention processors diffusers does not
-install by default (IP-Adapter, PAG, custom ones) is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
+no code path for), or treats as a mistake (compile with sequential offload: accelerate disables the compiler on
+its weight moves, so it runs with a graph break at every offloaded module, or raises with
+`fullgraph=True`), or one that would replace attention processors diffusers does not install by
+default (IP-Adapter's, custom ones; PAG installs its own only during a call) is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
 one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
 math only) are accepted and change nothing there (`Report.notes` says so where it applies them).
 
