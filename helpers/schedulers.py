@@ -200,6 +200,19 @@ class Sampler:
         return {**self.settings, **_SCHEDULE_SETTINGS[self.schedule]}
 
     @property
+    def _discard_is_the_default_grid(self) -> bool:
+        # A1111's uniform grid without its next-to-last sigma is DPM-Solver's own default
+        # "linspace" grid (equal up to rounding t to whole numbers; the sampler-parity chapter's
+        # claim dpm-solver-linspace-stops-early), so for these rows the drop is no difference
+        return self.discard_next_to_last_sigma and self.scheduler_class is DPMSolverMultistepScheduler and self.schedule == "uniform"
+
+    @property
+    def _discard_text(self) -> str:
+        if self._discard_is_the_default_grid:
+            return f"{_DISCARD}, which leaves diffusers' default 'linspace' grid (up to rounding t to whole numbers)"
+        return f"{_DISCARD}; diffusers has no such setting"
+
+    @property
     def _randn_for_brownian(self) -> bool:
         # DPMSolverSDEScheduler draws the Brownian tree too; DPM-Solver multistep one randn per step
         return self.noise == "brownian" and self.scheduler_class is DPMSolverMultistepScheduler
@@ -215,7 +228,7 @@ class Sampler:
             parts.append("ancestral (stochastic)")
         parts += [f"k-diffusion's {key}={value!r}" for key, value in self.k_options.items()]
         if self.discard_next_to_last_sigma:
-            parts.append(f"{_DISCARD}; diffusers has no such setting")
+            parts.append(self._discard_text)
         if self._randn_for_brownian:
             parts.append(f"stochastic: {_BROWNIAN}, so images differ pixel for pixel")
         return "; ".join(parts)
@@ -226,7 +239,7 @@ class Sampler:
         sigma, the adjustment's own cause, the noise."""
         if self.adjustment is None:
             return ""
-        parts = [_DISCARD] if self.discard_next_to_last_sigma else []
+        parts = [_DISCARD] if self.discard_next_to_last_sigma and not self._discard_is_the_default_grid else []
         parts.append(self.adjustment.cause)
         if self._randn_for_brownian:
             parts.append(_BROWNIAN)
@@ -279,8 +292,8 @@ SAMPLERS: dict[str, Sampler] = {
             "DPM++ 3M SDE", DPMSolverMultistepScheduler, _THIRD, f"{_NEWER}; {_SIGN}", _3M_SDE, "brownian", discard_next_to_last_sigma=True,
             adjustment=Adjustment(
                 _START,
-                "none at the step counts checked: DPMSolverMultistepScheduler has no discard_next_to_last_sigma; "
-                "custom timesteps= give its grid only where 999 / steps is whole",
+                "none that restores it: the start can be matched, but not the Brownian noise or the third-order "
+                "step's sign",
                 restores=False,
             ),
         ),

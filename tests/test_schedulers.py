@@ -314,8 +314,12 @@ def test_cause_is_the_dropped_sigma_the_adjustments_own_cause_and_the_noise():
     assert SAMPLERS["Euler"].adjustment is None and SAMPLERS["Euler"].cause == ""
     assert SAMPLERS["DPM2"].adjustment.cause == "" and SAMPLERS["DPM2"].cause == DISCARD
     assert SAMPLERS["DPM2 a"].cause == f"{DISCARD}; ancestral noise magnifies what the trailing grid's gap leaves"
+    # the plain 3M SDE name: A1111's dropped sigma leaves DPM-Solver's own default grid, so it is
+    # no cause there; its Karras and Exponential siblings keep it (their own grids lose a sigma)
     third = SAMPLERS["DPM++ 3M SDE"]
-    assert third.cause == f"{DISCARD}; {third.adjustment.cause}; {BROWNIAN}" and "init_noise_sigma" in third.cause
+    assert third.cause == f"{third.adjustment.cause}; {BROWNIAN}" and "init_noise_sigma" in third.cause
+    assert "leaves diffusers' default 'linspace' grid" in third.note
+    assert "no such setting" in SAMPLERS["DPM++ 3M SDE Karras"].note
     sde = SAMPLERS["DPM++ 2M SDE"]
     assert sde.cause == f"{sde.adjustment.cause}; {BROWNIAN}" and sde.cause.startswith("diffusers' 'linspace' grid")
     for name in ("DPM++ 2M", "DPM++ 2M Karras", "DPM++ SDE", "DPM++ SDE Karras"):
