@@ -6,7 +6,7 @@ it applied. Nothing is applied when one of its checks fails (an error diffusers 
 e.g. compile_repeated_blocks without a matching block class, can leave settings applied). An option
 this module knows cannot take effect here (no CUDA, an incompatible pair, a setting the pipeline has
 no code path for), or treats as a mistake (compile with sequential offload: accelerate disables the compiler on
-its weight moves, so it runs with a graph break at every offloaded module, or raises with
+its weight moves, so it runs with a graph break where each offloaded module loads its weights, or raises with
 `fullgraph=True`), or one that would replace attention processors diffusers does not install by
 default (IP-Adapter's, custom ones; PAG installs its own only during a call) is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
 one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
@@ -328,6 +328,10 @@ def _check_attention(pipe, attention: str) -> None:
 
 
 def _set_tf32(report: Report) -> None:
+    # Sets CUDA float32 matmuls to TF32 (off by default) and cuDNN convolutions to TF32 too: torch's
+    # default for them already, so for convolutions this changes something only over a user's own
+    # opt-out, which it overrides. Before Ampere (compute capability 8.0) a GPU has no TF32, and
+    # both settings change nothing.
     matmul = torch.backends.cuda.matmul
     if hasattr(matmul, "fp32_precision"):  # torch >= 2.9; allow_tf32 is the older spelling
         matmul.fp32_precision = "tf32"
@@ -335,8 +339,9 @@ def _set_tf32(report: Report) -> None:
     else:
         matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    report.notes.append("tf32 is process-wide and changes float32 matmuls only: torch already lets cuDNN "
-                        "convolutions use TF32 by default")
+    report.notes.append("tf32 is process-wide: it sets CUDA float32 matmuls to TF32 and cuDNN convolutions "
+                        "too (torch's default for them already, so only a user's own opt-out changes); before "
+                        "Ampere a GPU has no TF32")
 
 
 def _set_attention(pipe, name: str, attention: str) -> None:
