@@ -406,8 +406,10 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
       and cast back to z's dtype, the ratio and products in z's dtype (lpw_stable_diffusion's
       `get_weighted_text_embeddings`).
     - "compel": `empty + (z - empty) * w` where `w != 1`, `z` elsewhere; `empty` is the encoding of
-      the empty prompt, one chunk, repeated over the chunks (compel's `build_weighted_embedding_tensor`;
-      its extra blend for weights below 1 is not reproduced here).
+      the empty prompt, one chunk, repeated over the chunks (compel's `build_weighted_embedding_tensor`,
+      the formula only). The compel package, for a weight below 1, also blends this embedding toward
+      the prompt encoded with the word masked out of attention (or removed); that blend is not
+      reproduced here, so weight 0 here is not the compel package's weight 0.
 
     Refuses: an unknown method (with a did-you-mean), `z`/`weights` that are not tensors of shapes
     [1, T, D] and [T], NaN or infinite values in either, a `chunk_length` that is not an int >= 1
