@@ -1,7 +1,9 @@
 """`python -m helpers.toy train --out DIR [--steps N]`: train the toy Stable Diffusion pipeline.
 `python -m helpers.toy train-wuerstchen --out DIR`: train the toy Würstchen (prior + decoder).
 `python -m helpers.toy finetune --method lora --rank 4 --seed 0 --out DIR`: teach the committed toy SD
-a new concept (full fine-tune or LoRA) and measure it along the way."""
+a new concept (full fine-tune or LoRA) and measure it along the way.
+`python -m helpers.toy preference --method baseline --out DIR`, then `--method dpo --beta 2500 --seed 0
+--out DIR`: preference-tune the toy SD with the scorer as the judge (Diffusion-DPO, ORPO, SFT on winners)."""
 
 from __future__ import annotations
 
@@ -63,6 +65,19 @@ def main(argv=None) -> int:
                           help="comma-separated steps to measure after (0 = the base model), e.g. 0,50,100")
     finetune.add_argument("--scales", default="", help="comma-separated LoRA scales to measure the final adapter at")
     finetune.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    prefer = commands.add_parser(
+        "preference", help="preference-tune the toy SD (DPO, ORPO, SFT on winners) on pairs the scorer judged",
+        description="Defaults: helpers.toy.preference.DEFAULTS. --method baseline makes the pairs (pairs.npz) and "
+                    "measures the untuned model (baseline.json); the others write preference.json and the LoRA.")
+    prefer.add_argument("--method", required=True, choices=("baseline", "dpo", "orpo", "sft"))
+    prefer.add_argument("--out", required=True, help="folder to write")
+    prefer.add_argument("--beta", type=float, default=None, help="DPO/ORPO beta (default: the research project's)")
+    prefer.add_argument("--seed", type=int, default=0, help="training seed: batches, noise, the LoRA's init")
+    prefer.add_argument("--steps", type=int, default=None)
+    prefer.add_argument("--batch", type=int, default=None, help="pairs per step")
+    prefer.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    prefer.add_argument("--pairs", default=None, help="pairs.npz to train on (default: the committed one)")
+    prefer.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     check = commands.add_parser("concept-check", help="the scorer on the new concepts, rendered and through the "
                                                      "toy VAE, and the base model's accuracy; write JSON")
     check.add_argument("--out", required=True, help="JSON file to write")
@@ -72,6 +87,8 @@ def main(argv=None) -> int:
         return _concept_check(args)
     if args.command == "finetune":
         return _finetune(parser, args)
+    if args.command == "preference":
+        return _preference(parser, args)
     if args.command == "train-wuerstchen":
         from .train_wuerstchen import train as run_wuerstchen
 
@@ -127,6 +144,25 @@ def _finetune(parser, args) -> int:
     summary = finetune(args.method, args.out, rank=args.rank, seed=args.seed, threads=args.threads,
                        scales=_steps_list(parser, "--scales", args.scales, float), **keywords)
     print(json.dumps({k: v for k, v in summary.items() if k not in ("losses", "loss_curve")}, indent=1))
+    return 0
+
+
+def _preference(parser, args) -> int:
+    from .preference import baseline, preference
+
+    if args.method == "baseline":
+        given = [flag for flag in ("beta", "steps", "batch", "lr", "pairs") if getattr(args, flag) is not None]
+        if given:
+            parser.error(f"--method baseline trains nothing: leave out --{', --'.join(given)}")
+        summary = baseline(args.out, threads=args.threads)
+        print(json.dumps(summary, indent=1))
+        return 0
+    if args.method == "sft" and args.beta is not None:
+        parser.error("--beta is a DPO/ORPO setting; leave it out with --method sft")
+    keywords = {name: getattr(args, name) for name in ("steps", "batch", "lr") if getattr(args, name) is not None}
+    summary = preference(args.method, args.out, seed=args.seed, beta=args.beta, threads=args.threads,
+                         pairs_file=args.pairs, **keywords)
+    print(json.dumps({k: v for k, v in summary.items() if not k.endswith(("losses", "curve", "accuracy"))}, indent=1))
     return 0
 
 
