@@ -7,8 +7,10 @@ e.g. compile_repeated_blocks without a matching block class, can leave settings 
 this module knows cannot take effect here (no CUDA, an incompatible pair, a setting the pipeline has
 no code path for), or treats as a mistake (compile with sequential offload: accelerate disables the compiler on
 its weight moves, so it runs with a graph break where each offloaded module loads its weights, or raises with
-`fullgraph=True`), or one that would replace attention processors diffusers does not install by
-default (IP-Adapter's, custom ones; PAG installs its own only during a call) is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
+`fullgraph=True`; a `fullgraph=True` compile whose graph would reach a model or group offload hook, whose weight
+moves are compiler-disabled too), or one that would replace attention processors diffusers does not install by
+default (IP-Adapter's, custom ones; PAG installs its own only during a call), through `attention` or
+through a UNet's `fuse_qkv`, is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
 one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
 math only) are accepted and change nothing there (`Report.notes` says so where it applies them).
 
@@ -16,7 +18,9 @@ Sources (diffusers v0.42.1, `src/diffusers/`):
 - offload: `pipelines/pipeline_utils.py` L1174-L1268 (model), L1293-L1359 (sequential),
   L1361-L1486 (group), L2229-L2245 (model and sequential offload refuse a group-offloaded
   pipeline); `hooks/group_offloading.py` L995-L1006 (group offloading refuses accelerate's hooks),
-  L670-L676 (`use_stream` refuses a CPU onload device or a backend without streams).
+  L670-L676 (`use_stream` refuses a CPU onload device or a backend without streams), L353-L363
+  (`onload_`/`offload_` are `torch.compiler.disable`d, as is accelerate 1.16.0's `CpuOffload.pre_forward`,
+  `accelerate/hooks.py` L743-L744, model offload's hook).
 - VAE slicing and tiling: `models/autoencoders/vae.py` L898-L929 (`AutoencoderMixin`); the
   pipeline-level `enable_vae_slicing`/`enable_vae_tiling` no longer exist on the SD and SDXL
   pipelines of 0.42.1 (removed in 0.40.0, per the claims matrix).
@@ -106,8 +110,10 @@ class CompileCounter:
 
     The counter is process-wide: compile nothing else in between if the count is to mean one model.
     A new input shape that the guards reject compiles a new graph; with `dynamic=None` (torch's
-    default) a size that changes is marked dynamic and recompiled once, and later values reuse that
-    graph. How many graphs a model compiles depends on its differently shaped blocks.
+    default) a size that changes is marked dynamic and recompiled once, and later values may reuse
+    that graph, unless a guard of the dynamic graph (a size specialised in the code, a branch on a
+    size) rejects them. How many graphs a model compiles depends on its differently shaped blocks and
+    on the sizes it sees; count them rather than assume.
     """
 
     def __init__(self):
@@ -225,6 +231,7 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
     if "compile" in chosen and "sequential_offload" in chosen:
         raise OptionError("compile", "sequential offload puts an accelerate hook on every leaf module, moving "
                           "weights inside forward: torch.compile breaks the graph at each one")
+    _check_fullgraph_offload(chosen)
     if len(offloads) > 1:
         raise OptionError(
             offloads[1],
@@ -280,12 +287,42 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
             raise OptionError("fuse_qkv", f"pipe.fuse_qkv_projections() fuses the UNet and then raises for a VAE "
                               f"that is not AutoencoderKL (pipeline_utils.py L2327-L2332); this VAE is "
                               f"{type(getattr(pipe, 'vae', None)).__name__}")
-    if attention in ATTENTION:  # set_attn_processor replaces every processor (a backend name replaces none)
-        _check_processors(pipe, denoiser_name(pipe))
+    # set_attn_processor replaces every processor (a backend name replaces none), and so does a UNet's
+    # fuse_qkv (FusedAttnProcessor2_0 on every attention, pipeline_utils.py L2327-L2336), whatever
+    # attention= says; a transformer's fuse_qkv_projections installs its own fused processors, not checked here
+    fuse_unet = "fuse_qkv" in chosen and denoiser_name(pipe) == "unet"
+    if attention in ATTENTION or fuse_unet:
+        _check_processors(pipe, denoiser_name(pipe), "attention" if attention in ATTENTION else "fuse_qkv",
+                          fuse_qkv=fuse_unet)
 
 
-def _check_processors(pipe, name: str) -> None:
-    """attention= replaces every processor; refuse when one is not a default one (IP-Adapter, PAG, custom)."""
+def _check_fullgraph_offload(chosen: dict) -> None:
+    """fullgraph=True raises Unsupported where the compiled graph reaches an offload hook's weight move:
+    accelerate 1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L743-L744), diffusers group
+    offloading's onload_/offload_ (hooks/group_offloading.py L353-L363). A whole-model compile reaches the
+    model's own hook; a regional one reaches only hooks inside its blocks (group offload's leaf_level)."""
+    options = chosen.get("compile")
+    if options is None or not (isinstance(options, dict) and options.get("fullgraph")):
+        return
+    regional = options.get("regional", False)
+    group = chosen.get("group_offload")
+    leaf = isinstance(group, dict) and group.get("offload_type") == "leaf_level"
+    if "model_offload" in chosen and not regional:
+        raise OptionError("compile", "fullgraph=True cannot compile through model offload's hook: accelerate "
+                          "1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L743-L744), which runs in "
+                          "the model's forward, so Dynamo raises Unsupported at the first call; use "
+                          "fullgraph=False (a graph break there) or regional=True (the blocks hold no hook)")
+    if group is not None and (leaf or not regional):
+        where = "on every leaf module, inside the repeated blocks too" if leaf else "on the model's blocks"
+        raise OptionError("compile", f"fullgraph=True cannot compile through group offload's hooks ({where}): "
+                          "diffusers compiler-disables their onload_/offload_ (hooks/group_offloading.py "
+                          "L353-L363), so Dynamo raises Unsupported at the first call; use fullgraph=False (a "
+                          "graph break at each group)" + ("" if leaf else " or regional=True"))
+
+
+def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
+    """attention='sdpa'/'eager' and fuse_qkv replace every processor; refuse when one is not a default one
+    (IP-Adapter's, custom ones)."""
     from diffusers.models.attention_processor import (
         AttnProcessor,
         AttnProcessor2_0,
@@ -293,12 +330,17 @@ def _check_processors(pipe, name: str) -> None:
     )
 
     defaults = (AttnProcessor, AttnProcessor2_0, FusedAttnProcessor2_0)  # FusedAttnProcessor2_0: fuse_qkv's own
-    for module_name in (name, "vae"):
+    # pipe.fuse_qkv_projections() fuses the UNet and the VAE; the UNet's own (no pipeline method) only the UNet
+    fuses_vae = option == "attention" or (hasattr(pipe, "fuse_qkv_projections") and name == "unet")
+    for module_name in (name, "vae") if fuses_vae else (name,):
         processors = getattr(getattr(pipe, module_name, None), "attn_processors", None) or {}
         custom = sorted({type(p).__name__ for p in processors.values() if type(p) not in defaults})
         if custom:
-            raise OptionError("attention", f"it would replace the {module_name}'s {', '.join(custom)} with a default "
-                              "processor; pass attention=False to keep them")
+            how = ("set_attn_processor" if option == "attention"
+                   else "fuse_qkv_projections() (FusedAttnProcessor2_0 on every attention)")
+            keep = "attention=False and fuse_qkv=False" if option == "attention" and fuse_qkv else f"{option}=False"
+            raise OptionError(option, f"{how} would replace the {module_name}'s {', '.join(custom)} with a default "
+                              f"processor; pass {keep} to keep them")
 
 
 def _check_attention(pipe, attention: str) -> None:
@@ -384,10 +426,12 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
     Guarantees: arguments are validated (ValueError/TypeError naming the argument and what is
     accepted) and the combination is checked (`OptionError`) before the pipeline is touched; an error
     diffusers raises itself later (compile_repeated_blocks, its own offload checks) can leave settings applied.
-    Refuses: attention='sdpa'/'eager' over processors other than AttnProcessor/AttnProcessor2_0 (IP-Adapter,
-    PAG, custom ones, which set_attn_processor would replace); fuse_qkv on a pipeline whose VAE is not
+    Refuses: attention='sdpa'/'eager' or a UNet's fuse_qkv over processors other than AttnProcessor/AttnProcessor2_0/
+    FusedAttnProcessor2_0 (IP-Adapter's, custom ones, which set_attn_processor or fuse_qkv_projections would
+    replace; PAG's are installed only during a call, so they are not seen); fuse_qkv on a pipeline whose VAE is not
     AutoencoderKL (diffusers would fuse the UNet, then raise); offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
-    offload; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
+    offload; compile with fullgraph=True and model offload (unless regional) or group offload (unless regional
+    and block_level): the offload hooks' weight moves are compiler-disabled; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
     backend the denoiser's processors ignore or the release lacks (diffusers < 0.35 has none);
     a compile mode or backend torch does not know, a group of
     fewer than 1 block; a `pipe` that is not a DiffusionPipeline (its UNet, the class) and a pipeline in

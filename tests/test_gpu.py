@@ -52,6 +52,14 @@ def test_validation(pipe, ctx):
         ({"goal": "vanilla", "attention": "native"}, "attention", "would not reach"),
         ({"goal": "vanilla", "attention": "eager", "fuse_qkv": True}, "fuse_qkv", "would undo"),
         ({"goal": "vanilla", "sequential_offload": True, "compile": True}, "compile", "breaks the graph"),
+        # checked before the CUDA refusals: fullgraph=True raises at the hooks' compiler-disabled weight moves
+        ({"goal": "speed", "tf32": False, "model_offload": True}, "compile", "model offload's hook"),
+        ({"goal": "vanilla", "group_offload": True, "compile": {"fullgraph": True}}, "compile", "group offload's hooks"),
+        ({"goal": "memory", "compile": {"fullgraph": True, "regional": True}}, "compile", "every leaf module"),
+        # a regional compile's blocks hold no model offload hook: refused only for the CPU
+        ({"goal": "vanilla", "model_offload": True, "compile": {"fullgraph": True, "regional": True}},
+         "model_offload", "offloads only on CUDA"),
+        ({"goal": "vanilla", "model_offload": True, "compile": True}, "model_offload", "offloads only on CUDA"),
     ],
 )
 def test_refusals_leave_the_pipeline_untouched(pipe, ctx, options, option, reason):
@@ -140,3 +148,22 @@ def test_attention_refuses_to_replace_custom_processors(pipe, ctx):
     assert caught.value.option == "attention"
     assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"Custom"}
     assert gpu.optimize(pipe, ctx, goal="vanilla", attention=False).applied == {}
+
+
+def test_fuse_qkv_refuses_to_replace_custom_processors(pipe, ctx):
+    # pipe.fuse_qkv_projections() puts FusedAttnProcessor2_0 on every attention whatever attention= says
+    # (pipeline_utils.py L2327-L2336)
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    class Custom(AttnProcessor2_0):
+        pass
+
+    pipe.unet.set_attn_processor(Custom())
+    with pytest.raises(gpu.OptionError, match="fuse_qkv_projections.*Custom.*pass fuse_qkv=False") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla", attention=False, fuse_qkv=True)
+    assert caught.value.option == "fuse_qkv"
+    with pytest.raises(gpu.OptionError, match="attention=False and fuse_qkv=False") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla", fuse_qkv=True)
+    assert caught.value.option == "attention"
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"Custom"}
+    assert not any(hasattr(m, "to_qkv") or hasattr(m, "to_kv") for m in pipe.unet.modules())
