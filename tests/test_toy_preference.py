@@ -188,3 +188,56 @@ def test_cli_refuses_bad_input(argv, match, capsys):
         toy_main(argv)
     assert exit_.value.code == 2
     assert match in capsys.readouterr().err
+
+
+# ----- what the chapter reads from peft's enable_adapters (tuners_utils.py#L2008-L2010, L2060-L2065) -----
+
+def _tiny_unet_with_two_adapters():
+    from diffusers import UNet2DConditionModel
+    from peft import LoraConfig
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, cross_attention_dim=8,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), norm_num_groups=4, attention_head_dim=2)
+    unet.requires_grad_(False)
+    for name in ("a", "b"):
+        unet.add_adapter(LoraConfig(r=2, lora_alpha=2, init_lora_weights="gaussian",
+                                    target_modules=["to_q", "to_k", "to_v", "to_out.0"]), adapter_name=name)
+    return unet
+
+
+def _flags(unet, name):
+    return {p.requires_grad for n, p in unet.named_parameters() if f".{name}." in n}
+
+
+def test_enable_adapters_makes_the_active_adapter_trainable_not_the_previous_flags():
+    unet = _tiny_unet_with_two_adapters()
+    unet.set_adapters(["a"])
+    unet.disable_adapters()
+    unet.enable_adapters()
+    assert _flags(unet, "a") == {True} and _flags(unet, "b") == {False}
+    for n, p in unet.named_parameters():
+        if ".a." in n:
+            p.requires_grad_(False)  # frozen by hand
+    unet.enable_adapters()
+    assert _flags(unet, "a") == {True}
+
+
+def test_backward_with_the_adapters_off_leaves_no_lora_gradient():
+    unet = _tiny_unet_with_two_adapters()
+    unet.set_adapters(["a"])
+    out = unet(torch.randn(1, 4, 8, 8), torch.tensor([10]), encoder_hidden_states=torch.randn(1, 3, 8)).sample
+    unet.disable_adapters()
+    out.pow(2).mean().backward()
+    assert all(p.grad is None for n, p in unet.named_parameters() if "lora_" in n)
+
+
+def test_committed_dpo_implicit_accuracy_is_high_from_the_first_window():
+    # the chapter says "high from the start", not "after training": the first 25-step window
+    for beta in (250, 2500, 25000):
+        for seed in (0, 1):
+            run = _committed(f"dpo-b{beta}-seed{seed}")
+            assert run["implicit_accuracy"][0] == 0.5  # exact: the untuned step, every pair a tie
+            assert run["implicit_accuracy_curve"][0] > 0.9
