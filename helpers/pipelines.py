@@ -188,7 +188,8 @@ CHECKPOINTS: dict[str, Checkpoint] = {
 # it against the chapters' code
 CHAPTERS: dict[str, tuple[str, ...]] = {
     "sd15": ("00-pipeline-zoo", "01-scheduler-config", "03-seeds", "04-pipeline-signatures", "05-long-prompts",
-             "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory", "12-lora-finetuning"),
+             "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory", "12-lora-finetuning",
+             "13-preference-tuning"),
     "sdxl": ("00-pipeline-zoo", "04-pipeline-signatures", "05-long-prompts", "06-black-images",
              "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
     "pixart-sigma": ("00-pipeline-zoo", "04-pipeline-signatures", "08-pag"),
