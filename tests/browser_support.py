@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests import project_tools
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("FIELDNOTES_CHROMIUM", "/usr/bin/chromium")
@@ -120,8 +122,7 @@ def _executed_copy(notebook, build: Path, page: str) -> dict | None:
     From the execution cache first: on a cache hit MyST-NB 1.4 writes its jupyter_execute/ copy
     without outputs, so that copy holds them only when this very build executed the chapter.
     """
-    config = yaml.safe_load((ROOT / "_config.yml").read_text()) or {}
-    cache_dir = ROOT / ((config.get("execute") or {}).get("cache") or "_build/.jupyter_cache")
+    cache_dir = project_tools.load("book_cache").cache_folder(ROOT)  # the one reading of _config.yml's cache
     if cache_dir.is_dir():
         from jupyter_cache import get_cache
 
