@@ -12,6 +12,7 @@ identical figures. Run it on an idle machine: the targets are for one core with 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -30,6 +31,8 @@ FIRST_TWELVE = 12
 CHAPTER_TARGET = 30
 NEW_CHAPTER_TARGET = 60
 BOOK_TARGET = 150
+# Written after a run of every chapter: tests/conftest.py queues the chapter passes longest first.
+CHAPTER_SECONDS = ROOT / "benchmarks" / "chapter_seconds.json"
 
 
 def one_of_the_first_twelve(notebook: Path) -> bool:
@@ -53,7 +56,7 @@ def main() -> int:
     load = os.getloadavg()[0]
     print(f"{len(notebooks)} chapters, {args.runs} run(s) each, load average {load:.1f} on {os.cpu_count()} cores")
     print(f"{'chapter':28} {'target s':>9} {'cells s':>9} " + " ".join(f"{'run ' + str(i + 1) + ' s':>9}" for i in range(args.runs)) + "  same figures")
-    total, first_cells, failures, over = 0.0, 0.0, 0, []
+    total, first_cells, failures, over, seconds = 0.0, 0.0, 0, [], {}
     with tempfile.TemporaryDirectory() as scratch:
         for notebook in notebooks:
             runs = [execute(notebook, Path(scratch) / f"run{i}") for i in range(args.runs)]
@@ -61,6 +64,7 @@ def main() -> int:
             same = all(run.figures == runs[0].figures for run in runs[1:]) if not errors else False
             limit = target(notebook)
             cells = runs[0].cell_seconds
+            seconds[notebook.stem] = round(cells, 1)  # an ordering key, not a recorded figure
             total += runs[0].seconds
             if one_of_the_first_twelve(notebook):
                 first_cells += cells
@@ -73,6 +77,11 @@ def main() -> int:
     print(f"first runs: {total:.1f} s wall (kernel starts included); the first {FIRST_TWELVE} chapters' cells "
           f"{first_cells:.1f} s (target {BOOK_TARGET} s: {'met' if first_cells <= BOOK_TARGET else 'NOT met'})")
     print(f"chapters over their cell target: {', '.join(over) if over else 'none'}")
+    if not args.chapters and not failures:
+        why = ("each chapter's cell seconds in one tiny-profile run, written by benchmarks/notebooks.py when it "
+               "runs every chapter; tests/conftest.py queues the chapter passes longest first from it")
+        CHAPTER_SECONDS.write_text(json.dumps({"why": why, "cell_seconds": seconds}, indent=2) + "\n")
+        print(f"wrote {CHAPTER_SECONDS.relative_to(ROOT)} (the test queue's order)")
     return 1 if failures else 0
 
 

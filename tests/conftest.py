@@ -1,3 +1,4 @@
+import json
 import os
 import random
 import subprocess
@@ -74,17 +75,34 @@ def default_pass(item) -> bool:
     return getattr(item, "originalname", "") == "test_notebook" and params.get("which") == "default"
 
 
-def order_for_the_book(item) -> int:
+# Each chapter's cell seconds as `benchmarks/notebooks.py` last measured them (it rewrites the file
+# when it runs every chapter): the chapter passes are queued longest first, so that neither lane is
+# left with a long chapter at the end while the other waits, and the book's lane, which waits for
+# the last native pass, waits for a short one.
+CHAPTER_SECONDS = Path(__file__).resolve().parent.parent / "benchmarks" / "chapter_seconds.json"
+
+
+def chapter_seconds() -> dict[str, float]:
+    return json.loads(CHAPTER_SECONDS.read_text())["cell_seconds"] if CHAPTER_SECONDS.exists() else {}
+
+
+CHAPTER_COSTS = chapter_seconds()
+
+
+def order_for_the_book(item, seconds: dict[str, float] | None = None) -> tuple[int, float]:
     """The queue's order (stable, so shuffling and --reverse-order still act within each part): the
-    other tests, the chapters' native passes, the book's lane, the portable-kernel passes. The book
-    build renders what the native passes executed (tests/book_handoff.py), so its lane starts after
-    them and the portable passes fill the other lane meanwhile; `make test` passes
+    other tests, the chapters' native passes, the book's lane, the portable-kernel passes; within
+    each pass the chapters longest first (one not yet measured first of all: its cost is unknown).
+    The book build renders what the native passes executed (tests/book_handoff.py), so its lane
+    starts after them and the portable passes fill the other lane meanwhile; `make test` passes
     --no-loadscope-reorder, without which xdist would queue the book's group (the most tests) first."""
-    if native_pass(item):
-        return 1
+    if native_pass(item) or default_pass(item):
+        costs = CHAPTER_COSTS if seconds is None else seconds
+        stem = Path(item.callspec.params["notebook"]).stem
+        return (1 if native_pass(item) else 3), -costs.get(stem, float("inf"))
     if any(mark.args == (BOOK_LANE,) for mark in item.iter_markers("xdist_group")):
-        return 2
-    return 3 if default_pass(item) else 0
+        return 2, 0.0
+    return 0, 0.0
 
 
 @pytest.hookimpl(trylast=True)
