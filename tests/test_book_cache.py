@@ -165,7 +165,7 @@ def test_each_pass_queues_the_chapters_longest_first_and_an_unmeasured_one_befor
     ]
 
 
-def test_the_committed_chapter_seconds_name_every_chapter_and_nothing_else():
-    # benchmarks/notebooks.py rewrites the file; a chapter added or renamed since is queued first
-    # (unknown cost) until the next run of the benchmark, which this test asks for
-    assert set(conftest.chapter_seconds()) == {path.stem for path in toc.chapters()}
+def test_the_committed_chapter_seconds_name_only_chapters_of_the_book():
+    # benchmarks/notebooks.py rewrites the file; a chapter added since is queued first (its cost is
+    # unknown) until the next run of the benchmark, so only a stale name is an error
+    assert set(conftest.chapter_seconds()) <= {path.stem for path in toc.chapters()}
