@@ -10,7 +10,9 @@ its weight moves, so it runs with a graph break where each offloaded module load
 `fullgraph=True`; a `fullgraph=True` compile whose graph would reach a model or group offload hook, whose weight
 moves are compiler-disabled too), or one that would replace attention processors diffusers does not install by
 default (IP-Adapter's, custom ones; PAG installs its own only during a call), through `attention` or
-through a UNet's `fuse_qkv`, is an `OptionError` naming the option and the reason. That is not every no-op: VAE slicing on a batch of
+through a UNet's `fuse_qkv`, or `attention='eager'` over fused QKV (`pipe.unfuse_qkv_projections()` first), is an
+`OptionError` naming the option and the reason; `attention='sdpa'` keeps fused QKV's `FusedAttnProcessor2_0`, which
+already uses SDPA (a note says so). That is not every no-op: VAE slicing on a batch of
 one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
 math only) are accepted and change nothing there (`Report.notes` says so where it applies them).
 
@@ -20,7 +22,7 @@ Sources (diffusers v0.42.1, `src/diffusers/`):
   pipeline); `hooks/group_offloading.py` L995-L1006 (group offloading refuses accelerate's hooks),
   L670-L676 (`use_stream` refuses a CPU onload device or a backend without streams), L353-L363
   (`onload_`/`offload_` are `torch.compiler.disable`d, as is accelerate 1.16.0's `CpuOffload.pre_forward`,
-  `accelerate/hooks.py` L743-L744, model offload's hook).
+  `accelerate/hooks.py` L744-L745, model offload's hook).
 - VAE slicing and tiling: `models/autoencoders/vae.py` L898-L929 (`AutoencoderMixin`); the
   pipeline-level `enable_vae_slicing`/`enable_vae_tiling` no longer exist on the SD and SDXL
   pipelines of 0.42.1 (removed in 0.40.0, per the claims matrix).
@@ -275,6 +277,8 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
     attention = chosen.get("attention")
     if attention is not None:
         _check_attention(pipe, attention)
+        if attention == "eager":
+            _check_not_fused(pipe, denoiser_name(pipe))
         if "fuse_qkv" in chosen and attention != "sdpa":
             raise OptionError("fuse_qkv", f"it installs FusedAttnProcessor2_0 (SDPA) and would undo attention="
                               f"{attention!r}")
@@ -298,7 +302,7 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
 
 def _check_fullgraph_offload(chosen: dict) -> None:
     """fullgraph=True raises Unsupported where the compiled graph reaches an offload hook's weight move:
-    accelerate 1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L743-L744), diffusers group
+    accelerate 1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L744-L745), diffusers group
     offloading's onload_/offload_ (hooks/group_offloading.py L353-L363). A whole-model compile reaches the
     model's own hook; a regional one reaches only hooks inside its blocks (group offload's leaf_level)."""
     options = chosen.get("compile")
@@ -309,7 +313,7 @@ def _check_fullgraph_offload(chosen: dict) -> None:
     leaf = isinstance(group, dict) and group.get("offload_type") == "leaf_level"
     if "model_offload" in chosen and not regional:
         raise OptionError("compile", "fullgraph=True cannot compile through model offload's hook: accelerate "
-                          "1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L743-L744), which runs in "
+                          "1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L744-L745), which runs in "
                           "the model's forward, so Dynamo raises Unsupported at the first call; use "
                           "fullgraph=False (a graph break there) or regional=True (the blocks hold no hook)")
     if group is not None and (leaf or not regional):
@@ -341,6 +345,20 @@ def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
             keep = "attention=False and fuse_qkv=False" if option == "attention" and fuse_qkv else f"{option}=False"
             raise OptionError(option, f"{how} would replace the {module_name}'s {', '.join(custom)} with a default "
                               f"processor; pass {keep} to keep them")
+
+
+def _check_not_fused(pipe, name: str) -> None:
+    """attention='eager' over fused QKV would put AttnProcessor where FusedAttnProcessor2_0 reads the fused
+    to_qkv/to_kv weights: the fusion silently undone, its extra parameters kept. Refuse, naming the way out."""
+    from diffusers.models.attention_processor import FusedAttnProcessor2_0
+
+    for module_name in (name, "vae"):
+        processors = getattr(getattr(pipe, module_name, None), "attn_processors", None) or {}
+        if any(isinstance(p, FusedAttnProcessor2_0) for p in processors.values()):
+            raise OptionError("attention", f"the {module_name}'s QKV projections are fused (FusedAttnProcessor2_0): "
+                              "attention='eager' would replace its processors and leave the fused weights unused; "
+                              "call pipe.unfuse_qkv_projections() first, or keep attention='sdpa', which keeps "
+                              "the fused processors")
 
 
 def _check_attention(pipe, attention: str) -> None:
@@ -386,14 +404,22 @@ def _set_tf32(report: Report) -> None:
                         "Ampere a GPU has no TF32")
 
 
-def _set_attention(pipe, name: str, attention: str) -> None:
-    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0
+def _set_attention(pipe, name: str, attention: str, report: Report) -> None:
+    from diffusers.models.attention_processor import AttnProcessor, AttnProcessor2_0, FusedAttnProcessor2_0
 
     for module_name in (name, "vae"):
         module = getattr(pipe, module_name, None)
         if module is None or not hasattr(module, "set_attn_processor"):
             continue
-        if attention == "sdpa":
+        processors = getattr(module, "attn_processors", None) or {}
+        if attention == "sdpa" and any(isinstance(p, FusedAttnProcessor2_0) for p in processors.values()):
+            # fused QKV's processor already calls SDPA; AttnProcessor2_0 there would leave to_qkv/to_kv
+            # unused (the fusion undone, its memory kept), so each fused processor stays
+            module.set_attn_processor({key: p if isinstance(p, FusedAttnProcessor2_0) else AttnProcessor2_0()
+                                       for key, p in processors.items()})
+            report.notes.append(f"attention='sdpa' kept the {module_name}'s FusedAttnProcessor2_0 (fused QKV, "
+                                "which already uses SDPA); pipe.unfuse_qkv_projections() undoes the fusion")
+        elif attention == "sdpa":
             module.set_attn_processor(AttnProcessor2_0())
         elif attention == "eager":
             module.set_attn_processor(AttnProcessor())
@@ -428,7 +454,9 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
     diffusers raises itself later (compile_repeated_blocks, its own offload checks) can leave settings applied.
     Refuses: attention='sdpa'/'eager' or a UNet's fuse_qkv over processors other than AttnProcessor/AttnProcessor2_0/
     FusedAttnProcessor2_0 (IP-Adapter's, custom ones, which set_attn_processor or fuse_qkv_projections would
-    replace; PAG's are installed only during a call, so they are not seen); fuse_qkv on a pipeline whose VAE is not
+    replace; PAG's are installed only during a call, so they are not seen); attention='eager' over fused QKV's
+    FusedAttnProcessor2_0 (it would leave the fused weights unused: call pipe.unfuse_qkv_projections() first;
+    attention='sdpa' keeps them, with a note); fuse_qkv on a pipeline whose VAE is not
     AutoencoderKL (diffusers would fuse the UNet, then raise); offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
     offload; compile with fullgraph=True and model offload (unless regional) or group offload (unless regional
     and block_level): the offload hooks' weight moves are compiler-disabled; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention
@@ -460,7 +488,7 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
                 report.notes.append(f"tf32 acts on float32 math only; this pipeline computes in {pipe.dtype} "
                                     "(only a float32 upcast, e.g. SDXL's fp16 VAE decode, would use it)")
         elif option == "attention":
-            _set_attention(pipe, name, value)
+            _set_attention(pipe, name, value, report)
             if value not in ATTENTION:
                 report.notes.append("set_attention_backend is process-wide: it also sets diffusers' active "
                                     "attention backend (modeling_utils.py L668), used by every dispatch_attention_fn "

@@ -167,3 +167,40 @@ def test_fuse_qkv_refuses_to_replace_custom_processors(pipe, ctx):
     assert caught.value.option == "attention"
     assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"Custom"}
     assert not any(hasattr(m, "to_qkv") or hasattr(m, "to_kv") for m in pipe.unet.modules())
+
+
+def test_a_later_recipe_keeps_fused_qkv_and_eager_over_it_is_refused(pipe, ctx):
+    # every recipe sets attention="sdpa": set_attn_processor(AttnProcessor2_0()) over a fused pipeline would put
+    # the unfused processor back and leave to_qkv/to_kv unused (the fusion undone, its memory kept), silently
+    from helpers.models.flops import count_params
+
+    pipe.fuse_qkv_projections()
+    fused_params = count_params(pipe.unet)
+    report = gpu.optimize(pipe, ctx, goal="vanilla")
+    assert report.applied == {"attention": "sdpa"}
+    for module in (pipe.unet, pipe.vae):
+        assert {type(p).__name__ for p in module.attn_processors.values()} == {"FusedAttnProcessor2_0"}
+    assert count_params(pipe.unet) == fused_params
+    assert any("kept the unet's FusedAttnProcessor2_0" in note and "unfuse_qkv_projections" in note
+               for note in report.notes), report.notes
+    with pytest.raises(gpu.OptionError, match=r"fused.*unfuse_qkv_projections\(\) first") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla", attention="eager")
+    assert caught.value.option == "attention"
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"FusedAttnProcessor2_0"}
+    # the way out the refusal names
+    pipe.unfuse_qkv_projections()
+    assert gpu.optimize(pipe, ctx, goal="vanilla", attention="eager").applied == {"attention": "eager"}
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"AttnProcessor"}
+
+
+def test_sdpa_keeps_fused_processors_where_only_some_modules_are_fused(pipe, ctx):
+    # the UNet's own fuse_qkv_projections() fuses the UNet only: the VAE gets AttnProcessor2_0, the UNet keeps its
+    from diffusers.models.attention_processor import AttnProcessor
+
+    pipe.vae.set_attn_processor(AttnProcessor())
+    pipe.unet.fuse_qkv_projections()
+    report = gpu.optimize(pipe, ctx, goal="vanilla")
+    assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"FusedAttnProcessor2_0"}
+    assert {type(p).__name__ for p in pipe.vae.attn_processors.values()} == {"AttnProcessor2_0"}
+    assert [note for note in report.notes if "FusedAttnProcessor2_0" in note] == [
+        next(note for note in report.notes if "unet" in note)]
