@@ -190,7 +190,7 @@ def test_cli_refuses_bad_input(argv, match, capsys):
     assert match in capsys.readouterr().err
 
 
-# ----- what the chapter reads from peft's enable_adapters (tuners_utils.py#L2008-L2010, L2060-L2065) -----
+# ----- what the chapter reads from peft's enable_adapters (tuners_utils.py#L2008-L2010, L2060-L2067) -----
 
 def _tiny_unet_with_two_adapters():
     from diffusers import UNet2DConditionModel
@@ -223,6 +223,29 @@ def test_enable_adapters_makes_the_active_adapter_trainable_not_the_previous_fla
             p.requires_grad_(False)  # frozen by hand
     unet.enable_adapters()
     assert _flags(unet, "a") == {True}
+
+
+def test_enable_adapters_keeps_a_variants_declared_frozen_weights_frozen():
+    # the chapter's "a plain LoRA": peft's set_adapter re-freezes what a LoRA variant declares
+    # frozen (tuners_utils.py#L2067); MiCA declares lora_B (lora/variants.py#L1276)
+    from diffusers import UNet2DConditionModel
+    from peft import LoraConfig
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, cross_attention_dim=8,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), norm_num_groups=4, attention_head_dim=2)
+    unet.requires_grad_(False)
+    unet.add_adapter(LoraConfig(r=2, lora_alpha=2, init_lora_weights="mica",
+                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+
+    def flags(part):
+        return {p.requires_grad for n, p in unet.named_parameters() if part in n}
+
+    unet.disable_adapters()
+    unet.enable_adapters()
+    assert flags("lora_A") == {True} and flags("lora_B") == {False}
 
 
 def test_backward_with_the_adapters_off_leaves_no_lora_gradient():
