@@ -189,7 +189,7 @@ CHECKPOINTS: dict[str, Checkpoint] = {
 CHAPTERS: dict[str, tuple[str, ...]] = {
     "sd15": ("00-pipeline-zoo", "01-scheduler-config", "03-seeds", "04-pipeline-signatures", "05-long-prompts",
              "06-black-images", "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory", "12-lora-finetuning",
-             "13-preference-tuning"),
+             "13-preference-tuning", "14-control-completion"),
     "sdxl": ("00-pipeline-zoo", "04-pipeline-signatures", "05-long-prompts", "06-black-images",
              "07-wuerstchen-stages", "08-pag", "11-gpu-speed-memory"),
     "pixart-sigma": ("00-pipeline-zoo", "04-pipeline-signatures", "08-pag"),

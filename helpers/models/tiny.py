@@ -51,6 +51,7 @@ from .shipped_configs import PIXART_SIGMA_SCHEDULER, SD15_SCHEDULER, SDXL_SCHEDU
 # what a reader is meant to use (the reference page lists these)
 __all__ = [
     "clip_tokenizer", "clip_text_config", "clip_vision_model", "clip_image_processor", "vae", "build_sd15",
+    "build_sd15_inpaint",
     "build_sdxl", "build_pixart_sigma", "build_wuerstchen_prior", "build_wuerstchen_decoder", "build_unclip",
     "build_unclip_image_variation", "build_stable_unclip", "build",
 ]
@@ -255,6 +256,24 @@ def build_sd15() -> dict:
         "image_encoder": None,
         "requires_safety_checker": False,
     }
+
+
+INPAINT_CHANNELS = 9  # 4 noisy latent + 1 mask + 4 masked-image latent channels, concatenated
+
+
+def build_sd15_inpaint() -> dict:
+    """The keyword arguments of StableDiffusionInpaintPipeline with a 9-channel UNet, tiny and random.
+
+    The tiny SD 1.5 components with the UNet's `in_channels` at 9, the layout of
+    stable-diffusion-inpainting: the pipeline concatenates the noisy latents (4), the mask at latent
+    size (1) and the masked image's latents (4). Every input channel has random weights, so the
+    UNet's output depends on the mask and the masked image. Takes no arguments.
+    """
+    components = build_sd15()
+    config = dict(components["unet"].config)
+    config["in_channels"] = INPAINT_CHANNELS
+    components["unet"] = UNet2DConditionModel.from_config(config)
+    return components
 
 
 def build_sdxl() -> dict:
