@@ -257,10 +257,22 @@ def test_backward_with_the_adapters_off_leaves_no_lora_gradient():
     assert all(p.grad is None for n, p in unet.named_parameters() if "lora_" in n)
 
 
-def test_committed_dpo_implicit_accuracy_is_high_from_the_first_window():
-    # the chapter says "high from the start", not "after training": the first 25-step window
+def test_committed_dpo_implicit_accuracy_is_one_after_the_first_update():
+    # the chapter says the margin is positive for every pair after DPO's first update
     for beta in (250, 2500, 25000):
         for seed in (0, 1):
             run = _committed(f"dpo-b{beta}-seed{seed}")
             assert run["implicit_accuracy"][0] == 0.5  # exact: the untuned step, every pair a tie
+            assert run["implicit_accuracy"][1] == 1.0  # exact: 8 of 8 pairs
             assert run["implicit_accuracy_curve"][0] > 0.9
+
+
+def test_committed_policy_accuracy_falls_for_orpo_and_sft_below_dpo():
+    # the chapter: ORPO and SFT lower the losers' errors relative to the winners' on their
+    # pairs (the policy's own comparison falls), and end below DPO's runs of the same seed
+    for seed in (0, 1):
+        dpo_last = min(_committed(f"dpo-b{beta}-seed{seed}")["policy_accuracy_curve"][-1]
+                       for beta in (250, 2500, 25000))
+        for method in ("orpo", "sft"):
+            curve = _committed(f"{method}-seed{seed}")["policy_accuracy_curve"]
+            assert curve[-1] < curve[0] and curve[-1] < dpo_last
