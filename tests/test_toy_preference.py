@@ -88,6 +88,18 @@ def test_orpo_gradient_as_the_project_writes_it_lowers_the_losers_error_too():
     assert model_l.grad.item() == pytest.approx(0.1 * 0.5)
 
 
+def test_orpo_gradient_signs_hold_for_any_errors():
+    # per pair (before the mean): d/d model_l = beta * sigmoid(model_l - model_w) > 0 and
+    # d/d model_w = 1 - that >= 1 - beta, whatever the two errors are
+    g = torch.Generator().manual_seed(0)
+    model_w = (torch.rand(256, generator=g) * 2).requires_grad_()
+    model_l = (torch.rand(256, generator=g) * 2).requires_grad_()
+    loss, _ = preference.orpo_loss(model_w, model_l, beta=0.1)
+    loss.backward()
+    assert bool((model_l.grad > 0).all())
+    assert bool((model_w.grad * 256 >= 0.9 - 1e-6).all())
+
+
 def test_sft_loss_ignores_the_loser():
     assert preference.sft_loss(torch.tensor([0.2, 0.4])).item() == pytest.approx(0.3)
 
@@ -276,3 +288,17 @@ def test_committed_policy_accuracy_falls_for_orpo_and_sft_below_dpo():
         for method in ("orpo", "sft"):
             curve = _committed(f"{method}-seed{seed}")["policy_accuracy_curve"]
             assert curve[-1] < curve[0] and curve[-1] < dpo_last
+
+
+def test_committed_adapters_differ_from_each_other():
+    # the chapter identifies the reloaded adapter by its weights, not only by its figure (two
+    # runs' held-out figures are one sample apart): no two committed runs share a weight file
+    from safetensors.torch import load_file
+
+    names = sorted(p.parent.name for p in RUNS.glob("*/pytorch_lora_weights.safetensors"))
+    assert len(names) == 10, names
+    weights = {n: load_file(RUNS / n / "pytorch_lora_weights.safetensors") for n in names}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert weights[a].keys() == weights[b].keys(), (a, b)
+            assert not all(torch.equal(weights[a][k], weights[b][k]) for k in weights[a]), (a, b)

@@ -15,12 +15,14 @@ over a latent, one number per image) and are written from diffusers' research pr
 examples/research_projects/diffusion_orpo/train_diffusion_orpo_sdxl_lora.py): the winner and the
 loser of a pair are noised with the same noise at the same timestep. All three train the same LoRA
 (`finetune.TARGET_MODULES`, rank 4) for the same steps, batch, learning rate and pairs; the
-reference of DPO is the same UNet with its adapters disabled (`unet.disable_adapters()`; peft's
-`enable_adapters()` afterwards makes the active adapter's weights trainable again, whatever their
-flags were before). The step count, learning rate and latent size (4 x 8 x 8) are the toy's, not
-the project's: `DEFAULTS["beta"]["dpo"]` is the project's number applied to errors on another
-scale. Many of the pairs' losers are near-blank images (PNDM at guidance 5 drawing no object), so
-what the runs gain may partly be fewer blank samples; the results do not measure that share.
+reference of DPO is the same UNet with its adapters disabled (`unet.disable_adapters()`; with
+peft 0.21.2, `enable_adapters()` afterwards makes every weight of a plain LoRA's active adapter
+trainable, one frozen by hand included, while weights a LoRA variant declares frozen, such as
+MiCA's B, stay frozen). The step count, learning rate and latent size (4 x 8 x 8) are the toy's,
+not the project's: `DEFAULTS["beta"]["dpo"]` is the project's number, and the size of the margins
+it multiplies was not compared with SD 1.5's. In many pairs the loser holds no single object (the
+scorer reads "no foreground" or "no single object"), so what the runs gain may partly be fewer
+such samples; the results do not measure that share.
 """
 
 from __future__ import annotations
