@@ -152,7 +152,11 @@ _K_NOISE = "k-diffusion noise_sampler drawing one randn per step (A1111 has no s
 _SEED_TREE = "DPMSolverSDEScheduler.from_config(config, noise_sampler_seed=seed)"
 _TRAILING = "timestep_spacing='trailing' (KDPM2's closest grid: t = round(1000k/steps) - 1, A1111's 999k/steps)"
 _TRAILING_SPACING = {"timestep_spacing": "trailing"}
-_KDPM2_KARRAS = Adjustment("", "none: KDPM2 schedulers take no custom sigmas in diffusers 0.42.1", restores=False)
+# not applied in the parity table; the sampler-parity chapter measures the route (claim
+# kdpm2-karras-sigma-min-config-key): the Karras conversion reads config.sigma_min when present
+_KDPM2_KARRAS = Adjustment(
+    "", "none applied: a sigma_min key (A1111's last non-zero sigma) in the config dict gives A1111's Karras list", restores=False
+)
 
 
 @dataclass(frozen=True)
