@@ -253,8 +253,11 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
     if compile_options is not None:
         options = {} if compile_options is True else compile_options
         mode = options.get("mode")
-        if mode in ("reduce-overhead", "max-autotune") and not cuda:
-            raise OptionError("compile", f"mode {mode!r} records CUDA graphs; the device is {ctx.device.type}")
+        # reduce-overhead's only setting is triton.cudagraphs (torch._inductor.list_mode_options), which does
+        # nothing off CUDA; max-autotune also autotunes, which inductor does on the CPU too, so it is accepted
+        if mode == "reduce-overhead" and not cuda:
+            raise OptionError("compile", f"mode {mode!r} only records CUDA graphs (triton.cudagraphs), which do "
+                              f"nothing on {ctx.device.type}")
         if mode is not None and options.get("backend", "inductor") != "inductor":
             raise OptionError("compile", f"mode {mode!r} is an inductor setting; backend is {options['backend']!r}")
         if options.get("regional") and not getattr(getattr(pipe, denoiser_name(pipe)), "_repeated_blocks", None):
@@ -349,16 +352,18 @@ def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
 
 def _check_not_fused(pipe, name: str) -> None:
     """attention='eager' over fused QKV would put AttnProcessor where FusedAttnProcessor2_0 reads the fused
-    to_qkv/to_kv weights: the fusion silently undone, its extra parameters kept. Refuse, naming the way out."""
+    to_qkv/to_kv weights: the fusion silently undone, its extra parameters kept. Refuse, naming the explicit call
+    (pipe.unfuse_qkv_projections(), which keeps those parameters too: unet_2d_condition.py L843-L850)."""
     from diffusers.models.attention_processor import FusedAttnProcessor2_0
 
     for module_name in (name, "vae"):
         processors = getattr(getattr(pipe, module_name, None), "attn_processors", None) or {}
         if any(isinstance(p, FusedAttnProcessor2_0) for p in processors.values()):
             raise OptionError("attention", f"the {module_name}'s QKV projections are fused (FusedAttnProcessor2_0): "
-                              "attention='eager' would replace its processors and leave the fused weights unused; "
-                              "call pipe.unfuse_qkv_projections() first, or keep attention='sdpa', which keeps "
-                              "the fused processors")
+                              "attention='eager' would silently replace its fused processors; to leave fused QKV, "
+                              "call pipe.unfuse_qkv_projections() first (it restores the unfused processors but "
+                              "keeps the fused to_qkv/to_kv weights in memory, unused), or keep attention='sdpa', "
+                              "which keeps the fused processors")
 
 
 def _check_attention(pipe, attention: str) -> None:
@@ -418,7 +423,8 @@ def _set_attention(pipe, name: str, attention: str, report: Report) -> None:
             module.set_attn_processor({key: p if isinstance(p, FusedAttnProcessor2_0) else AttnProcessor2_0()
                                        for key, p in processors.items()})
             report.notes.append(f"attention='sdpa' kept the {module_name}'s FusedAttnProcessor2_0 (fused QKV, "
-                                "which already uses SDPA); pipe.unfuse_qkv_projections() undoes the fusion")
+                                "which already uses SDPA); pipe.unfuse_qkv_projections() restores the unfused "
+                                "processors but keeps the fused to_qkv/to_kv weights in memory")
         elif attention == "sdpa":
             module.set_attn_processor(AttnProcessor2_0())
         elif attention == "eager":
@@ -455,8 +461,8 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
     Refuses: attention='sdpa'/'eager' or a UNet's fuse_qkv over processors other than AttnProcessor/AttnProcessor2_0/
     FusedAttnProcessor2_0 (IP-Adapter's, custom ones, which set_attn_processor or fuse_qkv_projections would
     replace; PAG's are installed only during a call, so they are not seen); attention='eager' over fused QKV's
-    FusedAttnProcessor2_0 (it would leave the fused weights unused: call pipe.unfuse_qkv_projections() first;
-    attention='sdpa' keeps them, with a note); fuse_qkv on a pipeline whose VAE is not
+    FusedAttnProcessor2_0 (it would silently undo the fusion; pipe.unfuse_qkv_projections() undoes it explicitly,
+    and it too keeps the fused weights; attention='sdpa' keeps the fused processors, with a note); fuse_qkv on a pipeline whose VAE is not
     AutoencoderKL (diffusers would fuse the UNet, then raise); offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
     offload; compile with fullgraph=True and model offload (unless regional) or group offload (unless regional
     and block_level): the offload hooks' weight moves are compiler-disabled; a fp16 VAE upcast on a pipeline that has no such path or is not float16; an attention

@@ -181,16 +181,30 @@ def test_a_later_recipe_keeps_fused_qkv_and_eager_over_it_is_refused(pipe, ctx):
     for module in (pipe.unet, pipe.vae):
         assert {type(p).__name__ for p in module.attn_processors.values()} == {"FusedAttnProcessor2_0"}
     assert count_params(pipe.unet) == fused_params
-    assert any("kept the unet's FusedAttnProcessor2_0" in note and "unfuse_qkv_projections" in note
+    # unfusing restores the processors only: the note and the refusal must not call it a way back to the
+    # unfused memory (unet_2d_condition.py L843-L850 never deletes to_qkv/to_kv)
+    assert any("kept the unet's FusedAttnProcessor2_0" in note
+               and "restores the unfused processors but keeps the fused to_qkv/to_kv weights" in note
                for note in report.notes), report.notes
     with pytest.raises(gpu.OptionError, match=r"fused.*unfuse_qkv_projections\(\) first") as caught:
         gpu.optimize(pipe, ctx, goal="vanilla", attention="eager")
     assert caught.value.option == "attention"
+    assert "keeps the fused to_qkv/to_kv weights in memory" in caught.value.reason
     assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"FusedAttnProcessor2_0"}
-    # the way out the refusal names
+    # the explicit call the refusal names: the processors come back, the fused weights stay
     pipe.unfuse_qkv_projections()
+    assert count_params(pipe.unet) == fused_params
     assert gpu.optimize(pipe, ctx, goal="vanilla", attention="eager").applied == {"attention": "eager"}
     assert {type(p).__name__ for p in pipe.unet.attn_processors.values()} == {"AttnProcessor"}
+
+
+def test_max_autotune_is_accepted_off_cuda(pipe, ctx):
+    # inductor's max-autotune also sets triton.cudagraphs, which does nothing on the CPU, but its autotuning runs
+    # there: a working mode, not a CUDA-only one (reduce-overhead, whose only setting is cudagraphs, stays refused)
+    report = gpu.optimize(pipe, ctx, goal="vanilla", compile={"mode": "max-autotune"})
+    assert report.applied["compile"] == {"mode": "max-autotune"}
+    with pytest.raises(gpu.OptionError, match="only records CUDA graphs"):
+        gpu.optimize(pipe, ctx, goal="vanilla", compile={"mode": "reduce-overhead"})
 
 
 def test_sdpa_keeps_fused_processors_where_only_some_modules_are_fused(pipe, ctx):
