@@ -204,7 +204,8 @@ def test_cli_refuses_bad_input(argv, match, capsys):
 
 # ----- what the chapter reads from peft's enable_adapters (tuners_utils.py#L2008-L2010, L2060-L2067) -----
 
-def _tiny_unet_with_two_adapters():
+def _tiny_unet(adapters=("a", "b"), init="gaussian"):
+    """A tiny UNet with one rank-2 LoRA per name on its attention projections (peft's `init`)."""
     from diffusers import UNet2DConditionModel
     from peft import LoraConfig
 
@@ -214,8 +215,8 @@ def _tiny_unet_with_two_adapters():
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
         up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), norm_num_groups=4, attention_head_dim=2)
     unet.requires_grad_(False)
-    for name in ("a", "b"):
-        unet.add_adapter(LoraConfig(r=2, lora_alpha=2, init_lora_weights="gaussian",
+    for name in adapters:
+        unet.add_adapter(LoraConfig(r=2, lora_alpha=2, init_lora_weights=init,
                                     target_modules=["to_q", "to_k", "to_v", "to_out.0"]), adapter_name=name)
     return unet
 
@@ -225,7 +226,7 @@ def _flags(unet, name):
 
 
 def test_enable_adapters_makes_the_active_adapter_trainable_not_the_previous_flags():
-    unet = _tiny_unet_with_two_adapters()
+    unet = _tiny_unet()
     unet.set_adapters(["a"])
     unet.disable_adapters()
     unet.enable_adapters()
@@ -240,17 +241,7 @@ def test_enable_adapters_makes_the_active_adapter_trainable_not_the_previous_fla
 def test_enable_adapters_keeps_a_variants_declared_frozen_weights_frozen():
     # the chapter's "a plain LoRA": peft's set_adapter re-freezes what a LoRA variant declares
     # frozen (tuners_utils.py#L2067); MiCA declares lora_B (lora/variants.py#L1276)
-    from diffusers import UNet2DConditionModel
-    from peft import LoraConfig
-
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=8, cross_attention_dim=8,
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), norm_num_groups=4, attention_head_dim=2)
-    unet.requires_grad_(False)
-    unet.add_adapter(LoraConfig(r=2, lora_alpha=2, init_lora_weights="mica",
-                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    unet = _tiny_unet(adapters=("default",), init="mica")
 
     def flags(part):
         return {p.requires_grad for n, p in unet.named_parameters() if part in n}
@@ -261,7 +252,7 @@ def test_enable_adapters_keeps_a_variants_declared_frozen_weights_frozen():
 
 
 def test_backward_with_the_adapters_off_leaves_no_lora_gradient():
-    unet = _tiny_unet_with_two_adapters()
+    unet = _tiny_unet()
     unet.set_adapters(["a"])
     out = unet(torch.randn(1, 4, 8, 8), torch.tensor([10]), encoder_hidden_states=torch.randn(1, 3, 8)).sample
     unet.disable_adapters()
