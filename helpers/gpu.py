@@ -327,6 +327,18 @@ def _check_fullgraph_offload(chosen: dict) -> None:
                           "graph break at each group)" + ("" if leaf else " or regional=True"))
 
 
+def _processors(module) -> dict:
+    """A model's attention processors by layer name; {} for a missing module or one without attention."""
+    return getattr(module, "attn_processors", None) or {}
+
+
+def _fused(processors: dict) -> bool:
+    """Whether fuse_qkv_projections() installed FusedAttnProcessor2_0 (reading to_qkv/to_kv) among them."""
+    from diffusers.models.attention_processor import FusedAttnProcessor2_0
+
+    return any(isinstance(p, FusedAttnProcessor2_0) for p in processors.values())
+
+
 def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
     """attention='sdpa'/'eager' and fuse_qkv replace every processor; refuse when one is not a default one
     (IP-Adapter's, custom ones)."""
@@ -340,7 +352,7 @@ def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
     # pipe.fuse_qkv_projections() fuses the UNet and the VAE; the UNet's own (no pipeline method) only the UNet
     fuses_vae = option == "attention" or (hasattr(pipe, "fuse_qkv_projections") and name == "unet")
     for module_name in (name, "vae") if fuses_vae else (name,):
-        processors = getattr(getattr(pipe, module_name, None), "attn_processors", None) or {}
+        processors = _processors(getattr(pipe, module_name, None))
         custom = sorted({type(p).__name__ for p in processors.values() if type(p) not in defaults})
         if custom:
             how = ("set_attn_processor" if option == "attention"
@@ -354,11 +366,8 @@ def _check_not_fused(pipe, name: str) -> None:
     """attention='eager' over fused QKV would put AttnProcessor where FusedAttnProcessor2_0 reads the fused
     to_qkv/to_kv weights: the fusion silently undone, its extra parameters kept. Refuse, naming the explicit call
     (pipe.unfuse_qkv_projections(), which keeps those parameters too: unet_2d_condition.py L843-L850)."""
-    from diffusers.models.attention_processor import FusedAttnProcessor2_0
-
     for module_name in (name, "vae"):
-        processors = getattr(getattr(pipe, module_name, None), "attn_processors", None) or {}
-        if any(isinstance(p, FusedAttnProcessor2_0) for p in processors.values()):
+        if _fused(_processors(getattr(pipe, module_name, None))):
             raise OptionError("attention", f"the {module_name}'s QKV projections are fused (FusedAttnProcessor2_0): "
                               "attention='eager' would silently replace its fused processors; to leave fused QKV, "
                               "call pipe.unfuse_qkv_projections() first (it restores the unfused processors but "
@@ -383,7 +392,7 @@ def _check_attention(pipe, attention: str) -> None:
         raise ValueError(f"option 'attention': unknown {attention!r}; accepted: {', '.join(ATTENTION)} or one of "
                          f"diffusers' backends: {', '.join(sorted(backends))}")
     model = getattr(pipe, denoiser_name(pipe))
-    processors = getattr(model, "attn_processors", {})
+    processors = _processors(model)
     if not any(hasattr(p, "_attention_backend") for p in processors.values()):
         raise OptionError("attention", f"set_attention_backend({attention!r}) would not reach the "
                           f"{type(model).__name__}'s attention processors (none has an _attention_backend, "
@@ -416,8 +425,8 @@ def _set_attention(pipe, name: str, attention: str, report: Report) -> None:
         module = getattr(pipe, module_name, None)
         if module is None or not hasattr(module, "set_attn_processor"):
             continue
-        processors = getattr(module, "attn_processors", None) or {}
-        if attention == "sdpa" and any(isinstance(p, FusedAttnProcessor2_0) for p in processors.values()):
+        processors = _processors(module)
+        if attention == "sdpa" and _fused(processors):
             # fused QKV's processor already calls SDPA; AttnProcessor2_0 there would leave to_qkv/to_kv
             # unused (the fusion undone, its memory kept), so each fused processor stays
             module.set_attn_processor({key: p if isinstance(p, FusedAttnProcessor2_0) else AttnProcessor2_0()
