@@ -60,8 +60,9 @@ HELD_OUT_SEEDS_PER_CAPTION = 4  # 12 captions x 4 seeds = 48 samples; diversity 
 DRIFT_SAMPLES = finetune.FORGET_SAMPLES  # the world's own captions, Euler at guidance 5 (64 samples)
 WARMUP = 20
 PAIRS_FILE = location.models_root() / "toy-sd-preference" / "pairs.npz"
+# betas: train_diffusion_dpo.py's (SD 1.5; its SDXL script defaults to 5000 and halves it) and the ORPO script's
 DEFAULTS = {"steps": 100, "batch": 8, "rank": 4, "lr": 2e-3, "weight_decay": 1e-2,
-            "beta": {"dpo": 2500.0, "orpo": 0.1, "sft": None}}  # the research projects' default betas
+            "beta": {"dpo": 2500.0, "orpo": 0.1, "sft": None}}
 
 
 def load_setting(pipe, setting: dict = SETTING):
