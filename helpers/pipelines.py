@@ -279,7 +279,7 @@ def checkpoint(key: str, ctx: Context) -> str:
     check_context(ctx)
     entry = CHECKPOINTS[key]
     if ctx.small:
-        raise OfflineProfileError(f"checkpoint({key!r}) is the real {entry.model_id!r}")
+        raise OfflineProfileError(f"checkpoint({key!r}) is the real {entry.model_id!r}", ctx.profile)
     folder = mirror_folder(entry.model_id, entry.marker)
     return entry.model_id if folder is None else str(folder)
 
@@ -693,7 +693,7 @@ def source(name: str, ctx: Context, model_id: str | None = None) -> str:
             return str(tiny_dir(name))
         model_id = family(name).model_id
     if ctx.small and not Path(model_id).is_dir():
-        raise OfflineProfileError(f"load({name!r}, model_id={model_id!r}) would download {model_id!r}")
+        raise OfflineProfileError(f"load({name!r}, model_id={model_id!r}) would download {model_id!r}", ctx.profile)
     is_hub_id = not Path(model_id).is_dir() and HUB_ID.fullmatch(model_id)
     folder = mirror_folder(model_id) if is_hub_id and not ctx.small else None
     if folder is not None:

@@ -31,10 +31,12 @@ _SWITCH_HINT = (
 
 
 class OfflineProfileError(RuntimeError):
-    """Raised when the tiny profile is asked to reach the Hugging Face Hub."""
+    """Raised when an offline profile (tiny or toy; the Hub guard blocks requests in either) is asked
+    to reach the Hugging Face Hub. `profile` names it in the message when the caller knows it."""
 
-    def __init__(self, what: str):
-        super().__init__(f"profile 'tiny' is offline and never downloads: {what}. {_SWITCH_HINT}")
+    def __init__(self, what: str, profile: str | None = None):
+        who = f"profile {profile!r}" if profile else "this offline profile (tiny or toy)"
+        super().__init__(f"{who} is offline and never downloads: {what}. {_SWITCH_HINT}")
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
 def default_dtype(device: torch.device) -> torch.dtype:
     """bf16 on GPUs that support it, fp16 on other GPUs, fp32 on the CPU."""
     if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        # native bf16 only: with emulation (the default) is_bf16_supported says yes on GPUs that
+        # compute bf16 slowly in software, where float16 is the faster half precision
+        return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
     if device.type == "mps":
         return torch.float16
     return torch.float32

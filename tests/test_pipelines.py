@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def test_load_needs_a_context():
 def test_tiny_refuses_hub_ids_with_the_profile_in_the_message(ctx):
     with pytest.raises(helpers.OfflineProfileError, match="profile 'tiny'.*would download 'org/model'.*profile='full'"):
         pipelines.load("sd15", ctx, model_id="org/model")
+
+
+def test_toy_names_itself_when_it_refuses_a_hub_id(ctx):
+    toy = dataclasses.replace(ctx, profile="toy")
+    with pytest.raises(helpers.OfflineProfileError, match="profile 'toy'.*would download 'org/model'"):
+        pipelines.load("sd15", toy, model_id="org/model")
 
 
 def test_full_profile_uses_the_model_ids(monkeypatch):
