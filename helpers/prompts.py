@@ -481,7 +481,8 @@ def _check_restorable(before: torch.Tensor, after: torch.Tensor, where: str) -> 
         )
     if bool((after == 0).any()) or not bool(torch.isfinite(before / after).all()):
         raise ValueError(
-            f"mean restoration is undefined for {where}: its weighted mean is {after.flatten()[0].item()}"
+            f"mean restoration is undefined for {where}: its weighted mean is {after.flatten()[0].item()}; "
+            f"use method='no-norm' (weights without the mean restoration)"
         )
 
 
