@@ -10,7 +10,8 @@ its weight moves, so it runs with a graph break where each offloaded module load
 `fullgraph=True`; a `fullgraph=True` compile whose graph would reach a model or group offload hook, whose weight
 moves are compiler-disabled too), or one that would replace attention processors diffusers does not install by
 default (IP-Adapter's, custom ones; PAG installs its own only during a call), through `attention` or
-through a UNet's `fuse_qkv`, or `attention='eager'` over fused QKV (`pipe.unfuse_qkv_projections()` first), is an
+through a UNet's `fuse_qkv`, or `attention='eager'` over fused QKV (`pipe.unfuse_qkv_projections()` first, or the
+model's own where it was fused directly), is an
 `OptionError` naming the option and the reason; `attention='sdpa'` keeps fused QKV's `FusedAttnProcessor2_0`, which
 already uses SDPA (a note says so). That is not every no-op: VAE slicing on a batch of
 one, VAE tiling below `tile_latent_min_size` and tf32 on a bfloat16 pipeline (tf32 acts on float32
@@ -365,12 +366,18 @@ def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
 def _check_not_fused(pipe, name: str) -> None:
     """attention='eager' over fused QKV would put AttnProcessor where FusedAttnProcessor2_0 reads the fused
     to_qkv/to_kv weights: the fusion silently undone, its extra parameters kept. Refuse, naming the explicit call
-    (pipe.unfuse_qkv_projections(), which keeps those parameters too: unet_2d_condition.py L843-L850)."""
+    that undoes it (pipe.unfuse_qkv_projections() where the pipeline fused, else the model's own; both keep those
+    parameters: unet_2d_condition.py L843-L850)."""
     for module_name in (name, "vae"):
         if _fused(_processors(getattr(pipe, module_name, None))):
+            # the pipeline's unfuse_qkv_projections acts only where its own fuse_qkv_projections set
+            # fusing_unet/fusing_vae (pipeline_utils.py L2349-L2360: unset raises, False only warns);
+            # a model fused directly is unfused by the model's own method
+            by_pipe = getattr(pipe, f"fusing_{module_name}", False) is True
+            call = "pipe.unfuse_qkv_projections()" if by_pipe else f"pipe.{module_name}.unfuse_qkv_projections()"
             raise OptionError("attention", f"the {module_name}'s QKV projections are fused (FusedAttnProcessor2_0): "
                               "attention='eager' would silently replace its fused processors; to leave fused QKV, "
-                              "call pipe.unfuse_qkv_projections() first (it restores the unfused processors but "
+                              f"call {call} first (it restores the unfused processors but "
                               "keeps the fused to_qkv/to_kv weights in memory, unused), or keep attention='sdpa', "
                               "which keeps the fused processors")
 
@@ -431,8 +438,10 @@ def _set_attention(pipe, name: str, attention: str, report: Report) -> None:
             # unused (the fusion undone, its memory kept), so each fused processor stays
             module.set_attn_processor({key: p if isinstance(p, FusedAttnProcessor2_0) else AttnProcessor2_0()
                                        for key, p in processors.items()})
+            undo = ("pipe.unfuse_qkv_projections()" if getattr(pipe, f"fusing_{module_name}", False) is True
+                    else f"pipe.{module_name}.unfuse_qkv_projections()")  # as _check_not_fused says why
             report.notes.append(f"attention='sdpa' kept the {module_name}'s FusedAttnProcessor2_0 (fused QKV, "
-                                "which already uses SDPA); pipe.unfuse_qkv_projections() restores the unfused "
+                                f"which already uses SDPA); {undo} restores the unfused "
                                 "processors but keeps the fused to_qkv/to_kv weights in memory")
         elif attention == "sdpa":
             module.set_attn_processor(AttnProcessor2_0())
@@ -470,7 +479,8 @@ def optimize(pipe, ctx: Context, goal: str = "speed", **options) -> Report:
     Refuses: attention='sdpa'/'eager' or a UNet's fuse_qkv over processors other than AttnProcessor/AttnProcessor2_0/
     FusedAttnProcessor2_0 (IP-Adapter's, custom ones, which set_attn_processor or fuse_qkv_projections would
     replace; PAG's are installed only during a call, so they are not seen); attention='eager' over fused QKV's
-    FusedAttnProcessor2_0 (it would silently undo the fusion; pipe.unfuse_qkv_projections() undoes it explicitly,
+    FusedAttnProcessor2_0 (it would silently undo the fusion; pipe.unfuse_qkv_projections(), or the model's own
+    method where the model was fused directly, undoes it explicitly,
     and it too keeps the fused weights; attention='sdpa' keeps the fused processors, with a note); fuse_qkv on a pipeline whose VAE is not
     AutoencoderKL (diffusers would fuse the UNet, then raise); offloading and tf32 off CUDA (this module supports them only there); two offload modes together; compile with sequential
     offload; compile with fullgraph=True and model offload (unless regional) or group offload (unless regional

@@ -169,6 +169,20 @@ def test_fuse_qkv_refuses_to_replace_custom_processors(pipe, ctx):
     assert not any(hasattr(m, "to_qkv") or hasattr(m, "to_kv") for m in pipe.unet.modules())
 
 
+def test_eager_over_a_directly_fused_unet_names_the_unets_own_unfuse(pipe, ctx):
+    # fused through the model, not the pipeline: pipe.unfuse_qkv_projections() reads pipe.fusing_unet, which only
+    # the pipeline's own fuse sets (pipeline_utils.py L2349), so the refusal must name the UNet's method
+    from diffusers.models.attention_processor import FusedAttnProcessor2_0
+
+    pipe.unet.fuse_qkv_projections()
+    pipe.unet.set_attn_processor(FusedAttnProcessor2_0())
+    with pytest.raises(gpu.OptionError, match=r"pipe\.unet\.unfuse_qkv_projections\(\) first") as caught:
+        gpu.optimize(pipe, ctx, goal="vanilla", attention="eager")
+    assert caught.value.option == "attention"
+    pipe.unet.unfuse_qkv_projections()  # the call it names works
+    assert gpu.optimize(pipe, ctx, goal="vanilla", attention="eager").applied == {"attention": "eager"}
+
+
 def test_a_later_recipe_keeps_fused_qkv_and_eager_over_it_is_refused(pipe, ctx):
     # every recipe sets attention="sdpa": set_attn_processor(AttnProcessor2_0()) over a fused pipeline would put
     # the unfused processor back and leave to_qkv/to_kv unused (the fusion undone, its memory kept), silently
