@@ -3,7 +3,9 @@
 `python -m helpers.toy finetune --method lora --rank 4 --seed 0 --out DIR`: teach the committed toy SD
 a new concept (full fine-tune or LoRA) and measure it along the way.
 `python -m helpers.toy preference --method baseline --out DIR`, then `--method dpo --beta 2500 --seed 0
---out DIR`: preference-tune the toy SD with the scorer as the judge (Diffusion-DPO, ORPO, SFT on winners)."""
+--out DIR`: preference-tune the toy SD with the scorer as the judge (Diffusion-DPO, ORPO, SFT on winners).
+`python -m helpers.toy train-inpaint --seed 0 --out DIR`: teach the toy SD to inpaint (a 9-channel UNet:
+conv_in in full and a LoRA)."""
 
 from __future__ import annotations
 
@@ -78,6 +80,13 @@ def main(argv=None) -> int:
     prefer.add_argument("--lr", type=float, default=None, help="peak learning rate")
     prefer.add_argument("--pairs", default=None, help="pairs.npz to train on (default: the committed one)")
     prefer.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    inpaint = commands.add_parser(
+        "train-inpaint", help="teach the toy SD to inpaint: a 9-channel UNet (conv_in in full, a LoRA); save both",
+        description="Defaults: helpers.toy.inpaint.DEFAULTS. Writes conv_in.safetensors, the LoRA and inpaint.json.")
+    inpaint.add_argument("--out", required=True, help="folder to write")
+    inpaint.add_argument("--seed", type=int, default=0, help="training seed: batches, noise, the LoRA's init")
+    inpaint.add_argument("--steps", type=int, default=None)
+    inpaint.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     check = commands.add_parser("concept-check", help="the scorer on the new concepts, rendered and through the "
                                                      "toy VAE, and the base model's accuracy; write JSON")
     check.add_argument("--out", required=True, help="JSON file to write")
@@ -89,6 +98,13 @@ def main(argv=None) -> int:
         return _finetune(parser, args)
     if args.command == "preference":
         return _preference(parser, args)
+    if args.command == "train-inpaint":
+        from .inpaint import train_inpaint
+
+        keywords = {} if args.steps is None else {"steps": args.steps}
+        summary = train_inpaint(args.out, seed=args.seed, threads=args.threads, **keywords)
+        print(json.dumps({k: v for k, v in summary.items() if k not in ("losses", "loss_curve")}, indent=1))
+        return 0
     if args.command == "train-wuerstchen":
         from .train_wuerstchen import train as run_wuerstchen
 
