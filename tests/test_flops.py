@@ -59,6 +59,21 @@ def test_attention_is_counted_on_the_cpu_too():
     assert flops.count_flops(F.scaled_dot_product_attention, (q, q, q), reference=True).flops == cost.flops
 
 
+def test_multihead_attention_is_counted_not_its_fast_path():
+    # in inference nn.MultiheadAttention takes torch._native_multi_head_attention, outside the
+    # counter's table: counted with it, the projections and the attention would be 0
+    x = torch.randn(1, 16, 8)
+    mha = torch.nn.MultiheadAttention(8, 2, batch_first=True).eval()
+    before = torch.backends.mha.get_fastpath_enabled()
+    cost = flops.count_flops(lambda: mha(x, x, x, need_weights=False))
+    projections = 2 * 16 * 8 * (3 * 8) + 2 * 16 * 8 * 8  # in (q, k, v) and out: 2 FLOPs per multiply-add
+    attention = 2 * 2 * (2 * 16 * 16 * 4)  # QK^T and AV (2 FLOPs per multiply-add), 2 heads of width 4
+    assert cost.flops == projections + attention, cost.by_op  # exact: integer counts
+    assert torch.backends.mha.get_fastpath_enabled() == before  # the setting is restored
+    layer = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True).eval()
+    assert flops.count_flops(lambda: layer(x)).flops > cost.flops
+
+
 @pytest.mark.parametrize("device", ["cpu", "meta"])
 def test_fast_counter_agrees_with_flop_counter_mode_op_by_op(device):
     with torch.device(device):

@@ -208,7 +208,8 @@ def count_flops(
     - Works on meta tensors (shapes only) and on real ones (then `fn` really runs).
     - Attention runs on PyTorch's math backend while counting: the fused CPU kernel that
       `scaled_dot_product_attention` otherwise picks is not in the flop counter's table
-      (torch 2.13) and would count zero.
+      (torch 2.13) and would count zero. For the same reason `nn.MultiheadAttention`'s inference
+      fast path (also `nn.TransformerEncoderLayer`'s) is switched off while counting.
     - Gradients are off, so the count is one inference call.
     - `reference=True` counts with `FlopCounterMode` itself instead of the faster equivalent.
     - `model` (default: `fn` if it is a module, or the module of a bound method such as
@@ -233,10 +234,16 @@ def count_flops(
     ran: list[torch.nn.Module] = []
     hooks = [m.register_forward_pre_hook(lambda m, _: ran.append(m)) for m in model.modules()] if model else []
     counter = FlopCounterMode(display=False) if reference else _LeanFlopCounter()
+    # nn.MultiheadAttention (and nn.TransformerEncoderLayer) in inference take a fused fast path,
+    # torch._native_multi_head_attention, which is not in the counter's table: its projections and
+    # attention would count zero. Off while counting, they run the ops the table knows.
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
     try:
         with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), counter:
             output = fn(*args, **(kwargs or {}))
     finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
         for hook in hooks:
             hook.remove()
     if reference:
