@@ -22,8 +22,8 @@ Sources (diffusers v0.42.1, `src/diffusers/`):
   L1361-L1486 (group), L2229-L2245 (model and sequential offload refuse a group-offloaded
   pipeline); `hooks/group_offloading.py` L995-L1006 (group offloading refuses accelerate's hooks),
   L670-L676 (`use_stream` refuses a CPU onload device or a backend without streams), L353-L363
-  (`onload_`/`offload_` are `torch.compiler.disable`d, as is accelerate 1.16.0's `CpuOffload.pre_forward`,
-  `accelerate/hooks.py` L744-L745, model offload's hook).
+  (`onload_`/`offload_` are `torch.compiler.disable`d; accelerate 1.16.0 wraps `CpuOffload.pre_forward`,
+  model offload's hook, in its lazy `_compiler_disable`, `accelerate/hooks.py` L36-L45 and L744-L745).
 - VAE slicing and tiling: `models/autoencoders/vae.py` L898-L929 (`AutoencoderMixin`); the
   pipeline-level `enable_vae_slicing`/`enable_vae_tiling` no longer exist on the SD and SDXL
   pipelines of 0.42.1 (removed in 0.40.0, per the claims matrix).
@@ -306,8 +306,9 @@ def _check(pipe, ctx: Context, chosen: dict) -> None:
 
 def _check_fullgraph_offload(chosen: dict) -> None:
     """fullgraph=True raises Unsupported where the compiled graph reaches an offload hook's weight move:
-    accelerate 1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L744-L745), diffusers group
-    offloading's onload_/offload_ (hooks/group_offloading.py L353-L363). A whole-model compile reaches the
+    accelerate 1.16.0 wraps CpuOffload.pre_forward in its lazy _compiler_disable (hooks.py L36-L45, L744-L745),
+    diffusers group offloading compiler-disables its onload_/offload_ (hooks/group_offloading.py L353-L363);
+    where exactly Dynamo stops is not checked (chapter 11). A whole-model compile reaches the
     model's own hook; a regional one reaches only hooks inside its blocks (group offload's leaf_level)."""
     options = chosen.get("compile")
     if options is None or not (isinstance(options, dict) and options.get("fullgraph")):
@@ -317,8 +318,9 @@ def _check_fullgraph_offload(chosen: dict) -> None:
     leaf = isinstance(group, dict) and group.get("offload_type") == "leaf_level"
     if "model_offload" in chosen and not regional:
         raise OptionError("compile", "fullgraph=True cannot compile through model offload's hook: accelerate "
-                          "1.16.0 compiler-disables CpuOffload.pre_forward (hooks.py L744-L745), which runs in "
-                          "the model's forward, so Dynamo raises Unsupported at the first call; use "
+                          "1.16.0 wraps CpuOffload.pre_forward, which runs in the model's forward, in its lazy "
+                          "_compiler_disable (hooks.py L36-L45, L744-L745), and Dynamo raises Unsupported at the "
+                          "first call; use "
                           "fullgraph=False (a graph break there) or regional=True (the blocks hold no hook)")
     if group is not None and (leaf or not regional):
         where = "on every leaf module, inside the repeated blocks too" if leaf else "on the model's blocks"
