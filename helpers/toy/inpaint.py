@@ -14,9 +14,8 @@ save_lora_weights`; a reader loads it with `pipe.load_lora_weights(folder)`).
 Training prepares each example as the pipeline prepares a call: the masked image is the image in
 [-1, 1] times (mask < 0.5) (L1207), encoded by the VAE and scaled; the mask goes to latent size by
 nearest-neighbour interpolation (L771). Masks are boxes on the 4-pixel grid of a latent cell, so
-the latent mask is exactly the pixel mask: the object's box (what the chapter asks it to fill),
-a random box anywhere, or the whole image (plain text-to-image, as the inpainting checkpoints were
-also trained).
+the latent mask is exactly the pixel mask: the object's box (the hole to fill),
+a random box anywhere, or the whole image (plain text-to-image).
 """
 
 from __future__ import annotations
