@@ -365,6 +365,15 @@ def _check_processors(pipe, name: str, option: str, fuse_qkv: bool) -> None:
                               f"processor; pass {keep} to keep them")
 
 
+def _unfuse_call(pipe, module_name: str) -> str:
+    """The call that unfuses `module_name`'s QKV: the pipeline's unfuse_qkv_projections acts only where its
+    own fuse_qkv_projections set fusing_unet/fusing_vae (pipeline_utils.py L2349-L2360: unset raises, False
+    only warns); a model fused directly is unfused by the model's own method."""
+    if getattr(pipe, f"fusing_{module_name}", False) is True:
+        return "pipe.unfuse_qkv_projections()"
+    return f"pipe.{module_name}.unfuse_qkv_projections()"
+
+
 def _check_not_fused(pipe, name: str) -> None:
     """attention='eager' over fused QKV would put AttnProcessor where FusedAttnProcessor2_0 reads the fused
     to_qkv/to_kv weights: the fusion silently undone, its extra parameters kept. Refuse, naming the explicit call
@@ -372,11 +381,7 @@ def _check_not_fused(pipe, name: str) -> None:
     parameters: unet_2d_condition.py L843-L850)."""
     for module_name in (name, "vae"):
         if _fused(_processors(getattr(pipe, module_name, None))):
-            # the pipeline's unfuse_qkv_projections acts only where its own fuse_qkv_projections set
-            # fusing_unet/fusing_vae (pipeline_utils.py L2349-L2360: unset raises, False only warns);
-            # a model fused directly is unfused by the model's own method
-            by_pipe = getattr(pipe, f"fusing_{module_name}", False) is True
-            call = "pipe.unfuse_qkv_projections()" if by_pipe else f"pipe.{module_name}.unfuse_qkv_projections()"
+            call = _unfuse_call(pipe, module_name)
             raise OptionError("attention", f"the {module_name}'s QKV projections are fused (FusedAttnProcessor2_0): "
                               "attention='eager' would silently replace its fused processors; to leave fused QKV, "
                               f"call {call} first (it restores the unfused processors but "
@@ -440,8 +445,7 @@ def _set_attention(pipe, name: str, attention: str, report: Report) -> None:
             # unused (the fusion undone, its memory kept), so each fused processor stays
             module.set_attn_processor({key: p if isinstance(p, FusedAttnProcessor2_0) else AttnProcessor2_0()
                                        for key, p in processors.items()})
-            undo = ("pipe.unfuse_qkv_projections()" if getattr(pipe, f"fusing_{module_name}", False) is True
-                    else f"pipe.{module_name}.unfuse_qkv_projections()")  # as _check_not_fused says why
+            undo = _unfuse_call(pipe, module_name)
             report.notes.append(f"attention='sdpa' kept the {module_name}'s FusedAttnProcessor2_0 (fused QKV, "
                                 f"which already uses SDPA); {undo} restores the unfused "
                                 "processors but keeps the fused to_qkv/to_kv weights in memory")
