@@ -402,7 +402,7 @@ def weight(z: torch.Tensor, weights: torch.Tensor, method: str = "a1111", empty:
     - "a1111": `z * w`, then each chunk of `chunk_length` rescaled so its mean over tokens and
       channels is what it was (A1111's "Original" emphasis, sd_emphasis.py).
     - "no-norm": `z * w` (A1111's "No norm" emphasis).
-    - "lpw": `z * w`, the mean restored over the whole prompt at once, the means summed in float32
+    - "lpw": `z * w`, the mean restored over the whole prompt at once, the means computed in float32
       and cast back to z's dtype, the ratio and products in z's dtype (lpw_stable_diffusion's
       `get_weighted_text_embeddings`).
     - "compel": `empty + (z - empty) * w` where `w != 1`, `z` elsewhere; `empty` is the encoding of
