@@ -699,12 +699,14 @@ def _defaults_of(cls) -> dict:
 def edited_keys(config: Mapping, source: type | None = None) -> dict[str, str]:
     """Keys of a config whose edit would not carry over as meant, with the reason.
 
-    Two cases: the attribute and the item disagree (`config.x = v` or `config["x"] = v` was used;
+    Three cases: the attribute and the item disagree (`config.x = v` or `config["x"] = v` was used;
     `from_config` reads the item, the live scheduler the attribute, and which one is the edit cannot
-    be told), or a key `_use_default_values` lists holds a value other than the default of the
+    be told); an attribute has no item at all (`config.x = v` on a config that does not hold `x`,
+    such as `use_karras_sigmas` on SD 1.5's PNDM config: `from_config` reads only items and drops
+    it); or a key `_use_default_values` lists holds a value other than the default of the
     class that made the config (it was edited after construction, or passed positionally;
     `from_config` drops the key). That class is `source`, else the config's `_class_name`; a
-    config with neither is checked for the first case only.
+    config with neither is checked for the first two cases only.
     """
     import diffusers
 
@@ -727,6 +729,11 @@ def edited_keys(config: Mapping, source: type | None = None) -> dict[str, str]:
             found[key] = f"attribute {getattr(config, key)!r} differs from item {value!r}"
         elif key in used_defaults and key in source_defaults and not _same(source_defaults[key], value):
             found[key] = f"{value!r} is listed in _use_default_values, so from_config resets it to {source_defaults[key]!r}"
+    # an attribute set on a config that holds no such item (a FrozenDict keeps its items as attributes
+    # too, so every other public instance attribute is an edit that from_config, reading items, drops)
+    for key, value in vars(config).items() if hasattr(config, "__dict__") else ():
+        if isinstance(key, str) and not key.startswith("_") and key not in config:
+            found[key] = f"attribute {value!r} has no item (config.{key} was set on a config that does not hold {key!r}), so from_config drops it"
     return found
 
 
@@ -740,7 +747,7 @@ def make(name: str, base_config, **overrides):
       gives the same scheduler again;
     - ValueError for an unknown name, a name without an equivalent, an override the class does not
       take, a config edit that would not carry over as meant (an attribute and an item that disagree,
-      or an edited key listed in `_use_default_values`; `edited_keys`), or settings the class rejects; a string setting
+      an attribute with no item, or an edited key listed in `_use_default_values`; `edited_keys`), or settings the class rejects; a string setting
       outside the class's accepted values (`timestep_spacing="Trailing"`, `prediction_type="eps"`)
       or a setting of the wrong type (`use_karras_sigmas="yes"`) is refused here, not at the first
       `set_timesteps` or `step` (`check_settings`).
@@ -756,11 +763,18 @@ def make(name: str, base_config, **overrides):
     edited = edited_keys(config, type(base_config) if isinstance(base_config, ConfigMixin) else None)
     if edited:
         detail = "; ".join(f"{k}: {why}" for k, why in edited.items())
+        attribute_only = [k for k in edited if k not in config]
+        hint = (
+            ", ".join(f"{k}={getattr(config, k)!r}" for k in attribute_only)
+            if attribute_only
+            else f"{next(iter(edited))}=..."
+        )
         raise ValueError(
             f"base_config holds edits that would not carry over as meant ({detail}): from_config reads a config's "
-            "items and drops the keys listed in _use_default_values, the live scheduler reads its attributes, so "
-            f"make cannot tell which value was meant. Pass them as overrides instead, e.g. "
-            f"make({name!r}, base_config, {next(iter(edited))}=...)"
+            "items (an attribute with no item never reaches it) and drops the keys listed in _use_default_values, "
+            "while the live scheduler reads its attributes, so make cannot tell which value was meant. Pass the value "
+            f"you mean as an override instead, e.g. "
+            f"make({name!r}, base_config, {hint})"
         )
     if "num_train_timesteps" not in config or not ({"beta_schedule", "trained_betas"} & set(config)):
         raise ValueError(

@@ -139,6 +139,22 @@ def test_edits_from_config_would_drop_are_refused(sd15):
     assert schedulers.edited_keys(dpm.config) == {}
 
 
+def test_an_attribute_set_on_a_config_without_that_item_is_refused(sd15):
+    # SD 1.5's PNDM config holds no use_karras_sigmas item: `config.use_karras_sigmas = True` adds only an
+    # attribute, which from_config (reading items) would drop; make must refuse it, not build a uniform 2M
+    assert "use_karras_sigmas" not in sd15.config
+    pndm = copy.deepcopy(sd15)
+    pndm.config.use_karras_sigmas = True
+    assert DPMSolverMultistepScheduler.from_config(pndm.config).config.use_karras_sigmas is False  # the drop
+    assert set(schedulers.edited_keys(pndm.config)) == {"use_karras_sigmas"}
+    for base in (pndm.config, pndm):
+        with pytest.raises(ValueError, match=r"use_karras_sigmas: attribute True has no item") as error:
+            make("DPM++ 2M", base)
+        assert "make('DPM++ 2M', base_config, use_karras_sigmas=True)" in str(error.value)  # what to do instead
+    assert make("DPM++ 2M", sd15.config, use_karras_sigmas=True).config.use_karras_sigmas is True
+    assert schedulers.edited_keys(sd15.config) == {}  # the fixture itself was not edited
+
+
 def test_an_item_edit_of_an_explicit_key_is_refused_without_claiming_a_drop(sd15):
     # from_config keeps an item edit of a key the config names (SD 1.5 names beta_schedule), but the
     # live scheduler reads the attribute and make cannot tell which of the two was meant
