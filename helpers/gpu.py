@@ -161,8 +161,13 @@ def denoiser_name(pipe) -> str:
 
 
 def placement(pipe) -> dict[str, str]:
-    """Where each model component's first parameter lives now: 'cpu', 'cuda:0', 'meta'
-    (sequential offload keeps weights off every device between calls)."""
+    """Where each model component's first parameter lives now: 'cpu', 'cuda:0', 'meta'.
+
+    'meta' is where the parameter attributes point, not where the values are: sequential offload
+    (accelerate's cpu_offload) keeps the values in a CPU copy between calls, and leaves a buffer on the
+    execution device where diffusers passes offload_buffers=False (a model with no parameters of its
+    own, pipeline_utils.py L1356-L1358). Group offload's weights are on its offload device (or on disk
+    with offload_to_disk_path). Only the first parameter is read."""
     components = None if isinstance(pipe, type) else getattr(pipe, "components", None)
     if not isinstance(components, dict):
         what = f"the class {pipe.__name__} itself" if isinstance(pipe, type) else type(pipe).__name__
@@ -416,20 +421,20 @@ def _check_attention(pipe, attention: str) -> None:
 
 
 def _set_tf32(report: Report) -> None:
-    # Sets CUDA float32 matmuls to TF32 (off by default) and cuDNN convolutions to TF32 too: torch's
-    # default for them already, so for convolutions this changes something only over a user's own
-    # opt-out, which it overrides. Before Ampere (compute capability 8.0) a GPU has no TF32, and
-    # both settings change nothing.
-    matmul = torch.backends.cuda.matmul
-    if hasattr(matmul, "fp32_precision"):  # torch >= 2.9; allow_tf32 is the older spelling
-        matmul.fp32_precision = "tf32"
-        torch.backends.cudnn.conv.fp32_precision = "tf32"
-    else:
-        matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-    report.notes.append("tf32 is process-wide: it sets CUDA float32 matmuls to TF32 and cuDNN convolutions "
-                        "too (torch's default for them already, so only a user's own opt-out changes); before "
-                        "Ampere a GPU has no TF32")
+    # Sets CUDA float32 matmuls to TF32 (off by default) and cuDNN convolutions and RNNs to TF32 too: torch's
+    # default for them already, so for cuDNN this changes something only over a user's own opt-out, which it
+    # overrides. Before Ampere (compute capability 8.0) a GPU has no TF32, and the settings change nothing.
+    # Through the legacy allow_tf32 switches on every torch: on torch 2.9 and later, setting the new
+    # API's fp32_precision = "tf32" instead makes later legacy reads (torch.backends.cuda.matmul.allow_tf32,
+    # torch.get_float32_matmul_precision()) raise RuntimeError for mixing the two APIs (torch 2.13);
+    # after the legacy switches both the legacy and the new reads work.
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    report.notes.append("tf32 is process-wide: it sets CUDA float32 matmuls to TF32, and cuDNN convolutions and "
+                        "RNNs too (torch's default for them already, so only a user's own opt-out changes), "
+                        "through torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32, so "
+                        "that both these and the fp32_precision settings read back afterwards; before Ampere a "
+                        "GPU has no TF32")
 
 
 def _set_attention(pipe, name: str, attention: str, report: Report) -> None:

@@ -100,6 +100,9 @@ def test_placement_under_sequential_offload_on_the_cpu(pipe, ctx):
     baseline = image(pipe, ctx)
     cpu_offload(pipe.unet, "cpu", offload_buffers=True)
     assert gpu.placement(pipe)["unet"] == "meta"
+    # 'meta' is where the parameters point: accelerate keeps their values in a CPU copy (placement's docstring)
+    kept = pipe.unet.conv_in._hf_hook.weights_map["weight"]
+    assert kept.device.type == "cpu" and kept.shape == pipe.unet.conv_in.weight.shape
     assert (image(pipe, ctx) == baseline).all()
     assert gpu.placement(pipe)["unet"] == "meta"
 
@@ -232,3 +235,24 @@ def test_sdpa_keeps_fused_processors_where_only_some_modules_are_fused(pipe, ctx
     assert {type(p).__name__ for p in pipe.vae.attn_processors.values()} == {"AttnProcessor2_0"}
     assert [note for note in report.notes if "FusedAttnProcessor2_0" in note] == [
         next(note for note in report.notes if "unet" in note)]
+
+
+def test_tf32_switch_keeps_legacy_and_new_reads_working():
+    # torch 2.13: setting fp32_precision="tf32" (the new API) makes the legacy reads raise RuntimeError ("mix of
+    # the legacy and new APIs"); _set_tf32 goes through allow_tf32, after which both spellings read back, also
+    # over a user's opt-out made with the new API
+    matmul, cudnn = torch.backends.cuda.matmul, torch.backends.cudnn
+    saved = matmul.allow_tf32, cudnn.allow_tf32
+    try:
+        if hasattr(cudnn, "conv"):  # torch >= 2.9
+            cudnn.conv.fp32_precision = "ieee"
+        report = gpu.Report(goal="speed")
+        gpu._set_tf32(report)
+        assert matmul.allow_tf32 and cudnn.allow_tf32
+        assert torch.get_float32_matmul_precision() == "high"
+        if hasattr(cudnn, "conv"):
+            assert matmul.fp32_precision == cudnn.conv.fp32_precision == cudnn.rnn.fp32_precision == "tf32"
+        assert any("allow_tf32" in note and "process-wide" in note for note in report.notes), report.notes
+    finally:
+        matmul.allow_tf32, cudnn.allow_tf32 = saved
+    assert (matmul.allow_tf32, cudnn.allow_tf32) == saved  # the legacy reads still work after the restore
