@@ -209,7 +209,7 @@ def _finetune(method, out, rank, seed, steps, batch, lr_, checkpoints, threads, 
         "data_seed": DATA_SEED, "caption_dropout": train.CAPTION_DROPOUT, "target_modules": TARGET_MODULES if rank else None,
         "trainable_parameters": trainable, "unet_parameters": sum(p.numel() for n, p in unet.named_parameters()
                                                                    if "lora_" not in n),
-        "losses": losses, "loss_curve": [float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)],
+        "losses": losses, "loss_curve": train._curve(losses),
         "evaluations": evaluations, "train_seconds": round(step_seconds, 1), "threads": threads,
         "evaluation": {"scheduler": "EulerDiscreteScheduler", "guidance_scale": GUIDANCE,
                        "steps": SAMPLING_STEPS, "concept_samples": CONCEPT_SEEDS_PER_CAPTION * 12,
@@ -247,26 +247,21 @@ def _evaluate(pipe, label: str = "", **call) -> dict:
 def _train(unet, params, latents, hidden_all, steps, batch, lr, seed, after_step) -> tuple[list[float], float]:
     """The toy's training step (as train.train_unet: DDPM noising on SD 1.5's schedule, epsilon
     MSE, 10 % empty captions, AdamW, clipping to 1.0, warm-up then cosine), over the UNet's
-    trainable parameters only, with a measurement hook after each step. Returns the losses and
-    the seconds spent training (measurements excluded). train.train_unet itself cannot be called:
-    it trains the text encoder too and has no hook between steps."""
+    trainable parameters only, in the loop inpainting shares (`train._fit`), with a measurement
+    hook after each step. Returns the losses and the seconds spent training (measurements
+    excluded). train.train_unet itself cannot be called: it trains the text encoder too and has no
+    hook between steps."""
     g = torch.Generator().manual_seed(seed + 1)
-    scheduler = models.noise_scheduler()
-    alphas = scheduler.alphas_cumprod
+    alphas = models.noise_scheduler().alphas_cumprod
     empty = len(hidden_all) - 1
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=DEFAULTS["weight_decay"])
-    unet.train()
-    losses, seconds = [], 0.0
-    for step in (bar := tqdm(range(steps), desc="finetune", mininterval=2)):
-        t0 = time.perf_counter()
-        for group in opt.param_groups:
-            group["lr"] = train._lr(step, steps, lr, warmup=WARMUP)
+
+    def loss(step):
         rows, zt, t, noise = train.noised_batch(latents, alphas, batch, g, empty)
-        pred = unet(zt, t, encoder_hidden_states=hidden_all[rows]).sample
-        train._optimizer_step(opt, F.mse_loss(pred, noise), losses, bar, step, clip_params=params)
-        seconds += time.perf_counter() - t0
-        after_step(step + 1)
-    return losses, seconds
+        return F.mse_loss(unet(zt, t, encoder_hidden_states=hidden_all[rows]).sample, noise)
+
+    unet.train()
+    return train._fit(params, loss, steps, lr, warmup=WARMUP, weight_decay=DEFAULTS["weight_decay"],
+                      desc="finetune", after_step=after_step)
 
 
 def _save_lora(pipe, out: Path) -> int:

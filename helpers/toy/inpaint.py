@@ -29,7 +29,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .. import validate
 from . import finetune, models, train, world
@@ -173,7 +172,7 @@ def train_inpaint(out=None, seed: int = 0, steps: int = DEFAULTS["steps"], batch
             "data_seed": DATA_SEED, "mask_kinds": MASK_KINDS, "caption_dropout": DEFAULTS["caption_dropout"],
             "target_modules": DEFAULTS["target_modules"], "trained_in_full": ["conv_in"],
             "trainable_parameters": sum(p.numel() for p in params),
-            "losses": losses, "loss_curve": [float(np.mean(losses[i:i + 25])) for i in range(0, len(losses), 25)],
+            "losses": losses, "loss_curve": train._curve(losses),
             "train_seconds": round(seconds, 1), "threads": threads,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {torch.get_num_threads()} torch threads",
             "load_average_at_start": load, "torch": torch.__version__,
@@ -198,37 +197,25 @@ def train_inpaint(out=None, seed: int = 0, steps: int = DEFAULTS["steps"], batch
 
 
 def _train(unet, params, latents, latent_mask, masked, hidden_all, steps, batch, lr, seed):
-    """The toy's training step (DDPM noising on SD 1.5's schedule, epsilon MSE, empty
-    captions (DEFAULTS), AdamW, clipping to 1.0, warm-up then cosine) with the mask and the masked image's
-    latents concatenated to the noisy latents, as the pipeline concatenates them."""
+    """The toy's training step (DDPM noising on SD 1.5's schedule, epsilon MSE, empty captions
+    (DEFAULTS), AdamW, clipping to 1.0, warm-up then cosine; the loop fine-tuning shares,
+    `train._fit`) with the mask and the masked image's latents concatenated to the noisy latents,
+    as the pipeline concatenates them."""
     g = torch.Generator().manual_seed(seed + 1)
     alphas = models.noise_scheduler().alphas_cumprod
     empty = len(hidden_all) - 1
+
+    def loss(step):
+        rows, zt, t, noise, index, cond = train.noised_batch(
+            latents, alphas, batch, g, empty, caption_dropout=DEFAULTS["caption_dropout"], condition=masked)
+        pred = unet(torch.cat([zt, latent_mask[index], cond], dim=1), t, encoder_hidden_states=hidden_all[rows]).sample
+        return F.mse_loss(pred, noise)
+
+    unet.train()
     # conv_in's five new channels start at zero and are the only way in for the mask and the masked
     # image: they get a larger step than the LoRA
-    conv_in = {id(p) for p in unet.conv_in.parameters()}
-    groups = [{"params": [p for p in params if id(p) not in conv_in], "peak": lr},
-              {"params": [p for p in params if id(p) in conv_in], "peak": DEFAULTS["conv_in_lr"]}]
-    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=DEFAULTS["weight_decay"])
-    unet.train()
-    losses, seconds = [], 0.0
-    for step in (bar := tqdm(range(steps), desc="inpaint", mininterval=2)):
-        t0 = time.perf_counter()
-        for group in opt.param_groups:
-            group["lr"] = train._lr(step, steps, group["peak"], warmup=DEFAULTS["warmup"])
-        index = torch.randint(len(latents), (batch,), generator=g)
-        drop = torch.rand(batch, generator=g) < DEFAULTS["caption_dropout"]
-        rows = torch.where(drop, torch.full_like(index, empty), index)
-        z0 = latents[index, 0] + latents[index, 1] * torch.randn(latents[index, 0].shape, generator=g)
-        cond = masked[index, 0] + masked[index, 1] * torch.randn(masked[index, 0].shape, generator=g)
-        noise = torch.randn(z0.shape, generator=g)
-        t = torch.randint(0, len(alphas), (batch,), generator=g)
-        a = alphas[t].view(-1, 1, 1, 1)
-        zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
-        pred = unet(torch.cat([zt, latent_mask[index], cond], dim=1), t, encoder_hidden_states=hidden_all[rows]).sample
-        train._optimizer_step(opt, F.mse_loss(pred, noise), losses, bar, step, clip_params=params)
-        seconds += time.perf_counter() - t0
-    return losses, seconds
+    return train._fit(params, loss, steps, lr, warmup=DEFAULTS["warmup"], weight_decay=DEFAULTS["weight_decay"],
+                      desc="inpaint", peaks=[(list(unet.conv_in.parameters()), DEFAULTS["conv_in_lr"])])
 
 
 def load_inpaint(weights, base=None):

@@ -65,19 +65,62 @@ def train_vae(vae, images: torch.Tensor, steps: int, batch: int, seed: int, devi
     return losses
 
 
-def noised_batch(latents: torch.Tensor, alphas_cumprod: torch.Tensor, batch: int, g: torch.Generator, empty: int):
-    """One training batch, drawn with `g` in a fixed order: (caption rows, with CAPTION_DROPOUT of them
+def noised_batch(latents: torch.Tensor, alphas_cumprod: torch.Tensor, batch: int, g: torch.Generator, empty: int,
+                 caption_dropout: float = CAPTION_DROPOUT, condition: torch.Tensor | None = None):
+    """One training batch, drawn with `g` in a fixed order: (caption rows, with `caption_dropout` of them
     replaced by `empty`, the row of ""; the noised latents z_t; t; the noise to predict). `latents`
-    holds each image's posterior (mean, std) on axis 1; z_0 is drawn from it."""
+    holds each image's posterior (mean, std) on axis 1; z_0 is drawn from it.
+
+    With `condition`, a second posterior per image in the same layout (inpainting's masked image),
+    two more come back: the drawn image indices (to pick each example's other inputs, its mask) and
+    a draw from each example's `condition`, made right after z_0 and before the noise, the order the
+    inpainting loop drew in before it shared this function: a draw moved elsewhere would change
+    every later draw of `g`, so the same seed would no longer give the same run."""
     index = torch.randint(len(latents), (batch,), generator=g)
-    drop = torch.rand(batch, generator=g) < CAPTION_DROPOUT
+    drop = torch.rand(batch, generator=g) < caption_dropout
     rows = torch.where(drop, torch.full_like(index, empty), index)
     mean, std = latents[index, 0], latents[index, 1]
     z0 = mean + std * torch.randn(mean.shape, generator=g)
+    if condition is not None:
+        cond = condition[index, 0] + condition[index, 1] * torch.randn(condition[index, 0].shape, generator=g)
     noise = torch.randn(z0.shape, generator=g)
     t = torch.randint(0, len(alphas_cumprod), (batch,), generator=g)
     a = alphas_cumprod[t].view(-1, 1, 1, 1)
-    return rows, a.sqrt() * z0 + (1 - a).sqrt() * noise, t, noise
+    zt = a.sqrt() * z0 + (1 - a).sqrt() * noise
+    if condition is None:
+        return rows, zt, t, noise
+    return rows, zt, t, noise, index, cond
+
+
+def _fit(params, step_loss, steps: int, lr: float, *, warmup: int, weight_decay: float, desc: str,
+         peaks=(), after_step=None) -> tuple[list[float], float]:
+    """The loop of the toy's fine-tuning runs (`finetune`, `inpaint`): AdamW over `params`, each
+    step's learning rate warmed up over `warmup` steps then cosine to 0 (`_lr`), `step_loss(step)`
+    (draws the batch and returns the loss), `_optimizer_step` clipping `params` to norm 1.0, then
+    `after_step(step + 1)` if given. `peaks` holds (parameters, peak lr) pairs that take their own
+    peak instead of `lr`. Returns the losses and the seconds spent in the steps, `after_step`
+    excluded (a run's measurements are not its training time)."""
+    own = {id(p): i for i, (group, _) in enumerate(peaks, 1) for p in group}
+    # each group keeps `params`' order, and clipping sees `params` itself: the gradient norm sums
+    # the parameters' norms in that order, and another order may round it differently
+    groups = [{"params": [p for p in params if own.get(id(p), 0) == i], "peak": peak}
+              for i, peak in enumerate([lr, *(peak for _, peak in peaks)])]
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
+    losses, seconds = [], 0.0
+    for step in (bar := tqdm(range(steps), desc=desc, mininterval=2)):
+        t0 = time.perf_counter()
+        for group in opt.param_groups:
+            group["lr"] = _lr(step, steps, group["peak"], warmup=warmup)
+        _optimizer_step(opt, step_loss(step), losses, bar, step, clip_params=params)
+        seconds += time.perf_counter() - t0
+        if after_step is not None:
+            after_step(step + 1)
+    return losses, seconds
+
+
+def _curve(losses: list[float], window: int = 25) -> list[float]:
+    """The mean of each `window` consecutive losses: the curve a run's summary keeps."""
+    return [float(np.mean(losses[i:i + window])) for i in range(0, len(losses), window)]
 
 
 def train_unet(unet, text_encoder, tokenizer, latents, captions, steps, batch, seed, device,
