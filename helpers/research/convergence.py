@@ -1,4 +1,4 @@
-"""The convergence study: every sampler against the exact ODE solution, over step counts.
+"""The convergence study: every sampler against the ODE reference (to sigma_min, then denoised).
 
 Built on `helpers.research.mixture` (the exact Gaussian-mixture denoiser, the sampling loop, the reference):
 
@@ -235,7 +235,7 @@ def plot_convergence(results: pd.DataFrame, title: str | None = None, stochastic
             ax.set_xticks(sorted(shown["steps"].unique()))
             ax.xaxis.set_major_formatter(ScalarFormatter())
             ax.xaxis.set_minor_formatter(NullFormatter())
-    axes[0].set_ylabel("median error vs exact ODE solution")
+    axes[0].set_ylabel("median error vs ODE to sigma_min, denoised")
     axes[1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     if title:
         fig.suptitle(title)
