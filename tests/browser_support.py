@@ -31,6 +31,8 @@ from tests import project_tools
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("FIELDNOTES_CHROMIUM", "/usr/bin/chromium")
+# the tallest screenshot taken whole (see visit()); a taller page is captured from its top
+SCREENSHOT_MAX_PX = 65_535
 # Flags that let Chromium run headless as root in a container, and keep it from calling home.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -324,7 +326,14 @@ def visit(browser, base_url: str, page: str, screenshot: Path) -> Visit:
 
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        tab.screenshot(path=str(screenshot), full_page=True, animations="disabled")
+        # Chromium cannot capture a page taller than it can paint in one image ("Unable to capture
+        # screenshot": the errata page, 431k px in 2026-12, fails; 65,535 px passes): such a page is
+        # captured from its top, which is what a reader looking at it sees first.
+        height = tab.evaluate("document.documentElement.scrollHeight")
+        clip = None
+        if height > SCREENSHOT_MAX_PX:
+            clip = {"x": 0, "y": 0, "width": tab.viewport_size["width"], "height": SCREENSHOT_MAX_PX}
+        tab.screenshot(path=str(screenshot), full_page=True, clip=clip, animations="disabled")
         result.screenshot_seconds = round(time.perf_counter() - start, 2)
     finally:
         context.close()
