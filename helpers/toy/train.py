@@ -82,7 +82,8 @@ def noised_batch(latents: torch.Tensor, alphas_cumprod: torch.Tensor, batch: int
     mean, std = latents[index, 0], latents[index, 1]
     z0 = mean + std * torch.randn(mean.shape, generator=g)
     if condition is not None:
-        cond = condition[index, 0] + condition[index, 1] * torch.randn(condition[index, 0].shape, generator=g)
+        c_mean, c_std = condition[index, 0], condition[index, 1]
+        cond = c_mean + c_std * torch.randn(c_mean.shape, generator=g)
     noise = torch.randn(z0.shape, generator=g)
     t = torch.randint(0, len(alphas_cumprod), (batch,), generator=g)
     a = alphas_cumprod[t].view(-1, 1, 1, 1)
